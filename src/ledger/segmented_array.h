@@ -1,0 +1,87 @@
+#pragma once
+
+// Append-only storage of fixed-size records in segments of kSegmentRecords, so that growing never
+// moves a record (no reallocation copy, no pause proportional to the size) and a record's address
+// is stable. Segments are allocated on demand; the segment table grows by doubling (it holds only
+// pointers).
+
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <vector>
+
+#include "base/assert.h"
+
+namespace bursar::ledger {
+
+template <typename T>
+class SegmentedArray {
+    static_assert(std::is_trivially_copyable_v<T>);
+
+public:
+    static constexpr uint32_t kSegmentShift = 16;
+    static constexpr uint32_t kSegmentRecords = 1u << kSegmentShift;  // 65 536 records a segment
+    static constexpr uint64_t kRecordsMax = UINT32_MAX - 1;            // indexes are u32
+
+    SegmentedArray() = default;
+    SegmentedArray(const SegmentedArray&) = delete;
+    SegmentedArray& operator=(const SegmentedArray&) = delete;
+    ~SegmentedArray() {
+        for (T* segment : segments_) std::free(segment);
+    }
+
+    uint64_t size() const { return size_; }
+
+    T& operator[](uint64_t index) {
+        BURSAR_DASSERT(index < size_);
+        return segments_[index >> kSegmentShift][index & (kSegmentRecords - 1)];
+    }
+    const T& operator[](uint64_t index) const {
+        BURSAR_DASSERT(index < size_);
+        return segments_[index >> kSegmentShift][index & (kSegmentRecords - 1)];
+    }
+
+    // Returns the new record's index.
+    uint32_t PushBack(const T& value) {
+        BURSAR_ASSERT(size_ < kRecordsMax);
+        if ((size_ >> kSegmentShift) == segments_.size()) {
+            void* memory = std::aligned_alloc(alignof(T) < 64 ? 64 : alignof(T),
+                                              sizeof(T) * kSegmentRecords);
+            if (memory == nullptr) throw std::bad_alloc();
+            segments_.push_back(static_cast<T*>(memory));
+        }
+        auto index = static_cast<uint32_t>(size_);
+        ++size_;
+        (*this)[index] = value;
+        return index;
+    }
+
+    void PopBack() {
+        BURSAR_ASSERT(size_ > 0);
+        --size_;
+    }
+
+    uint64_t MemoryBytes() const {
+        return segments_.size() * sizeof(T) * kSegmentRecords + segments_.capacity() * sizeof(T*);
+    }
+
+    // Calls fn(pointer, count) for consecutive runs of records, in order.
+    template <typename Fn>
+    void ForEachRun(Fn&& fn) const {
+        uint64_t remaining = size_;
+        for (T* segment : segments_) {
+            if (remaining == 0) break;
+            uint64_t count = remaining < kSegmentRecords ? remaining : kSegmentRecords;
+            fn(segment, count);
+            remaining -= count;
+        }
+    }
+
+private:
+    std::vector<T*> segments_;
+    uint64_t size_ = 0;
+};
+
+}  // namespace bursar::ledger
