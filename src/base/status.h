@@ -48,10 +48,20 @@ inline std::unexpected<Status> Error(Status status) {
     return std::unexpected<Status>(std::move(status));
 }
 
+// Converts to Status or to any Result<T>, so one macro serves functions returning either.
+struct PropagatedError {
+    Status status;
+    operator Status() const { return status; }  // NOLINT(google-explicit-constructor)
+    template <typename T>
+    operator Result<T>() const {  // NOLINT(google-explicit-constructor)
+        return std::unexpected<Status>(status);
+    }
+};
+
 }  // namespace bursar
 
-#define BURSAR_RETURN_IF_ERROR(expression)            \
-    do {                                              \
-        ::bursar::Status status_ = (expression);      \
-        if (!status_.ok()) return status_;            \
+#define BURSAR_RETURN_IF_ERROR(expression)                          \
+    do {                                                            \
+        ::bursar::Status status_ = (expression);                    \
+        if (!status_.ok()) return ::bursar::PropagatedError{status_}; \
     } while (0)
