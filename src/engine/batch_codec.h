@@ -1,0 +1,57 @@
+#pragma once
+
+// The payload of a journal batch record (docs/formats/journal.md, "Batch payload"): the batch's
+// write operations with their events and their non-ok results. Replay applies the events again
+// and checks that the results are the same, so a replay that diverges is caught.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/request.h"
+#include "ledger/types.h"
+
+namespace bursar::engine {
+
+struct BatchHeader {
+    uint32_t operation_count;
+    uint32_t reserved;
+    uint64_t reserved2;
+};
+static_assert(sizeof(BatchHeader) == 16);
+
+struct OperationHeader {
+    uint8_t operation;
+    uint8_t reserved[3];
+    uint32_t event_count;
+    uint32_t result_count;
+    uint32_t reserved2;
+};
+static_assert(sizeof(OperationHeader) == 16);
+
+// Appends to a record buffer that begins with room for the journal's record header.
+class BatchEncoder {
+public:
+    explicit BatchEncoder(std::string* record);
+    void Add(Operation operation, const void* events, uint32_t event_count,
+             const std::vector<ledger::EventResult>& results);
+    uint32_t operation_count() const { return operation_count_; }
+
+private:
+    std::string* record_;
+    size_t header_offset_;
+    uint32_t operation_count_ = 0;
+};
+
+struct DecodedOperation {
+    Operation operation;
+    std::vector<ledger::Account> accounts;
+    std::vector<ledger::Transfer> transfers;
+    std::vector<ledger::EventResult> results;
+};
+
+Result<std::vector<DecodedOperation>> DecodeBatch(std::string_view payload);
+
+}  // namespace bursar::engine

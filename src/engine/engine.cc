@@ -1,0 +1,391 @@
+#include "engine/engine.h"
+
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+
+#include "base/assert.h"
+#include "engine/batch_codec.h"
+#include "engine/replay.h"
+#include "snapshot/snapshot.h"
+
+namespace bursar::engine {
+
+Engine::Engine(FileSystem& fs, Clock& clock, EngineOptions options)
+    : fs_(fs),
+      clock_(clock),
+      options_(std::move(options)),
+      journal_dir_(JoinPath(options_.data_dir, "journal")),
+      snapshot_dir_(JoinPath(options_.data_dir, "snapshots")) {}
+
+Engine::~Engine() { Stop(); }
+
+void Engine::Log(const std::string& line) const {
+    if (options_.log) options_.log(line);
+}
+
+Result<std::unique_ptr<Engine>> Engine::Open(FileSystem& fs, Clock& clock, EngineOptions options) {
+    BURSAR_ASSERT(options.batch_events_max >= 1 &&
+                  options.batch_events_max <= ledger::kBatchEventsMax);
+    std::unique_ptr<Engine> engine(new Engine(fs, clock, std::move(options)));
+    Status status = engine->Recover();
+    if (!status.ok()) return Error(status);
+    return engine;
+}
+
+Status Engine::Recover() {
+    const uint64_t start_ns = clock_.MonotonicNs();
+    BURSAR_RETURN_IF_ERROR(fs_.CreateDir(options_.data_dir));
+    BURSAR_RETURN_IF_ERROR(fs_.CreateDir(journal_dir_));
+    BURSAR_RETURN_IF_ERROR(fs_.CreateDir(snapshot_dir_));
+
+    auto loaded = snapshot::LoadNewest(fs_, snapshot_dir_, options_.state,
+                                       [&](const std::string& why) {
+                                           Log("recovery: skipping snapshot: " + why);
+                                       });
+    if (!loaded) return loaded.error();
+    journal::ScanOptions scan;
+    scan.repair = true;
+    scan.mode = options_.recovery_mode;
+    if (loaded->has_value()) {
+        state_ = std::move((*loaded)->state);
+        recovery_.snapshot_seq = (*loaded)->info.seq;
+        scan.deliver_after_seq = recovery_.snapshot_seq;
+        scan.anchor = {{recovery_.snapshot_seq, (*loaded)->info.record_hash}};
+        Log("recovery: loaded snapshot at sequence " + std::to_string(recovery_.snapshot_seq));
+    } else {
+        state_ = std::make_unique<ledger::StateMachine>(options_.state);
+    }
+    constexpr uint64_t kProgressBytesMin = 64ull << 20;
+    scan.progress = [&](uint64_t done, uint64_t total) {
+        if (total >= kProgressBytesMin) {
+            Log("recovery: journal " + std::to_string(done >> 20) + " / " +
+                std::to_string(total >> 20) + " MiB, " + std::to_string(recovery_.records_replayed) +
+                " records replayed");
+        }
+    };
+    auto scanned = journal::Scan(fs_, journal_dir_, scan, [&](const journal::RecordView& record) {
+        ++recovery_.records_replayed;
+        return ReplayRecord(*state_, record);
+    });
+    if (!scanned) return scanned.error();
+    recovery_.torn_bytes = scanned->torn_bytes;
+    if (scanned->torn_bytes > 0) {
+        Log("recovery: truncated " + std::to_string(scanned->torn_bytes) +
+            " bytes of an incomplete write at the journal's end (" + scanned->torn_description +
+            ")");
+    }
+    auto writer = journal::JournalWriter::Open(fs_, journal_dir_, scanned->tail,
+                                               {options_.segment_bytes_max});
+    if (!writer) return writer.error();
+    writer_ = std::move(*writer);
+    durable_seq_ = scanned->tail.next_seq - 1;
+    durable_hash_ = scanned->tail.last_hash;
+    stats_.committed_seq = durable_seq_;
+    recovery_.duration_ns = clock_.MonotonicNs() - start_ns;
+    Log("recovery: at sequence " + std::to_string(durable_seq_) + " after replaying " +
+        std::to_string(recovery_.records_replayed) + " records in " +
+        std::to_string(recovery_.duration_ns / 1'000'000) + " ms");
+    return Status::Ok();
+}
+
+void Engine::Start() {
+    BURSAR_ASSERT(!started_);
+    started_ = true;
+    {
+        std::lock_guard lock(queue_mutex_);
+        accepting_ = true;
+    }
+    journal_thread_ = std::thread([this] { JournalLoop(); });
+    engine_thread_ = std::thread([this] { EngineLoop(); });
+}
+
+void Engine::Stop() {
+    if (!started_) return;
+    {
+        std::lock_guard lock(queue_mutex_);
+        accepting_ = false;
+        stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    engine_thread_.join();
+    journal_thread_.join();
+    ReapSnapshotChild(/*wait=*/true);
+    started_ = false;
+}
+
+Status Engine::Submit(Request* request) {
+    if (request->event_count() > options_.batch_events_max) {
+        return Status(StatusCode::kInvalidArgument,
+                      "a request holds at most " + std::to_string(options_.batch_events_max) +
+                          " events");
+    }
+    if (failed()) return failure();
+    {
+        std::lock_guard lock(queue_mutex_);
+        if (!accepting_) return Status(StatusCode::kStopped, "engine is not running");
+        if (queue_.size() >= options_.queue_requests_max) {
+            return Status(StatusCode::kBusy, "engine queue is full");
+        }
+        queue_.push_back(request);
+    }
+    queue_cv_.notify_one();
+    return Status::Ok();
+}
+
+Status Engine::failure() const {
+    std::lock_guard lock(pipe_mutex_);
+    return failure_;
+}
+
+EngineStats Engine::stats() const {
+    EngineStats stats;
+    {
+        std::lock_guard lock(pipe_mutex_);
+        stats = stats_;
+    }
+    std::lock_guard lock(queue_mutex_);
+    stats.queue_depth = queue_.size();
+    return stats;
+}
+
+void Engine::Fail(Status status) {
+    std::lock_guard lock(pipe_mutex_);
+    if (failure_.ok()) {
+        failure_ = Status(StatusCode::kStopped, "engine stopped (fail-stop) after: " + status.ToString());
+    }
+    failed_.store(true, std::memory_order_release);
+}
+
+void Engine::EngineLoop() {
+    std::vector<Request*> requests;
+    while (true) {
+        requests.clear();
+        bool stop = false;
+        {
+            std::unique_lock lock(queue_mutex_);
+            queue_cv_.wait_for(lock, std::chrono::nanoseconds(options_.tick_interval_ns),
+                               [&] { return stopping_ || !queue_.empty(); });
+            size_t events = 0;
+            while (!queue_.empty()) {
+                Request* request = queue_.front();
+                const size_t count = request->event_count();
+                if (!requests.empty() && events + count > options_.batch_events_max) break;
+                events += count;
+                requests.push_back(request);
+                queue_.pop_front();
+            }
+            stop = stopping_ && queue_.empty();
+        }
+        ProcessBatch(requests);
+        if (stop) break;
+        MaybeSnapshot();
+    }
+    Batch sentinel;
+    sentinel.stop = true;
+    PushBatch(std::move(sentinel));
+}
+
+void Engine::ProcessBatch(std::vector<Request*>& requests) {
+    if (failed()) {
+        // The state in memory may be ahead of the journal: nothing more is applied or read.
+        Status status = failure();
+        for (Request* request : requests) {
+            request->status = status;
+            request->done(*request);
+        }
+        return;
+    }
+    const uint64_t timestamp = std::max(clock_.RealtimeNs(), state_->last_timestamp() + 1);
+    const bool writes = std::any_of(requests.begin(), requests.end(),
+                                    [](const Request* r) { return IsWrite(r->operation); });
+    const bool journaled = writes || state_->HasExpiryDue(timestamp);
+    if (requests.empty() && !journaled) return;
+
+    Batch batch;
+    batch.timestamp = timestamp;
+    {
+        std::lock_guard lock(pipe_mutex_);
+        if (!free_buffers_.empty()) {
+            batch.record = std::move(free_buffers_.back());
+            free_buffers_.pop_back();
+        }
+    }
+    batch.record.assign(journal::kRecordHeaderSize, '\0');
+    BatchEncoder encoder(&batch.record);
+    if (journaled) state_->BeginBatch(timestamp);
+    for (Request* request : requests) {
+        request->results.clear();
+        request->status = Status::Ok();
+        batch.events += request->event_count();
+        switch (request->operation) {
+            case Operation::kCreateAccounts:
+                state_->CreateAccounts(request->accounts, &request->results);
+                encoder.Add(request->operation, request->accounts.data(),
+                            static_cast<uint32_t>(request->accounts.size()), request->results);
+                break;
+            case Operation::kCreateTransfers:
+                state_->CreateTransfers(request->transfers, &request->results);
+                encoder.Add(request->operation, request->transfers.data(),
+                            static_cast<uint32_t>(request->transfers.size()), request->results);
+                break;
+            case Operation::kLookupAccounts:
+                request->accounts.clear();
+                for (u128 id : request->ids) {
+                    if (const ledger::Account* account = state_->FindAccount(id)) {
+                        request->accounts.push_back(*account);
+                    }
+                }
+                break;
+            case Operation::kLookupTransfers:
+                request->transfers.clear();
+                for (u128 id : request->ids) {
+                    if (const ledger::Transfer* transfer = state_->FindTransfer(id)) {
+                        request->transfers.push_back(*transfer);
+                    }
+                }
+                break;
+            case Operation::kQuery:
+                request->query(*state_);
+                break;
+        }
+    }
+    if (journaled) {
+        state_->EndBatch();
+        ++records_since_snapshot_;
+    } else {
+        batch.record.clear();
+    }
+    batch.requests = requests;
+    PushBatch(std::move(batch));
+}
+
+void Engine::PushBatch(Batch batch) {
+    {
+        std::unique_lock lock(pipe_mutex_);
+        pipe_cv_.wait(lock, [&] { return pipe_.size() < kPipelineDepth || batch.stop; });
+        pipe_.push_back(std::move(batch));
+    }
+    pipe_cv_.notify_all();
+}
+
+void Engine::JournalLoop() {
+    while (true) {
+        Batch batch;
+        {
+            std::unique_lock lock(pipe_mutex_);
+            pipe_cv_.wait(lock, [&] { return !pipe_.empty(); });
+            batch = std::move(pipe_.front());
+            pipe_.pop_front();
+            journal_busy_ = true;
+        }
+        pipe_cv_.notify_all();
+        if (batch.stop) break;
+
+        Status status = failed() ? failure() : Status::Ok();
+        uint64_t seq = 0;
+        uint64_t fsync_ns = 0;
+        if (status.ok() && !batch.record.empty()) {
+            status = writer_->Append(journal::RecordType::kBatch, batch.timestamp, &batch.record, &seq);
+            if (status.ok()) {
+                const uint64_t start = clock_.MonotonicNs();
+                status = writer_->Sync();
+                fsync_ns = clock_.MonotonicNs() - start;
+            }
+            if (!status.ok()) {
+                Log("engine: journal write failed, stopping all writes: " + status.ToString());
+                Fail(status);
+                status = failure();
+            }
+        }
+        {
+            std::lock_guard lock(pipe_mutex_);
+            if (seq != 0) {
+                durable_seq_ = seq;
+                durable_hash_ = writer_->last_hash();
+                stats_.committed_seq = seq;
+                ++stats_.batches;
+                ++stats_.fsyncs;
+                stats_.fsync_ns_total += fsync_ns;
+                stats_.fsync_ns_max = std::max(stats_.fsync_ns_max, fsync_ns);
+                stats_.journal_bytes = writer_->bytes_written();
+            }
+            stats_.events += batch.events;
+            seq = durable_seq_;
+        }
+        for (Request* request : batch.requests) {
+            request->seq = status.ok() ? seq : 0;
+            request->status = status;
+            request->done(*request);
+        }
+        {
+            std::lock_guard lock(pipe_mutex_);
+            constexpr size_t kFreeBuffersMax = kPipelineDepth + 1;
+            if (free_buffers_.size() < kFreeBuffersMax) free_buffers_.push_back(std::move(batch.record));
+            journal_busy_ = false;
+        }
+        pipe_cv_.notify_all();
+    }
+}
+
+void Engine::WaitJournalIdle() {
+    std::unique_lock lock(pipe_mutex_);
+    pipe_cv_.wait(lock, [&] { return pipe_.empty() && !journal_busy_; });
+}
+
+void Engine::MaybeSnapshot() {
+    ReapSnapshotChild(/*wait=*/false);
+    if (options_.snapshot_interval_records == 0 || snapshot_child_ != 0) return;
+    if (records_since_snapshot_ < options_.snapshot_interval_records) return;
+    // The snapshot must hold exactly the durable state: wait for the batches in flight.
+    const uint64_t pause_start = clock_.MonotonicNs();
+    WaitJournalIdle();
+    if (failed()) return;
+    snapshot::SnapshotInfo info;
+    {
+        std::lock_guard lock(pipe_mutex_);
+        info.seq = durable_seq_;
+        info.record_hash = durable_hash_;
+    }
+    records_since_snapshot_ = 0;
+    if (options_.snapshot_mode == SnapshotMode::kInline) {
+        info.state_hash = state_->StateHash();
+        Status status = snapshot::Write(fs_, snapshot_dir_, info, *state_);
+        if (!status.ok()) Log("snapshot: failed: " + status.ToString());
+    } else {
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            // The child: dies with its parent, writes the state it inherited, and exits without
+            // running the parent's destructors or atexit handlers.
+            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+            info.state_hash = state_->StateHash();
+            Status status = snapshot::Write(PosixFileSystem(), snapshot_dir_, info, *state_);
+            ::_exit(status.ok() ? 0 : 1);
+        }
+        if (pid < 0) {
+            Log("snapshot: fork failed");
+        } else {
+            snapshot_child_ = pid;
+        }
+    }
+    const uint64_t pause_ns = clock_.MonotonicNs() - pause_start;
+    std::lock_guard lock(pipe_mutex_);
+    ++stats_.snapshots;
+    stats_.snapshot_pause_ns_max = std::max(stats_.snapshot_pause_ns_max, pause_ns);
+}
+
+void Engine::ReapSnapshotChild(bool wait) {
+    if (snapshot_child_ == 0) return;
+    int status = 0;
+    pid_t pid = ::waitpid(snapshot_child_, &status, wait ? 0 : WNOHANG);
+    if (pid == 0) return;
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        Log("snapshot: the snapshot process failed; the journal still holds everything");
+    }
+    snapshot_child_ = 0;
+}
+
+}  // namespace bursar::engine

@@ -1,0 +1,156 @@
+#pragma once
+
+// The engine (ARCHITECTURE.md §3): a bounded multi-producer queue of requests, one engine thread
+// that takes them in batches and applies each batch to the state machine, and one journal thread
+// that appends the batch to the journal, fsyncs it (group commit: one fsync per batch), and only
+// then completes the batch's requests. Applying batch N+1 overlaps with the fsync of batch N; no
+// reply leaves before its batch is durable. A failed write or fsync stops the engine for good
+// (fail-stop): every later request fails, and `failed()` says so for readiness checks.
+//
+// Threads: Submit() from any thread; `done` callbacks run on the journal thread.
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/file_system.h"
+#include "base/status.h"
+#include "engine/request.h"
+#include "journal/reader.h"
+#include "journal/writer.h"
+#include "ledger/state_machine.h"
+
+namespace bursar::engine {
+
+enum class SnapshotMode {
+    kFork,    // a copy-on-write child process writes it; the engine pauses only for fork()
+    kInline,  // the engine thread writes it (tests on the in-memory file system)
+};
+
+struct EngineOptions {
+    std::string data_dir;
+    uint32_t queue_requests_max = 16384;
+    uint32_t batch_events_max = ledger::kBatchEventsMax;
+    uint64_t tick_interval_ns = 1'000'000'000;      // expiry runs at least this often when idle
+    uint64_t snapshot_interval_records = 4096;      // journal records between snapshots; 0: never
+    SnapshotMode snapshot_mode = SnapshotMode::kFork;
+    journal::RecoveryMode recovery_mode = journal::RecoveryMode::kStrict;
+    uint64_t segment_bytes_max = journal::kSegmentBytesDefault;
+    ledger::StateMachineOptions state;
+    std::function<void(const std::string&)> log;    // progress and warnings, one line each
+};
+
+struct RecoveryInfo {
+    uint64_t snapshot_seq = 0;
+    uint64_t records_replayed = 0;
+    uint64_t torn_bytes = 0;
+    uint64_t duration_ns = 0;
+};
+
+struct EngineStats {
+    uint64_t committed_seq = 0;
+    uint64_t batches = 0;
+    uint64_t events = 0;
+    uint64_t journal_bytes = 0;
+    uint64_t fsyncs = 0;
+    uint64_t fsync_ns_total = 0;
+    uint64_t fsync_ns_max = 0;
+    uint64_t queue_depth = 0;
+    uint64_t snapshots = 0;
+    uint64_t snapshot_pause_ns_max = 0;  // longest stop of the engine thread for a snapshot
+};
+
+class Engine {
+public:
+    // Recovers the state from the data directory (newest snapshot + journal replay).
+    static Result<std::unique_ptr<Engine>> Open(FileSystem& fs, Clock& clock, EngineOptions options);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    void Start();
+    // Stops accepting, applies and commits everything queued, waits for a snapshot in progress.
+    void Stop();
+
+    // Queues the request. kBusy when the queue is full, kStopped when stopping or failed,
+    // kInvalidArgument when it has more than batch_events_max events. `done` is not called when
+    // Submit fails.
+    Status Submit(Request* request);
+
+    bool failed() const { return failed_.load(std::memory_order_acquire); }
+    Status failure() const;
+    EngineStats stats() const;
+    const RecoveryInfo& recovery_info() const { return recovery_; }
+    // Only while the engine threads are not running (before Start, after Stop).
+    const ledger::StateMachine& state() const { return *state_; }
+
+private:
+    struct Batch {
+        std::string record;  // empty when nothing is journaled
+        uint64_t timestamp = 0;
+        uint64_t events = 0;
+        std::vector<Request*> requests;
+        bool stop = false;
+    };
+
+    Engine(FileSystem& fs, Clock& clock, EngineOptions options);
+    Status Recover();
+    void EngineLoop();
+    void JournalLoop();
+    void ProcessBatch(std::vector<Request*>& requests);
+    void PushBatch(Batch batch);
+    void WaitJournalIdle();
+    void MaybeSnapshot();
+    void ReapSnapshotChild(bool wait);
+    void Fail(Status status);
+    void Log(const std::string& line) const;
+
+    FileSystem& fs_;
+    Clock& clock_;
+    EngineOptions options_;
+    std::string journal_dir_;
+    std::string snapshot_dir_;
+    std::unique_ptr<ledger::StateMachine> state_;
+    std::unique_ptr<journal::JournalWriter> writer_;
+    RecoveryInfo recovery_;
+
+    // Request queue: producers → engine thread.
+    mutable std::mutex queue_mutex_;
+    std::condition_variable queue_cv_;
+    std::deque<Request*> queue_;
+    bool accepting_ = false;
+    bool stopping_ = false;
+
+    // Pipeline: engine thread → journal thread, at most kPipelineDepth batches.
+    static constexpr size_t kPipelineDepth = 2;
+    mutable std::mutex pipe_mutex_;
+    std::condition_variable pipe_cv_;
+    std::deque<Batch> pipe_;
+    bool journal_busy_ = false;
+    std::vector<std::string> free_buffers_;
+    uint64_t durable_seq_ = 0;
+    Hash256 durable_hash_{};
+    EngineStats stats_;
+
+    std::atomic<bool> failed_{false};
+    Status failure_;  // guarded by pipe_mutex_
+
+    uint64_t records_since_snapshot_ = 0;  // engine thread
+    pid_t snapshot_child_ = 0;             // engine thread
+
+    std::thread engine_thread_;
+    std::thread journal_thread_;
+    bool started_ = false;
+};
+
+}  // namespace bursar::engine

@@ -1,0 +1,46 @@
+#pragma once
+
+// Snapshots of the state machine (docs/formats/snapshot.md). A snapshot covers the journal up to
+// `seq`; recovery loads the newest valid one and replays the journal after it. Written to a
+// `.tmp` file, synced, renamed, and the directory synced, so a snapshot file is either whole or
+// absent. A damaged snapshot is skipped for the next older one (the journal still has its records).
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/file_system.h"
+#include "base/sha256.h"
+#include "base/status.h"
+#include "ledger/state_machine.h"
+
+namespace bursar::snapshot {
+
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kSnapshotsKept = 2;
+
+struct SnapshotInfo {
+    uint64_t seq = 0;         // last journal record included
+    Hash256 record_hash{};    // that record's hash: anchors the journal on recovery
+    Hash256 state_hash{};     // StateHash() of the state, checked on load and by verify
+};
+
+std::string SnapshotName(uint64_t seq);
+
+// Writes the snapshot and removes older snapshots beyond kSnapshotsKept.
+Status Write(FileSystem& fs, const std::string& dir, const SnapshotInfo& info,
+             const ledger::StateMachine& state);
+
+struct Loaded {
+    SnapshotInfo info;
+    std::unique_ptr<ledger::StateMachine> state;
+};
+
+// The newest snapshot that loads and checks out, or nullopt when there is none. `on_skip` hears
+// about damaged snapshots that were passed over.
+Result<std::optional<Loaded>> LoadNewest(FileSystem& fs, const std::string& dir,
+                                         const ledger::StateMachineOptions& options,
+                                         const std::function<void(const std::string&)>& on_skip);
+
+}  // namespace bursar::snapshot
