@@ -351,11 +351,9 @@ CreateTransferResult StateMachine::PostOrVoid(const Transfer& t, uint64_t timest
     BURSAR_ASSERT(dr_index != IdIndex::kNotFound && cr_index != IdIndex::kNotFound);
     Account& dr = accounts_[dr_index];
     Account& cr = accounts_[cr_index];
-    if (post) {
-        if (Overflows(dr.debits_posted, amount)) return TR::kOverflowsDebitsPosted;
-        if (Overflows(cr.credits_posted, amount)) return TR::kOverflowsCreditsPosted;
-    }
-
+    // A post cannot overflow: creating `p` checked debits_pending + debits_posted + p.amount (and
+    // the credit side) against 2^128 - 1, and a post moves at most p.amount from pending to posted.
+    BURSAR_ASSERT(!Overflows(dr.debits_posted, amount) && !Overflows(cr.credits_posted, amount));
     BURSAR_ASSERT(dr.debits_pending >= p.amount && cr.credits_pending >= p.amount);
     SaveBalances(dr_index);
     SaveBalances(cr_index);

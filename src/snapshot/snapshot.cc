@@ -60,12 +60,9 @@ std::vector<uint64_t> ListSeqs(FileSystem& fs, const std::string& dir) {
     return seqs;
 }
 
-Result<Loaded> LoadOne(FileSystem& fs, const std::string& path,
-                       const ledger::StateMachineOptions& options) {
-    auto file = fs.OpenSequential(path);
-    if (!file) return Error(file.error());
+Result<SnapshotInfo> ReadHeader(SequentialFile& file, const std::string& path) {
     Header header{};
-    auto count = (*file)->Read(&header, sizeof(header));
+    auto count = file.Read(&header, sizeof(header));
     if (!count) return Error(count.error());
     if (*count != sizeof(header) || std::memcmp(header.magic, kMagic, 8) != 0 ||
         crc32c::Unmask(header.masked_crc) != crc32c::Value(&header, offsetof(Header, masked_crc))) {
@@ -75,6 +72,19 @@ Result<Loaded> LoadOne(FileSystem& fs, const std::string& path,
         return Error(StatusCode::kUnsupported, path + ": snapshot version " +
                                                    std::to_string(header.version));
     }
+    SnapshotInfo info;
+    info.seq = header.seq;
+    std::memcpy(info.record_hash.data(), header.record_hash, 32);
+    std::memcpy(info.state_hash.data(), header.state_hash, 32);
+    return info;
+}
+
+Result<Loaded> LoadOne(FileSystem& fs, const std::string& path,
+                       const ledger::StateMachineOptions& options) {
+    auto file = fs.OpenSequential(path);
+    if (!file) return Error(file.error());
+    auto info = ReadHeader(**file, path);
+    if (!info) return Error(info.error());
     uint32_t crc = 0;
     uint64_t payload_bytes = 0;
     SequentialFile& input = **file;
@@ -94,9 +104,7 @@ Result<Loaded> LoadOne(FileSystem& fs, const std::string& path,
         return Error(StatusCode::kCorruption, path + ": bad snapshot trailer or checksum");
     }
     Loaded loaded;
-    loaded.info.seq = header.seq;
-    std::memcpy(loaded.info.record_hash.data(), header.record_hash, 32);
-    std::memcpy(loaded.info.state_hash.data(), header.state_hash, 32);
+    loaded.info = *info;
     if ((*state)->StateHash() != loaded.info.state_hash) {
         return Error(StatusCode::kCorruption, path + ": state hash differs from the header's");
     }
@@ -183,6 +191,19 @@ Result<std::optional<Loaded>> LoadNewest(FileSystem& fs, const std::string& dir,
         if (on_skip) on_skip(loaded.error().ToString());
     }
     return std::optional<Loaded>();
+}
+
+Result<std::vector<SnapshotInfo>> ListInfos(FileSystem& fs, const std::string& dir) {
+    std::vector<SnapshotInfo> infos;
+    for (uint64_t seq : ListSeqs(fs, dir)) {
+        const std::string path = JoinPath(dir, SnapshotName(seq));
+        auto file = fs.OpenSequential(path);
+        if (!file) return Error(file.error());
+        auto info = ReadHeader(**file, path);
+        if (!info) return Error(info.error());
+        infos.push_back(*info);
+    }
+    return infos;
 }
 
 }  // namespace bursar::snapshot

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/file_system.h"
 #include "base/sha256.h"
@@ -42,5 +43,8 @@ struct Loaded {
 Result<std::optional<Loaded>> LoadNewest(FileSystem& fs, const std::string& dir,
                                          const ledger::StateMachineOptions& options,
                                          const std::function<void(const std::string&)>& on_skip);
+
+// The headers of the snapshots in `dir`, oldest first (without loading their states).
+Result<std::vector<SnapshotInfo>> ListInfos(FileSystem& fs, const std::string& dir);
 
 }  // namespace bursar::snapshot
