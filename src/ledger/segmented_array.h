@@ -7,12 +7,12 @@
 
 #include <cstdint>
 #include <cstdlib>
-#include <memory>
 #include <new>
 #include <type_traits>
 #include <vector>
 
 #include "base/assert.h"
+#include "base/huge_pages.h"
 
 namespace bursar::ledger {
 
@@ -24,12 +24,21 @@ public:
     static constexpr uint32_t kSegmentShift = 16;
     static constexpr uint32_t kSegmentRecords = 1u << kSegmentShift;  // 65 536 records a segment
     static constexpr uint64_t kRecordsMax = UINT32_MAX - 1;            // indexes are u32
+    static constexpr size_t kSegmentBytes = sizeof(T) * kSegmentRecords;
+    // Segments of 2 MiB and more go on huge pages; smaller ones (one-byte records) on the heap.
+    static constexpr bool kLarge = kSegmentBytes >= (2u << 20);
 
     SegmentedArray() = default;
     SegmentedArray(const SegmentedArray&) = delete;
     SegmentedArray& operator=(const SegmentedArray&) = delete;
     ~SegmentedArray() {
-        for (T* segment : segments_) std::free(segment);
+        for (T* segment : segments_) {
+            if constexpr (kLarge) {
+                FreeLarge(segment, kSegmentBytes);
+            } else {
+                std::free(segment);
+            }
+        }
     }
 
     uint64_t size() const { return size_; }
@@ -47,8 +56,8 @@ public:
     uint32_t PushBack(const T& value) {
         BURSAR_ASSERT(size_ < kRecordsMax);
         if ((size_ >> kSegmentShift) == segments_.size()) {
-            void* memory = std::aligned_alloc(alignof(T) < 64 ? 64 : alignof(T),
-                                              sizeof(T) * kSegmentRecords);
+            void* memory = kLarge ? AllocateLarge(kSegmentBytes, /*populate=*/false)
+                                  : std::aligned_alloc(64, kSegmentBytes);
             if (memory == nullptr) throw std::bad_alloc();
             segments_.push_back(static_cast<T*>(memory));
         }
@@ -64,7 +73,7 @@ public:
     }
 
     uint64_t MemoryBytes() const {
-        return segments_.size() * sizeof(T) * kSegmentRecords + segments_.capacity() * sizeof(T*);
+        return segments_.size() * kSegmentBytes + segments_.capacity() * sizeof(T*);
     }
 
     // Calls fn(pointer, count) for consecutive runs of records, in order.

@@ -48,20 +48,27 @@ uint64_t ExpiresAt(const Transfer& pending) {
 }
 
 // Runs the events of one request with linked-chain semantics (docs/ledger/result-codes.md).
-template <typename Event, typename ApplyFn, typename Machine>
+// `prefetch` is called for the event kPrefetchDistance ahead of the one being applied, so that
+// the index slots it will probe are in the cache by then (the indexes are far larger than it).
+constexpr size_t kPrefetchDistance = 16;
+
+template <typename Event, typename ApplyFn, typename PrefetchFn, typename Machine>
 void ApplyEvents(Machine& machine, std::span<const Event> events, uint16_t linked_flag,
                  uint32_t chain_open, uint32_t chain_failed, std::vector<EventResult>* results,
-                 ApplyFn&& apply) {
+                 ApplyFn&& apply, PrefetchFn&& prefetch) {
     BURSAR_ASSERT(events.size() <= kBatchEventsMax);
-    std::optional<size_t> chain;
+    for (size_t i = 0; i < std::min(kPrefetchDistance, events.size()); ++i) prefetch(events[i]);
+    constexpr size_t kNoChain = SIZE_MAX;
+    size_t chain = kNoChain;  // index of the first event of the open chain
     bool chain_broken = false;
     for (size_t i = 0; i < events.size(); ++i) {
         const Event& event = events[i];
+        if (i + kPrefetchDistance < events.size()) prefetch(events[i + kPrefetchDistance]);
         uint64_t timestamp = machine.TakeTimestamp();
         bool linked = (event.flags & linked_flag) != 0;
         std::optional<uint32_t> result;
         if (linked) {
-            if (!chain) {
+            if (chain == kNoChain) {
                 chain = i;
                 machine.OpenChain();
             }
@@ -69,18 +76,18 @@ void ApplyEvents(Machine& machine, std::span<const Event> events, uint16_t linke
         }
         if (!result) result = chain_broken ? chain_failed : apply(event, timestamp);
         if (*result != 0) {
-            if (chain && !chain_broken) {
+            if (chain != kNoChain && !chain_broken) {
                 chain_broken = true;
                 machine.CloseChain(/*commit=*/false);
-                for (size_t j = *chain; j < i; ++j) {
+                for (size_t j = chain; j < i; ++j) {
                     results->push_back({static_cast<uint32_t>(j), chain_failed});
                 }
             }
             results->push_back({static_cast<uint32_t>(i), *result});
         }
-        if (chain && (!linked || *result == chain_open)) {
+        if (chain != kNoChain && (!linked || *result == chain_open)) {
             if (!chain_broken) machine.CloseChain(/*commit=*/true);
-            chain.reset();
+            chain = kNoChain;
             chain_broken = false;
         }
     }
@@ -151,7 +158,8 @@ void StateMachine::CreateAccounts(std::span<const Account> events,
                 static_cast<uint32_t>(AR::kLinkedEventFailed), results,
                 [this](const Account& event, uint64_t timestamp) {
                     return static_cast<uint32_t>(CreateAccount(event, timestamp));
-                });
+                },
+                [this](const Account& event) { account_index_.Prefetch(event.id); });
 }
 
 void StateMachine::CreateTransfers(std::span<const Transfer> events,
@@ -167,6 +175,12 @@ void StateMachine::CreateTransfers(std::span<const Transfer> events,
                         failed_ids_.Insert(event.id, static_cast<uint32_t>(result));
                     }
                     return static_cast<uint32_t>(result);
+                },
+                [this](const Transfer& event) {
+                    transfer_index_.Prefetch(event.id);
+                    if (event.pending_id != 0) transfer_index_.Prefetch(event.pending_id);
+                    account_index_.Prefetch(event.debit_account_id);
+                    account_index_.Prefetch(event.credit_account_id);
                 });
 }
 
