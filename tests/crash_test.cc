@@ -7,9 +7,8 @@
 // BURSAR_CRASH_ROUNDS (default 20) and BURSAR_CRASH_SEED (default: time) control the run; the seed
 // is printed so a failure can be replayed.
 
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <atomic>
 #include <chrono>
@@ -62,13 +61,15 @@ struct Seen {
 TEST(Crash, KillNineKeepsEveryAcknowledgedWrite) {
     ::signal(SIGPIPE, SIG_IGN);
     const uint64_t rounds = EnvOr("BURSAR_CRASH_ROUNDS", 20);
-    const uint64_t seed = EnvOr("BURSAR_CRASH_SEED",
-                                static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
+    const uint64_t seed =
+        EnvOr("BURSAR_CRASH_SEED",
+              static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
     std::printf("crash test: seed %llu (BURSAR_CRASH_SEED to repeat), %llu rounds\n",
                 static_cast<unsigned long long>(seed), static_cast<unsigned long long>(rounds));
     std::mt19937_64 random(seed);
-    const std::string dir = (std::filesystem::temp_directory_path() /
-                             ("bursar-crash-" + std::to_string(seed))).string();
+    const std::string dir =
+        (std::filesystem::temp_directory_path() / ("bursar-crash-" + std::to_string(seed)))
+            .string();
     std::filesystem::remove_all(dir);
 
     std::map<std::string, Chain> acknowledged;  // tag -> chain, over all rounds
@@ -110,7 +111,8 @@ TEST(Crash, KillNineKeepsEveryAcknowledgedWrite) {
                 for (uint64_t n = 0; !stop.load(); ++n) {
                     Chain chain;
                     const int length = 1 + static_cast<int>(local() % 3);
-                    std::string command = "transfers r" + std::to_string(round) + "-" + std::to_string(n);
+                    std::string command =
+                        "transfers r" + std::to_string(round) + "-" + std::to_string(n);
                     const std::string tag = Words(command)[1];
                     for (int k = 0; k < length; ++k) {
                         Leg leg{next_id++, 1 + local() % kAccounts, 0, 1 + local() % 100};
@@ -125,7 +127,8 @@ TEST(Crash, KillNineKeepsEveryAcknowledgedWrite) {
                         sent[tag] = chain;
                     }
                     if (!bursar.WriteLine(command)) break;
-                    if (local() % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+                    if (local() % 64 == 0)
+                        std::this_thread::sleep_for(std::chrono::microseconds(200));
                 }
             });
             std::this_thread::sleep_for(std::chrono::milliseconds(30 + random() % 400));
@@ -186,7 +189,8 @@ TEST(Crash, KillNineKeepsEveryAcknowledgedWrite) {
                 EXPECT_EQ(s.credit, leg.credit);
                 EXPECT_EQ(s.amount, leg.amount);
             }
-            EXPECT_TRUE(present == 0 || present == chain.legs.size()) << "chain " << tag << " half applied";
+            EXPECT_TRUE(present == 0 || present == chain.legs.size())
+                << "chain " << tag << " half applied";
             if (acked_now.contains(tag)) {
                 EXPECT_EQ(present, chain.legs.size()) << "acknowledged chain " << tag << " lost";
             }
@@ -199,7 +203,8 @@ TEST(Crash, KillNineKeepsEveryAcknowledgedWrite) {
         std::string output;
         ASSERT_EQ(RunCommand({BURSAR_BINARY, "verify", dir}, &output), 0) << output;
         EXPECT_NE(output.find("state hash: " + state_hash), std::string::npos)
-            << "verify disagrees with the restarted engine\n" << output;
+            << "verify disagrees with the restarted engine\n"
+            << output;
         if (::testing::Test::HasFailure()) break;
     }
 
@@ -209,7 +214,8 @@ TEST(Crash, KillNineKeepsEveryAcknowledgedWrite) {
     ASSERT_TRUE(bursar.ReadLine(&line));
     std::thread asker([&] {
         for (const auto& [tag, chain] : acknowledged) {
-            for (const Leg& leg : chain.legs) bursar.WriteLine("transfer f " + std::to_string(leg.id));
+            for (const Leg& leg : chain.legs)
+                bursar.WriteLine("transfer f " + std::to_string(leg.id));
         }
         bursar.CloseInput();
     });

@@ -1,12 +1,12 @@
 #include "process.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
-#include <fcntl.h>
 
 namespace bursar::testing {
 

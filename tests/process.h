@@ -11,7 +11,7 @@
 namespace bursar::testing {
 
 class Process {
-public:
+  public:
     // Starts `argv[0]` with the arguments; stderr is inherited.
     explicit Process(const std::vector<std::string>& argv);
     ~Process();
@@ -27,7 +27,7 @@ public:
     // Waits for the child; returns its exit code, or 128 + signal.
     int Wait();
 
-private:
+  private:
     pid_t pid_ = -1;
     int input_fd_ = -1;
     FILE* output_ = nullptr;

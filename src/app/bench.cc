@@ -28,12 +28,13 @@ constexpr uint64_t kAmountMax = 1000;
 
 // Zipfian choice over [0, n) with exponent theta (Gray et al., as in YCSB): item 0 is hottest.
 class Zipfian {
-public:
+  public:
     Zipfian(uint64_t n, double theta) : n_(n), theta_(theta) {
         for (uint64_t i = 1; i <= n; ++i) zeta_n_ += 1.0 / std::pow(static_cast<double>(i), theta);
         const double zeta_2 = 1.0 + 1.0 / std::pow(2.0, theta);
         alpha_ = 1.0 / (1.0 - theta);
-        eta_ = (1.0 - std::pow(2.0 / static_cast<double>(n), 1.0 - theta)) / (1.0 - zeta_2 / zeta_n_);
+        eta_ =
+            (1.0 - std::pow(2.0 / static_cast<double>(n), 1.0 - theta)) / (1.0 - zeta_2 / zeta_n_);
     }
     uint64_t Next(std::mt19937_64& random) const {
         const double u = std::uniform_real_distribution<double>(0.0, 1.0)(random);
@@ -45,7 +46,7 @@ public:
         return std::min(item, n_ - 1);
     }
 
-private:
+  private:
     uint64_t n_;
     double theta_;
     double zeta_n_ = 0;
@@ -69,14 +70,15 @@ struct Workload {
 // Generates the same transfers for the same workload, batch after batch, so --validate can
 // regenerate them instead of keeping them.
 class Generator {
-public:
-    explicit Generator(const Workload& w)
-        : w_(w), random_(w.seed), zipfian_(w.accounts, 0.99) {}
+  public:
+    explicit Generator(const Workload& w) : w_(w), random_(w.seed), zipfian_(w.accounts, 0.99) {}
 
     uint64_t PickAccount() {
         switch (w_.distribution) {
-            case Distribution::kUniform: return 1 + random_() % w_.accounts;
-            case Distribution::kZipfian: return 1 + zipfian_.Next(random_);
+            case Distribution::kUniform:
+                return 1 + random_() % w_.accounts;
+            case Distribution::kZipfian:
+                return 1 + zipfian_.Next(random_);
             case Distribution::kHot:
                 if (random_() % 100 < w_.hot_percent) return 1 + random_() % w_.hot_accounts;
                 return 1 + random_() % w_.accounts;
@@ -98,7 +100,7 @@ public:
         t->flags = w_.pending ? ledger::transfer_flags::kPending : 0;
     }
 
-private:
+  private:
     Workload w_;
     std::mt19937_64 random_;
     Zipfian zipfian_;
@@ -117,7 +119,8 @@ std::string MachineDescription() {
     uint64_t memory_kib = 0;
     std::ifstream meminfo("/proc/meminfo");
     for (std::string line; std::getline(meminfo, line);) {
-        if (line.rfind("MemTotal:", 0) == 0) memory_kib = std::strtoull(line.c_str() + 9, nullptr, 10);
+        if (line.rfind("MemTotal:", 0) == 0)
+            memory_kib = std::strtoull(line.c_str() + 9, nullptr, 10);
     }
     return model + ", " + std::to_string(sysconf(_SC_NPROCESSORS_ONLN)) + " cores, " +
            std::to_string(memory_kib >> 20) + " GiB";
@@ -133,7 +136,7 @@ double Ms(uint64_t ns) { return static_cast<double>(ns) / 1e6; }
 
 // Runs requests with up to `in_flight` outstanding; returns per-request latencies.
 class Client {
-public:
+  public:
     Client(engine::Engine& engine, uint64_t in_flight) : engine_(engine), slots_(in_flight) {}
 
     // Takes the next free slot (waiting for the oldest to be answered).
@@ -185,7 +188,7 @@ public:
     Status error() const { return error_; }
     uint64_t failed_events() const { return failed_events_; }
 
-private:
+  private:
     struct Slot {
         engine::Request request;
         bool busy = false;
@@ -271,8 +274,8 @@ int BenchCommand(const Args& args) {
     auto hot_percent = flags->Number("hot-percent", 0, 100);
     auto in_flight = flags->Number("requests-in-flight", 1, 64);
     auto seed = flags->Number("seed", 0, UINT64_MAX);
-    for (const auto* number : {&accounts, &transfers, &batch, &hot_accounts, &hot_percent,
-                               &in_flight, &seed}) {
+    for (const auto* number :
+         {&accounts, &transfers, &batch, &hot_accounts, &hot_percent, &in_flight, &seed}) {
         if (!*number) {
             LogLine(number->error().message());
             return 2;
@@ -300,7 +303,8 @@ int BenchCommand(const Args& args) {
     std::string dir = flags->Get("data-dir");
     const bool temporary = dir.empty();
     if (temporary) {
-        std::string pattern = (std::filesystem::temp_directory_path() / "bursar-bench-XXXXXX").string();
+        std::string pattern =
+            (std::filesystem::temp_directory_path() / "bursar-bench-XXXXXX").string();
         if (::mkdtemp(pattern.data()) == nullptr) {
             LogLine("cannot create a temporary directory");
             return 1;
@@ -308,13 +312,13 @@ int BenchCommand(const Args& args) {
         dir = pattern;
     }
 
-    std::printf("bursar bench: %llu accounts, %llu transfers, batches of %llu, %s%s, seed %llu, "
-                "1 client, %llu request(s) in flight\n",
-                static_cast<unsigned long long>(w.accounts),
-                static_cast<unsigned long long>(w.transfers),
-                static_cast<unsigned long long>(w.batch), distribution.c_str(),
-                w.pending ? ", pending" : "", static_cast<unsigned long long>(w.seed),
-                static_cast<unsigned long long>(*in_flight));
+    std::printf(
+        "bursar bench: %llu accounts, %llu transfers, batches of %llu, %s%s, seed %llu, "
+        "1 client, %llu request(s) in flight\n",
+        static_cast<unsigned long long>(w.accounts), static_cast<unsigned long long>(w.transfers),
+        static_cast<unsigned long long>(w.batch), distribution.c_str(),
+        w.pending ? ", pending" : "", static_cast<unsigned long long>(w.seed),
+        static_cast<unsigned long long>(*in_flight));
     std::printf("machine: %s\n", MachineDescription().c_str());
     std::printf("data directory: %s (real journal, fdatasync per batch)\n", dir.c_str());
     std::fflush(stdout);
@@ -380,10 +384,11 @@ int BenchCommand(const Args& args) {
                 static_cast<double>(w.transfers) * 1e9 / static_cast<double>(elapsed_ns));
     std::printf("batch latency p1 = %.2f ms, p50 = %.2f ms, p99 = %.2f ms, p100 = %.2f ms\n",
                 percentile(1), percentile(50), percentile(99), percentile(100));
-    std::printf("transfers failed = %llu\n", static_cast<unsigned long long>(client.failed_events()));
-    std::printf("fsync: %llu, mean %.2f ms, max %.2f ms\n",
-                static_cast<unsigned long long>(stats.fsyncs),
-                stats.fsyncs ? Ms(stats.fsync_ns_total / stats.fsyncs) : 0.0, Ms(stats.fsync_ns_max));
+    std::printf("transfers failed = %llu\n",
+                static_cast<unsigned long long>(client.failed_events()));
+    std::printf(
+        "fsync: %llu, mean %.2f ms, max %.2f ms\n", static_cast<unsigned long long>(stats.fsyncs),
+        stats.fsyncs ? Ms(stats.fsync_ns_total / stats.fsyncs) : 0.0, Ms(stats.fsync_ns_max));
     std::printf("snapshots: %llu, longest engine pause %.2f ms\n",
                 static_cast<unsigned long long>(stats.snapshots), Ms(stats.snapshot_pause_ns_max));
     std::printf("peak memory = %.0f MiB (state %.0f MiB, %.0f bytes per transfer)\n",
@@ -396,7 +401,8 @@ int BenchCommand(const Args& args) {
     int exit_code = 0;
     if (flags->Switch("validate")) {
         if (Validate(w, state)) {
-            std::printf("validate: ok (every transfer found, every balance matches, invariants hold)\n");
+            std::printf(
+                "validate: ok (every transfer found, every balance matches, invariants hold)\n");
         } else {
             exit_code = 1;
         }

@@ -18,7 +18,8 @@ Result<DataDirLock> DataDirLock::Acquire(const std::string& dir) {
     }
     const std::string path = dir + "/LOCK";
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return Error(StatusCode::kIoError, "cannot open " + path + ": " + std::strerror(errno));
+    if (fd < 0)
+        return Error(StatusCode::kIoError, "cannot open " + path + ": " + std::strerror(errno));
     constexpr int kStepMs = 20;
     for (int waited = 0;; waited += kStepMs) {
         if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return DataDirLock(fd);

@@ -10,7 +10,7 @@
 namespace bursar::app {
 
 class DataDirLock {
-public:
+  public:
     // Waits up to kLockWaitMs for a previous owner (e.g. a dying snapshot child) to let go.
     static Result<DataDirLock> Acquire(const std::string& dir);
     DataDirLock(DataDirLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
@@ -19,7 +19,7 @@ public:
 
     static constexpr int kLockWaitMs = 5000;
 
-private:
+  private:
     explicit DataDirLock(int fd) : fd_(fd) {}
     int fd_;
 };

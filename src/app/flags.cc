@@ -28,7 +28,8 @@ Result<Flags> Flags::Parse(const std::vector<std::string>& args,
             has_value = true;
         }
         auto it = by_name.find(name);
-        if (it == by_name.end()) return Error(StatusCode::kInvalidArgument, "unknown flag --" + name);
+        if (it == by_name.end())
+            return Error(StatusCode::kInvalidArgument, "unknown flag --" + name);
         if (it->second->is_switch) {
             if (has_value && value != "true" && value != "false") {
                 return Error(StatusCode::kInvalidArgument, "--" + name + " takes true or false");
@@ -51,7 +52,8 @@ std::string Flags::Usage(const std::vector<FlagSpec>& specs) {
     std::string text;
     for (const FlagSpec& spec : specs) {
         text += "  --" + spec.name;
-        if (!spec.is_switch) text += "=" + (spec.default_value.empty() ? "VALUE" : spec.default_value);
+        if (!spec.is_switch)
+            text += "=" + (spec.default_value.empty() ? "VALUE" : spec.default_value);
         text += "\n      " + spec.description + "\n";
     }
     return text;

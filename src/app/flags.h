@@ -20,7 +20,7 @@ struct FlagSpec {
 };
 
 class Flags {
-public:
+  public:
     static Result<Flags> Parse(const std::vector<std::string>& args,
                                const std::vector<FlagSpec>& specs);
     static std::string Usage(const std::vector<FlagSpec>& specs);
@@ -31,7 +31,7 @@ public:
     Result<uint64_t> Number(const std::string& name, uint64_t minimum, uint64_t maximum) const;
     const std::vector<std::string>& positional() const { return positional_; }
 
-private:
+  private:
     std::map<std::string, std::string> values_;
     std::vector<std::string> positional_;
 };

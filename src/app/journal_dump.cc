@@ -51,11 +51,11 @@ int JournalCommand(const Args& args) {
                                 U128ToString(a.id).c_str(), a.currency, a.kind, a.flags);
                 }
                 for (const auto& t : operation.transfers) {
-                    std::printf("    transfer id=%s debit=%s credit=%s amount=%s flags=%u pending_id=%s\n",
-                                U128ToString(t.id).c_str(), U128ToString(t.debit_account_id).c_str(),
-                                U128ToString(t.credit_account_id).c_str(),
-                                U128ToString(t.amount).c_str(), t.flags,
-                                U128ToString(t.pending_id).c_str());
+                    std::printf(
+                        "    transfer id=%s debit=%s credit=%s amount=%s flags=%u pending_id=%s\n",
+                        U128ToString(t.id).c_str(), U128ToString(t.debit_account_id).c_str(),
+                        U128ToString(t.credit_account_id).c_str(), U128ToString(t.amount).c_str(),
+                        t.flags, U128ToString(t.pending_id).c_str());
                 }
                 for (const auto& r : operation.results) {
                     const char* name =

@@ -80,8 +80,8 @@ bool ParseTransfer(const std::string& token, ledger::Transfer* t) {
 
 std::string AckLine(const std::string& tag, const engine::Request& r) {
     if (!r.status.ok()) return "fail " + tag + " " + r.status.ToString();
-    std::string line = "ack " + tag + " " + std::to_string(r.seq) + " " +
-                       std::to_string(r.results.size());
+    std::string line =
+        "ack " + tag + " " + std::to_string(r.seq) + " " + std::to_string(r.results.size());
     for (const auto& result : r.results) {
         line += " " + std::to_string(result.index) + ":" + std::to_string(result.result);
     }
@@ -142,13 +142,13 @@ void HandleLine(engine::Engine& engine, const std::string& line) {
         request->query = [transfer, tag, id = *id, answer](const ledger::StateMachine& s) {
             if (transfer) {
                 const ledger::Transfer* t = s.FindTransfer(id);
-                *answer = t == nullptr ? "missing " + tag + " " + U128ToString(id)
-                                       : "transfer " + tag + " " + U128ToString(id) + " " +
-                                             U128ToString(t->debit_account_id) + " " +
-                                             U128ToString(t->credit_account_id) + " " +
-                                             U128ToString(t->amount) + " " +
-                                             std::to_string(t->flags) + " " +
-                                             ledger::PendingStatusName(s.GetPendingStatus(id));
+                *answer = t == nullptr
+                              ? "missing " + tag + " " + U128ToString(id)
+                              : "transfer " + tag + " " + U128ToString(id) + " " +
+                                    U128ToString(t->debit_account_id) + " " +
+                                    U128ToString(t->credit_account_id) + " " +
+                                    U128ToString(t->amount) + " " + std::to_string(t->flags) + " " +
+                                    ledger::PendingStatusName(s.GetPendingStatus(id));
             } else {
                 const ledger::Account* a = s.FindAccount(id);
                 *answer = a == nullptr ? "missing " + tag + " " + U128ToString(id)

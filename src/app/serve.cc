@@ -19,6 +19,9 @@ std::string DefaultDataDir() {
 int ServeCommand(const Args& args) {
     const std::vector<FlagSpec> specs = {
         {"data-dir", DefaultDataDir(), "where the journal and snapshots live (BURSAR_DATA_DIR)"},
+        {"recovery-mode", "strict",
+         "strict: refuse to start on journal corruption; truncate-at-corruption: drop the journal "
+         "from the first damaged record on (loses those records; for operators only)"},
         {"help", "false", "print the flags", true},
     };
     auto flags = Flags::Parse(args, specs);
@@ -30,6 +33,11 @@ int ServeCommand(const Args& args) {
         std::printf("usage: bursar serve [flags]\n%s", Flags::Usage(specs).c_str());
         return 0;
     }
+    const std::string& mode = flags->Get("recovery-mode");
+    if (mode != "strict" && mode != "truncate-at-corruption") {
+        LogLine("--recovery-mode must be strict or truncate-at-corruption");
+        return 2;
+    }
     const std::string dir = flags->Get("data-dir");
     auto lock = DataDirLock::Acquire(dir);
     if (!lock) {
@@ -40,15 +48,17 @@ int ServeCommand(const Args& args) {
     engine::EngineOptions options;
     options.data_dir = dir;
     options.log = LogLine;
+    if (mode == "truncate-at-corruption") {
+        options.recovery_mode = journal::RecoveryMode::kTruncateAtCorruption;
+    }
     auto engine = engine::Engine::Open(PosixFileSystem(), SystemClock::Instance(), options);
     if (!engine) {
         LogLine("cannot start: " + engine.error().ToString());
         return 1;
     }
     (*engine)->Start();
-    LogLine("engine ready at journal sequence " +
-            std::to_string((*engine)->stats().committed_seq) + ", data in " +
-            std::filesystem::absolute(dir).lexically_normal().string());
+    LogLine("engine ready at journal sequence " + std::to_string((*engine)->stats().committed_seq) +
+            ", data in " + std::filesystem::absolute(dir).lexically_normal().string());
     LogLine("stop with Ctrl-C or SIGTERM");
     WaitForStopSignal();
     LogLine("stopping: finishing queued requests and flushing the journal");

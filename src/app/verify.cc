@@ -43,21 +43,22 @@ int VerifyCommand(const Args& args) {
                          static_cast<unsigned long long>(total >> 20));
         }
     };
-    auto scanned = journal::Scan(fs, JoinPath(dir, "journal"), options,
-                                 [&](const journal::RecordView& record) -> Status {
-        BURSAR_RETURN_IF_ERROR(engine::ReplayRecord(state, record));
-        while (next_snapshot < snapshots->size() && (*snapshots)[next_snapshot].seq <= record.seq) {
-            const snapshot::SnapshotInfo& info = (*snapshots)[next_snapshot++];
-            if (info.seq != record.seq) continue;
-            if (info.record_hash != record.hash || info.state_hash != state.StateHash()) {
-                return Status(StatusCode::kCorruption,
-                              "snapshot at sequence " + std::to_string(info.seq) +
-                                  " differs from the journal's replay");
+    auto scanned = journal::Scan(
+        fs, JoinPath(dir, "journal"), options, [&](const journal::RecordView& record) -> Status {
+            BURSAR_RETURN_IF_ERROR(engine::ReplayRecord(state, record));
+            while (next_snapshot < snapshots->size() &&
+                   (*snapshots)[next_snapshot].seq <= record.seq) {
+                const snapshot::SnapshotInfo& info = (*snapshots)[next_snapshot++];
+                if (info.seq != record.seq) continue;
+                if (info.record_hash != record.hash || info.state_hash != state.StateHash()) {
+                    return Status(StatusCode::kCorruption,
+                                  "snapshot at sequence " + std::to_string(info.seq) +
+                                      " differs from the journal's replay");
+                }
+                ++snapshots_checked;
             }
-            ++snapshots_checked;
-        }
-        return Status::Ok();
-    });
+            return Status::Ok();
+        });
     if (!scanned) {
         std::printf("verify: FAILED: %s\n", scanned.error().ToString().c_str());
         return 1;
@@ -73,9 +74,10 @@ int VerifyCommand(const Args& args) {
         return 1;
     }
     if (scanned->torn_bytes > 0) {
-        std::printf("verify: torn tail of %llu bytes (an incomplete last write, cut on start): %s\n",
-                    static_cast<unsigned long long>(scanned->torn_bytes),
-                    scanned->torn_description.c_str());
+        std::printf(
+            "verify: torn tail of %llu bytes (an incomplete last write, cut on start): %s\n",
+            static_cast<unsigned long long>(scanned->torn_bytes),
+            scanned->torn_description.c_str());
     }
     std::printf("verify: ok\n");
     std::printf("records: %llu\n", static_cast<unsigned long long>(scanned->records_read));

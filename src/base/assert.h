@@ -9,11 +9,11 @@ namespace bursar {
 
 }  // namespace bursar
 
-#define BURSAR_ASSERT(condition)                                          \
-    do {                                                                  \
-        if (__builtin_expect(!(condition), 0)) {                          \
-            ::bursar::AssertFail(#condition, __FILE__, __LINE__);         \
-        }                                                                 \
+#define BURSAR_ASSERT(condition)                                  \
+    do {                                                          \
+        if (__builtin_expect(!(condition), 0)) {                  \
+            ::bursar::AssertFail(#condition, __FILE__, __LINE__); \
+        }                                                         \
     } while (0)
 
 #ifdef NDEBUG

@@ -8,7 +8,8 @@ namespace {
 uint64_t Read(clockid_t id) {
     timespec now{};
     clock_gettime(id, &now);
-    return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(now.tv_nsec);
+    return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000ull +
+           static_cast<uint64_t>(now.tv_nsec);
 }
 
 }  // namespace

@@ -18,7 +18,7 @@
 namespace bursar {
 
 class WritableFile {
-public:
+  public:
     virtual ~WritableFile() = default;
     virtual Status Append(const void* data, size_t size) = 0;
     virtual Status Sync() = 0;
@@ -27,14 +27,14 @@ public:
 };
 
 class SequentialFile {
-public:
+  public:
     virtual ~SequentialFile() = default;
     // Reads up to `size` bytes; returns the count read, 0 at end of file.
     virtual Result<size_t> Read(void* buffer, size_t size) = 0;
 };
 
 class FileSystem {
-public:
+  public:
     virtual ~FileSystem() = default;
 
     // Opens for appending, creating the file when missing (the entry needs SyncDir to be durable).

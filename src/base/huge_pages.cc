@@ -23,7 +23,8 @@ void* AllocateLarge(size_t bytes, bool populate) {
     uintptr_t aligned = (start + kHugePageBytes - 1) & ~(kHugePageBytes - 1);
     if (aligned > start) ::munmap(raw, aligned - start);
     const uintptr_t end = start + size + kHugePageBytes;
-    if (end > aligned + size) ::munmap(reinterpret_cast<void*>(aligned + size), end - aligned - size);
+    if (end > aligned + size)
+        ::munmap(reinterpret_cast<void*>(aligned + size), end - aligned - size);
     ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
     if (populate) ::madvise(reinterpret_cast<void*>(aligned), size, MADV_POPULATE_WRITE);
     return reinterpret_cast<void*>(aligned);

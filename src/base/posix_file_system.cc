@@ -17,7 +17,7 @@ Status IoError(const std::string& what, const std::string& path) {
 }
 
 class PosixWritableFile final : public WritableFile {
-public:
+  public:
     PosixWritableFile(std::string path, int fd, uint64_t size)
         : path_(std::move(path)), fd_(fd), size_(size) {}
     ~PosixWritableFile() override {
@@ -54,14 +54,14 @@ public:
 
     uint64_t Size() const override { return size_; }
 
-private:
+  private:
     std::string path_;
     int fd_;
     uint64_t size_;
 };
 
 class PosixSequentialFile final : public SequentialFile {
-public:
+  public:
     PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
     ~PosixSequentialFile() override { ::close(fd_); }
 
@@ -80,13 +80,13 @@ public:
         return total;
     }
 
-private:
+  private:
     std::string path_;
     int fd_;
 };
 
 class Posix final : public FileSystem {
-public:
+  public:
     Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
         int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (fd < 0) return Error(IoError("open", path));

@@ -15,7 +15,7 @@ using Hash256 = std::array<uint8_t, 32>;
 std::string HashToHex(const Hash256& hash);
 
 class Sha256 {
-public:
+  public:
     Sha256();
     ~Sha256();
     Sha256(const Sha256&) = delete;
@@ -26,7 +26,7 @@ public:
 
     static Hash256 Of(const void* data, size_t size);
 
-private:
+  private:
     void* context_;  // EVP_MD_CTX*, kept opaque so OpenSSL's headers stay out of includers.
 };
 

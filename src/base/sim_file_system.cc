@@ -24,7 +24,7 @@ bool Trip(uint64_t* countdown) {
 }  // namespace
 
 class SimFileSystem::File final : public WritableFile {
-public:
+  public:
     File(SimFileSystem* owner, std::shared_ptr<Node> node, uint64_t epoch)
         : owner_(owner), node_(std::move(node)), epoch_(epoch) {}
     Status Append(const void* data, size_t size) override {
@@ -37,7 +37,7 @@ public:
         return node_->data.size();
     }
 
-private:
+  private:
     SimFileSystem* owner_;
     std::shared_ptr<Node> node_;
     uint64_t epoch_;
@@ -46,7 +46,7 @@ private:
 namespace {
 
 class StringSequentialFile final : public SequentialFile {
-public:
+  public:
     explicit StringSequentialFile(std::string data) : data_(std::move(data)) {}
     Result<size_t> Read(void* buffer, size_t size) override {
         size_t count = std::min(size, data_.size() - position_);
@@ -55,7 +55,7 @@ public:
         return count;
     }
 
-private:
+  private:
     std::string data_;
     size_t position_ = 0;
 };
@@ -144,7 +144,8 @@ Status SimFileSystem::Truncate(const std::string& path, uint64_t size) {
 
 Status SimFileSystem::SyncDir(const std::string& dir) {
     std::lock_guard lock(mutex_);
-    if (Trip(&fail_sync_countdown_)) return Status(StatusCode::kIoError, "fsync " + dir + ": injected fault");
+    if (Trip(&fail_sync_countdown_))
+        return Status(StatusCode::kIoError, "fsync " + dir + ": injected fault");
     ++syncs_;
     for (auto it = synced_entries_.begin(); it != synced_entries_.end();) {
         it = Parent(it->first) == dir ? synced_entries_.erase(it) : std::next(it);

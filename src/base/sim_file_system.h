@@ -19,7 +19,7 @@
 namespace bursar {
 
 class SimFileSystem final : public FileSystem {
-public:
+  public:
     explicit SimFileSystem(uint64_t seed) : random_(seed) {}
 
     Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
@@ -44,7 +44,7 @@ public:
 
     uint64_t sync_count() const;
 
-private:
+  private:
     struct Node {
         std::string data;
         uint64_t synced_size = 0;

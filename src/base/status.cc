@@ -4,14 +4,22 @@ namespace bursar {
 
 const char* StatusCodeName(StatusCode code) {
     switch (code) {
-        case StatusCode::kOk: return "ok";
-        case StatusCode::kIoError: return "io_error";
-        case StatusCode::kCorruption: return "corruption";
-        case StatusCode::kNotFound: return "not_found";
-        case StatusCode::kInvalidArgument: return "invalid_argument";
-        case StatusCode::kBusy: return "busy";
-        case StatusCode::kStopped: return "stopped";
-        case StatusCode::kUnsupported: return "unsupported";
+        case StatusCode::kOk:
+            return "ok";
+        case StatusCode::kIoError:
+            return "io_error";
+        case StatusCode::kCorruption:
+            return "corruption";
+        case StatusCode::kNotFound:
+            return "not_found";
+        case StatusCode::kInvalidArgument:
+            return "invalid_argument";
+        case StatusCode::kBusy:
+            return "busy";
+        case StatusCode::kStopped:
+            return "stopped";
+        case StatusCode::kUnsupported:
+            return "unsupported";
     }
     return "unknown";
 }

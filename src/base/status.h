@@ -11,19 +11,19 @@ namespace bursar {
 
 enum class StatusCode : int {
     kOk = 0,
-    kIoError = 1,       // a read, write, fsync, rename or directory operation failed
-    kCorruption = 2,    // bytes on disk are not what was written (checksum, chain, framing)
-    kNotFound = 3,      // a file or object does not exist
+    kIoError = 1,     // a read, write, fsync, rename or directory operation failed
+    kCorruption = 2,  // bytes on disk are not what was written (checksum, chain, framing)
+    kNotFound = 3,    // a file or object does not exist
     kInvalidArgument = 4,
-    kBusy = 5,          // a bounded queue is full; retry later
-    kStopped = 6,       // the component is stopped or failed (fail-stop)
-    kUnsupported = 7,   // a format version this build does not read
+    kBusy = 5,         // a bounded queue is full; retry later
+    kStopped = 6,      // the component is stopped or failed (fail-stop)
+    kUnsupported = 7,  // a format version this build does not read
 };
 
 const char* StatusCodeName(StatusCode code);
 
 class [[nodiscard]] Status {
-public:
+  public:
     Status() = default;
     Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
@@ -33,7 +33,7 @@ public:
     const std::string& message() const { return message_; }
     std::string ToString() const;
 
-private:
+  private:
     StatusCode code_ = StatusCode::kOk;
     std::string message_;
 };
@@ -60,8 +60,8 @@ struct PropagatedError {
 
 }  // namespace bursar
 
-#define BURSAR_RETURN_IF_ERROR(expression)                          \
-    do {                                                            \
-        ::bursar::Status status_ = (expression);                    \
+#define BURSAR_RETURN_IF_ERROR(expression)                            \
+    do {                                                              \
+        ::bursar::Status status_ = (expression);                      \
         if (!status_.ok()) return ::bursar::PropagatedError{status_}; \
     } while (0)

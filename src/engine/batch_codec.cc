@@ -20,9 +20,13 @@ void BatchEncoder::Add(Operation operation, const void* events, uint32_t event_c
     header.event_count = event_count;
     header.result_count = static_cast<uint32_t>(results.size());
     record_->append(reinterpret_cast<const char*>(&header), sizeof(header));
-    record_->append(static_cast<const char*>(events), size_t{event_count} * 128);
-    record_->append(reinterpret_cast<const char*>(results.data()),
-                    results.size() * sizeof(ledger::EventResult));
+    if (event_count > 0) {
+        record_->append(static_cast<const char*>(events), size_t{event_count} * 128);
+    }
+    if (!results.empty()) {
+        record_->append(reinterpret_cast<const char*>(results.data()),
+                        results.size() * sizeof(ledger::EventResult));
+    }
     ++operation_count_;
     std::memcpy(record_->data() + header_offset_, &operation_count_, sizeof(operation_count_));
 }
@@ -43,14 +47,17 @@ Result<std::vector<DecodedOperation>> DecodeBatch(std::string_view payload) {
         offset += sizeof(header);
         auto operation = static_cast<Operation>(header.operation);
         if (!IsWrite(operation)) return corrupt("unknown operation");
-        if (header.event_count > ledger::kBatchEventsMax || header.result_count > header.event_count) {
+        if (header.event_count > ledger::kBatchEventsMax ||
+            header.result_count > header.event_count) {
             return corrupt("counts out of bounds");
         }
         const size_t events_bytes = size_t{header.event_count} * 128;
         const size_t results_bytes = size_t{header.result_count} * sizeof(ledger::EventResult);
         if (payload.size() - offset < events_bytes + results_bytes) return corrupt("short events");
         DecodedOperation decoded{operation, {}, {}, {}};
-        if (operation == Operation::kCreateAccounts) {
+        if (events_bytes == 0) {
+            // No events: nothing to copy (and data() of an empty vector may be null).
+        } else if (operation == Operation::kCreateAccounts) {
             decoded.accounts.resize(header.event_count);
             std::memcpy(decoded.accounts.data(), payload.data() + offset, events_bytes);
         } else {
@@ -59,7 +66,9 @@ Result<std::vector<DecodedOperation>> DecodeBatch(std::string_view payload) {
         }
         offset += events_bytes;
         decoded.results.resize(header.result_count);
-        std::memcpy(decoded.results.data(), payload.data() + offset, results_bytes);
+        if (results_bytes > 0) {
+            std::memcpy(decoded.results.data(), payload.data() + offset, results_bytes);
+        }
         offset += results_bytes;
         operations.push_back(std::move(decoded));
     }

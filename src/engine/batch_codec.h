@@ -33,13 +33,13 @@ static_assert(sizeof(OperationHeader) == 16);
 
 // Appends to a record buffer that begins with room for the journal's record header.
 class BatchEncoder {
-public:
+  public:
     explicit BatchEncoder(std::string* record);
     void Add(Operation operation, const void* events, uint32_t event_count,
              const std::vector<ledger::EventResult>& results);
     uint32_t operation_count() const { return operation_count_; }
 
-private:
+  private:
     std::string* record_;
     size_t header_offset_;
     uint32_t operation_count_ = 0;

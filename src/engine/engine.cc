@@ -42,10 +42,9 @@ Status Engine::Recover() {
     BURSAR_RETURN_IF_ERROR(fs_.CreateDir(journal_dir_));
     BURSAR_RETURN_IF_ERROR(fs_.CreateDir(snapshot_dir_));
 
-    auto loaded = snapshot::LoadNewest(fs_, snapshot_dir_, options_.state,
-                                       [&](const std::string& why) {
-                                           Log("recovery: skipping snapshot: " + why);
-                                       });
+    auto loaded = snapshot::LoadNewest(
+        fs_, snapshot_dir_, options_.state,
+        [&](const std::string& why) { Log("recovery: skipping snapshot: " + why); });
     if (!loaded) return loaded.error();
     journal::ScanOptions scan;
     scan.repair = true;
@@ -63,8 +62,8 @@ Status Engine::Recover() {
     scan.progress = [&](uint64_t done, uint64_t total) {
         if (total >= kProgressBytesMin) {
             Log("recovery: journal " + std::to_string(done >> 20) + " / " +
-                std::to_string(total >> 20) + " MiB, " + std::to_string(recovery_.records_replayed) +
-                " records replayed");
+                std::to_string(total >> 20) + " MiB, " +
+                std::to_string(recovery_.records_replayed) + " records replayed");
         }
     };
     auto scanned = journal::Scan(fs_, journal_dir_, scan, [&](const journal::RecordView& record) {
@@ -119,9 +118,9 @@ void Engine::Stop() {
 
 Status Engine::Submit(Request* request) {
     if (request->event_count() > options_.batch_events_max) {
-        return Status(StatusCode::kInvalidArgument,
-                      "a request holds at most " + std::to_string(options_.batch_events_max) +
-                          " events");
+        return Status(
+            StatusCode::kInvalidArgument,
+            "a request holds at most " + std::to_string(options_.batch_events_max) + " events");
     }
     if (failed()) return failure();
     {
@@ -155,7 +154,8 @@ EngineStats Engine::stats() const {
 void Engine::Fail(Status status) {
     std::lock_guard lock(pipe_mutex_);
     if (failure_.ok()) {
-        failure_ = Status(StatusCode::kStopped, "engine stopped (fail-stop) after: " + status.ToString());
+        failure_ =
+            Status(StatusCode::kStopped, "engine stopped (fail-stop) after: " + status.ToString());
     }
     failed_.store(true, std::memory_order_release);
 }
@@ -289,7 +289,8 @@ void Engine::JournalLoop() {
         uint64_t seq = 0;
         uint64_t fsync_ns = 0;
         if (status.ok() && !batch.record.empty()) {
-            status = writer_->Append(journal::RecordType::kBatch, batch.timestamp, &batch.record, &seq);
+            status =
+                writer_->Append(journal::RecordType::kBatch, batch.timestamp, &batch.record, &seq);
             if (status.ok()) {
                 const uint64_t start = clock_.MonotonicNs();
                 status = writer_->Sync();
@@ -324,7 +325,8 @@ void Engine::JournalLoop() {
         {
             std::lock_guard lock(pipe_mutex_);
             constexpr size_t kFreeBuffersMax = kPipelineDepth + 1;
-            if (free_buffers_.size() < kFreeBuffersMax) free_buffers_.push_back(std::move(batch.record));
+            if (free_buffers_.size() < kFreeBuffersMax)
+                free_buffers_.push_back(std::move(batch.record));
             journal_busy_ = false;
         }
         pipe_cv_.notify_all();

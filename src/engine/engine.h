@@ -41,13 +41,13 @@ struct EngineOptions {
     std::string data_dir;
     uint32_t queue_requests_max = 16384;
     uint32_t batch_events_max = ledger::kBatchEventsMax;
-    uint64_t tick_interval_ns = 1'000'000'000;      // expiry runs at least this often when idle
-    uint64_t snapshot_interval_records = 4096;      // journal records between snapshots; 0: never
+    uint64_t tick_interval_ns = 1'000'000'000;  // expiry runs at least this often when idle
+    uint64_t snapshot_interval_records = 4096;  // journal records between snapshots; 0: never
     SnapshotMode snapshot_mode = SnapshotMode::kFork;
     journal::RecoveryMode recovery_mode = journal::RecoveryMode::kStrict;
     uint64_t segment_bytes_max = journal::kSegmentBytesDefault;
     ledger::StateMachineOptions state;
-    std::function<void(const std::string&)> log;    // progress and warnings, one line each
+    std::function<void(const std::string&)> log;  // progress and warnings, one line each
 };
 
 struct RecoveryInfo {
@@ -71,9 +71,10 @@ struct EngineStats {
 };
 
 class Engine {
-public:
+  public:
     // Recovers the state from the data directory (newest snapshot + journal replay).
-    static Result<std::unique_ptr<Engine>> Open(FileSystem& fs, Clock& clock, EngineOptions options);
+    static Result<std::unique_ptr<Engine>> Open(FileSystem& fs, Clock& clock,
+                                                EngineOptions options);
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -94,7 +95,7 @@ public:
     // Only while the engine threads are not running (before Start, after Stop).
     const ledger::StateMachine& state() const { return *state_; }
 
-private:
+  private:
     struct Batch {
         std::string record;  // empty when nothing is journaled
         uint64_t timestamp = 0;

@@ -69,15 +69,16 @@ Request Transfers(std::vector<Transfer> transfers) {
 // The state hash of a fresh replay of the whole journal, ignoring snapshots: what `verify` does.
 Hash256 ReplayHash(FileSystem& fs, const std::string& dir) {
     ledger::StateMachine state;
-    auto scanned = journal::Scan(fs, dir + "/journal", journal::ScanOptions{.from_first_segment = true},
-                                 [&](const journal::RecordView& r) { return ReplayRecord(state, r); });
+    auto scanned =
+        journal::Scan(fs, dir + "/journal", journal::ScanOptions{.from_first_segment = true},
+                      [&](const journal::RecordView& r) { return ReplayRecord(state, r); });
     EXPECT_TRUE(scanned) << scanned.error().ToString();
     EXPECT_TRUE(state.CheckInvariants().ok());
     return state.StateHash();
 }
 
 class EngineTest : public ::testing::Test {
-protected:
+  protected:
     std::unique_ptr<Engine> Open(EngineOptions options = {}) {
         options.data_dir = "data";
         options.snapshot_mode = SnapshotMode::kInline;
@@ -98,7 +99,8 @@ TEST_F(EngineTest, CommitsAndRecoversTheSameState) {
     EXPECT_TRUE(created.status.ok());
     EXPECT_TRUE(created.results.empty());
     EXPECT_EQ(created.seq, 1u);
-    Request moved = Call(*engine, Transfers({MakeTransfer(10, 1, 2, 5), MakeTransfer(11, 1, 1, 5)}));
+    Request moved =
+        Call(*engine, Transfers({MakeTransfer(10, 1, 2, 5), MakeTransfer(11, 1, 1, 5)}));
     EXPECT_EQ(moved.seq, 2u);
     ASSERT_EQ(moved.results.size(), 1u);
     EXPECT_EQ(moved.results[0].index, 1u);

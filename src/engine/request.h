@@ -44,11 +44,15 @@ struct Request {
 
     size_t event_count() const {
         switch (operation) {
-            case Operation::kCreateAccounts: return accounts.size();
-            case Operation::kCreateTransfers: return transfers.size();
+            case Operation::kCreateAccounts:
+                return accounts.size();
+            case Operation::kCreateTransfers:
+                return transfers.size();
             case Operation::kLookupAccounts:
-            case Operation::kLookupTransfers: return ids.size();
-            case Operation::kQuery: return 1;
+            case Operation::kLookupTransfers:
+                return ids.size();
+            case Operation::kQuery:
+                return 1;
         }
         return 0;
     }

@@ -19,8 +19,8 @@ inline constexpr char kSegmentMagic[8] = {'B', 'R', 'S', 'R', 'J', 'R', 'N', 'L'
 inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 64;
 inline constexpr size_t kRecordHeaderSize = 64;
-inline constexpr uint32_t kRecordPayloadMax = 64u << 20;            // 64 MiB
-inline constexpr uint64_t kSegmentBytesDefault = 64ull << 20;       // rotate past 64 MiB
+inline constexpr uint32_t kRecordPayloadMax = 64u << 20;       // 64 MiB
+inline constexpr uint64_t kSegmentBytesDefault = 64ull << 20;  // rotate past 64 MiB
 inline constexpr const char* kSegmentPrefix = "journal-";
 inline constexpr const char* kSegmentSuffix = ".log";
 

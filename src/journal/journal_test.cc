@@ -14,7 +14,9 @@ namespace {
 
 const std::string kDir = "data/journal";
 
-std::string Payload(uint64_t n) { return "payload-" + std::to_string(n) + std::string(n % 50, 'x'); }
+std::string Payload(uint64_t n) {
+    return "payload-" + std::to_string(n) + std::string(n % 50, 'x');
+}
 
 struct Read {
     Result<ScanResult> result;
@@ -31,7 +33,7 @@ Read ScanAll(FileSystem& fs, ScanOptions options = {}) {
 }
 
 class JournalTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         ASSERT_TRUE(fs_.CreateDir("data").ok());
         ASSERT_TRUE(fs_.CreateDir(kDir).ok());
@@ -180,7 +182,8 @@ TEST_F(JournalTest, FlippedBitMidJournalRefusesAndNamesTheOffset) {
     EXPECT_EQ(read.result.error().code(), StatusCode::kCorruption);
     const std::string message = read.result.error().message();
     EXPECT_NE(message.find(segment), std::string::npos) << message;
-    EXPECT_NE(message.find("offset " + std::to_string(target_offset)), std::string::npos) << message;
+    EXPECT_NE(message.find("offset " + std::to_string(target_offset)), std::string::npos)
+        << message;
     // Nothing was changed by the refusal.
     EXPECT_EQ(ScanAll(fs_).records.size(), 9u);
 

@@ -26,7 +26,8 @@ bool ValidRecordAfter(const std::string& bytes, uint64_t from, uint64_t expected
         if (header.seq <= expected_seq || header.seq - expected_seq > (1ull << 32)) continue;
         const uint64_t size = kRecordHeaderSize + uint64_t{header.payload_length};
         if (header.payload_length > kRecordPayloadMax || size > bytes.size() - offset) continue;
-        if (crc32c::Unmask(header.masked_crc) == crc32c::Value(bytes.data() + offset + 4, size - 4)) {
+        if (crc32c::Unmask(header.masked_crc) ==
+            crc32c::Value(bytes.data() + offset + 4, size - 4)) {
             return true;
         }
     }
@@ -222,10 +223,10 @@ Result<ScanResult> Scan(FileSystem& fs, const std::string& dir, const ScanOption
     result.tail.next_seq = expected_seq == 0 ? 1 : expected_seq;
     result.tail.last_hash = last_hash;
     if (options.anchor && options.anchor->first >= result.tail.next_seq) {
-        return Error(StatusCode::kCorruption,
-                     "journal in " + dir + " ends at sequence " +
-                         std::to_string(result.tail.next_seq - 1) + ", before the snapshot's " +
-                         std::to_string(options.anchor->first));
+        return Error(StatusCode::kCorruption, "journal in " + dir + " ends at sequence " +
+                                                  std::to_string(result.tail.next_seq - 1) +
+                                                  ", before the snapshot's " +
+                                                  std::to_string(options.anchor->first));
     }
     return result;
 }

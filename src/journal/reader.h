@@ -31,8 +31,8 @@ struct RecordView {
 };
 
 enum class RecoveryMode {
-    kStrict,                 // corruption refuses to go on
-    kTruncateAtCorruption,   // operator's choice: drop everything from the first corruption on
+    kStrict,                // corruption refuses to go on
+    kTruncateAtCorruption,  // operator's choice: drop everything from the first corruption on
 };
 
 struct ScanOptions {
@@ -51,9 +51,9 @@ struct ScanOptions {
 struct ScanResult {
     JournalTail tail;
     uint64_t records_read = 0;
-    uint64_t first_seq = 0;          // of the first segment read (0 when none)
-    uint64_t torn_bytes = 0;         // bytes cut off (or that would be) at the tail
-    std::string torn_description;    // where and why, for the log
+    uint64_t first_seq = 0;        // of the first segment read (0 when none)
+    uint64_t torn_bytes = 0;       // bytes cut off (or that would be) at the tail
+    std::string torn_description;  // where and why, for the log
 };
 
 using RecordFn = std::function<Status(const RecordView&)>;

@@ -44,8 +44,7 @@ Status JournalWriter::StartSegment() {
     header.version = kFormatVersion;
     header.first_seq = next_seq_;
     std::memcpy(header.prev_hash, last_hash_.data(), 32);
-    header.masked_crc =
-        crc32c::Mask(crc32c::Value(&header, offsetof(SegmentHeader, masked_crc)));
+    header.masked_crc = crc32c::Mask(crc32c::Value(&header, offsetof(SegmentHeader, masked_crc)));
     const std::string path = JoinPath(dir_, SegmentName(next_seq_));
     auto file = fs_.OpenAppendable(path);
     if (!file) return Fail(file.error());

@@ -28,7 +28,7 @@ struct WriterOptions {
 };
 
 class JournalWriter {
-public:
+  public:
     static Result<std::unique_ptr<JournalWriter>> Open(FileSystem& fs, std::string dir,
                                                        const JournalTail& tail,
                                                        const WriterOptions& options = {});
@@ -43,7 +43,7 @@ public:
     uint64_t bytes_written() const { return bytes_written_; }
     bool poisoned() const { return !poison_.ok(); }
 
-private:
+  private:
     JournalWriter(FileSystem& fs, std::string dir, const WriterOptions& options)
         : fs_(fs), dir_(std::move(dir)), options_(options) {}
     Status StartSegment();

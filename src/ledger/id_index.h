@@ -16,7 +16,7 @@
 namespace bursar::ledger {
 
 class IdIndex {
-public:
+  public:
     static constexpr uint32_t kLoadPercentMax = 70;
     static constexpr uint32_t kNotFound = UINT32_MAX;
 
@@ -66,7 +66,8 @@ public:
         while (!slots_[next].empty()) {
             uint64_t home = Hash(slots_[next].id()) & mask_;
             // Move the entry when its home is not cyclically within (hole, next].
-            bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+            bool stays =
+                hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
             if (!stays) {
                 slots_[hole] = slots_[next];
                 hole = next;
@@ -96,7 +97,7 @@ public:
         }
     }
 
-private:
+  private:
     // Two 64-bit halves rather than a u128 keep the slot at 24 bytes (a u128 would align it to 32).
     struct Slot {
         uint64_t id_low = 0;

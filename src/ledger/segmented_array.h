@@ -20,10 +20,10 @@ template <typename T>
 class SegmentedArray {
     static_assert(std::is_trivially_copyable_v<T>);
 
-public:
+  public:
     static constexpr uint32_t kSegmentShift = 16;
     static constexpr uint32_t kSegmentRecords = 1u << kSegmentShift;  // 65 536 records a segment
-    static constexpr uint64_t kRecordsMax = UINT32_MAX - 1;            // indexes are u32
+    static constexpr uint64_t kRecordsMax = UINT32_MAX - 1;           // indexes are u32
     static constexpr size_t kSegmentBytes = sizeof(T) * kSegmentRecords;
     // Segments of 2 MiB and more go on huge pages; smaller ones (one-byte records) on the heap.
     static constexpr bool kLarge = kSegmentBytes >= (2u << 20);
@@ -88,7 +88,7 @@ public:
         }
     }
 
-private:
+  private:
     std::vector<T*> segments_;
     uint64_t size_ = 0;
 };

@@ -17,10 +17,14 @@ enum Field : int { kDebitsPending = 0, kDebitsPosted = 1, kCreditsPending = 2, k
 
 u128& BalanceField(Account& account, int field) {
     switch (field) {
-        case kDebitsPending: return account.debits_pending;
-        case kDebitsPosted: return account.debits_posted;
-        case kCreditsPending: return account.credits_pending;
-        default: return account.credits_posted;
+        case kDebitsPending:
+            return account.debits_pending;
+        case kDebitsPosted:
+            return account.debits_posted;
+        case kCreditsPending:
+            return account.credits_pending;
+        default:
+            return account.credits_posted;
     }
 }
 
@@ -97,7 +101,7 @@ void ApplyEvents(Machine& machine, std::span<const Event> events, uint16_t linke
 
 // The chain hooks ApplyEvents needs; kept out of the public header.
 class StateMachineAccess {
-public:
+  public:
     explicit StateMachineAccess(StateMachine& machine) : machine_(machine) {}
     uint64_t TakeTimestamp() {
         uint64_t timestamp = machine_.batch_next_timestamp_++;
@@ -116,7 +120,7 @@ public:
         machine_.in_chain_ = false;
     }
 
-private:
+  private:
     StateMachine& machine_;
 };
 
@@ -153,35 +157,35 @@ void StateMachine::CreateAccounts(std::span<const Account> events,
                                   std::vector<EventResult>* results) {
     BURSAR_ASSERT(in_batch_);
     StateMachineAccess access(*this);
-    ApplyEvents(access, events, account_flags::kLinked,
-                static_cast<uint32_t>(AR::kLinkedEventChainOpen),
-                static_cast<uint32_t>(AR::kLinkedEventFailed), results,
-                [this](const Account& event, uint64_t timestamp) {
-                    return static_cast<uint32_t>(CreateAccount(event, timestamp));
-                },
-                [this](const Account& event) { account_index_.Prefetch(event.id); });
+    ApplyEvents(
+        access, events, account_flags::kLinked, static_cast<uint32_t>(AR::kLinkedEventChainOpen),
+        static_cast<uint32_t>(AR::kLinkedEventFailed), results,
+        [this](const Account& event, uint64_t timestamp) {
+            return static_cast<uint32_t>(CreateAccount(event, timestamp));
+        },
+        [this](const Account& event) { account_index_.Prefetch(event.id); });
 }
 
 void StateMachine::CreateTransfers(std::span<const Transfer> events,
                                    std::vector<EventResult>* results) {
     BURSAR_ASSERT(in_batch_);
     StateMachineAccess access(*this);
-    ApplyEvents(access, events, transfer_flags::kLinked,
-                static_cast<uint32_t>(TR::kLinkedEventChainOpen),
-                static_cast<uint32_t>(TR::kLinkedEventFailed), results,
-                [this](const Transfer& event, uint64_t timestamp) {
-                    CreateTransferResult result = CreateTransfer(event, timestamp);
-                    if (IsStateDependentFailure(result)) {
-                        failed_ids_.Insert(event.id, static_cast<uint32_t>(result));
-                    }
-                    return static_cast<uint32_t>(result);
-                },
-                [this](const Transfer& event) {
-                    transfer_index_.Prefetch(event.id);
-                    if (event.pending_id != 0) transfer_index_.Prefetch(event.pending_id);
-                    account_index_.Prefetch(event.debit_account_id);
-                    account_index_.Prefetch(event.credit_account_id);
-                });
+    ApplyEvents(
+        access, events, transfer_flags::kLinked, static_cast<uint32_t>(TR::kLinkedEventChainOpen),
+        static_cast<uint32_t>(TR::kLinkedEventFailed), results,
+        [this](const Transfer& event, uint64_t timestamp) {
+            CreateTransferResult result = CreateTransfer(event, timestamp);
+            if (IsStateDependentFailure(result)) {
+                failed_ids_.Insert(event.id, static_cast<uint32_t>(result));
+            }
+            return static_cast<uint32_t>(result);
+        },
+        [this](const Transfer& event) {
+            transfer_index_.Prefetch(event.id);
+            if (event.pending_id != 0) transfer_index_.Prefetch(event.pending_id);
+            account_index_.Prefetch(event.debit_account_id);
+            account_index_.Prefetch(event.credit_account_id);
+        });
 }
 
 CreateAccountResult StateMachine::CreateAccount(const Account& a, uint64_t timestamp) {
@@ -267,7 +271,8 @@ CreateTransferResult StateMachine::CreateTransfer(const Transfer& t, uint64_t ti
     const u128 dr_debits = dr.debits_pending + dr.debits_posted;
     const u128 cr_credits = cr.credits_pending + cr.credits_posted;
     u128 amount = t.amount;
-    if (t.flags & kBalancingDebit) amount = std::min(amount, SaturatingSub(dr.credits_posted, dr_debits));
+    if (t.flags & kBalancingDebit)
+        amount = std::min(amount, SaturatingSub(dr.credits_posted, dr_debits));
     if (t.flags & kBalancingCredit) {
         amount = std::min(amount, SaturatingSub(cr.debits_posted, cr_credits));
     }
@@ -283,9 +288,8 @@ CreateTransferResult StateMachine::CreateTransfer(const Transfer& t, uint64_t ti
     if (Overflows3(cr.credits_pending, cr.credits_posted, amount)) return TR::kOverflowsCredits;
     if (pending && t.timeout != 0) {
         uint64_t expires_at = 0;
-        if (__builtin_add_overflow(timestamp,
-                                   static_cast<uint64_t>(t.timeout) * kNanosecondsPerSecond,
-                                   &expires_at)) {
+        if (__builtin_add_overflow(
+                timestamp, static_cast<uint64_t>(t.timeout) * kNanosecondsPerSecond, &expires_at)) {
             return TR::kOverflowsTimeout;
         }
     }
@@ -340,7 +344,8 @@ CreateTransferResult StateMachine::PostOrVoid(const Transfer& t, uint64_t timest
     if (t.credit_account_id != 0 && t.credit_account_id != p.credit_account_id) {
         return TR::kPendingTransferHasDifferentCreditAccountId;
     }
-    if (t.currency != 0 && t.currency != p.currency) return TR::kPendingTransferHasDifferentCurrency;
+    if (t.currency != 0 && t.currency != p.currency)
+        return TR::kPendingTransferHasDifferentCurrency;
     if (t.code != 0 && t.code != p.code) return TR::kPendingTransferHasDifferentCode;
 
     u128 amount = p.amount;
@@ -352,11 +357,16 @@ CreateTransferResult StateMachine::PostOrVoid(const Transfer& t, uint64_t timest
     }
 
     switch (statuses_[p_index]) {
-        case PendingStatus::kPosted: return TR::kPendingTransferAlreadyPosted;
-        case PendingStatus::kVoided: return TR::kPendingTransferAlreadyVoided;
-        case PendingStatus::kExpired: return TR::kPendingTransferExpired;
-        case PendingStatus::kPending: break;
-        case PendingStatus::kNone: BURSAR_ASSERT(false);
+        case PendingStatus::kPosted:
+            return TR::kPendingTransferAlreadyPosted;
+        case PendingStatus::kVoided:
+            return TR::kPendingTransferAlreadyVoided;
+        case PendingStatus::kExpired:
+            return TR::kPendingTransferExpired;
+        case PendingStatus::kPending:
+            break;
+        case PendingStatus::kNone:
+            BURSAR_ASSERT(false);
     }
     if (p.timeout != 0 && ExpiresAt(p) <= timestamp) return TR::kPendingTransferExpired;
 
@@ -438,7 +448,9 @@ void StateMachine::InsertTransfer(const Transfer& event, uint64_t timestamp, u12
 void StateMachine::SaveBalances(uint32_t account_index) {
     if (!in_chain_) return;
     const Account& a = accounts_[account_index];
-    undo_.push_back(Undo{Undo::Kind::kBalances, account_index, {},
+    undo_.push_back(Undo{Undo::Kind::kBalances,
+                         account_index,
+                         {},
                          {a.debits_pending, a.debits_posted, a.credits_pending, a.credits_posted}});
 }
 
@@ -451,8 +463,8 @@ void StateMachine::SetStatus(uint32_t transfer_index, PendingStatus status) {
 
 void StateMachine::AddTotals(uint32_t currency, int field, u128 amount, bool subtract) {
     CurrencyTotals& totals = totals_[currency];
-    u128* target = field == kDebitsPending   ? &totals.debits_pending
-                   : field == kDebitsPosted  ? &totals.debits_posted
+    u128* target = field == kDebitsPending    ? &totals.debits_pending
+                   : field == kDebitsPosted   ? &totals.debits_posted
                    : field == kCreditsPending ? &totals.credits_pending
                                               : &totals.credits_posted;
     // Totals are sums over all accounts and may exceed 2^128 - 1: they wrap, and equality of
@@ -591,7 +603,8 @@ Hash256 StateMachine::StateHash() const {
     uint64_t counts[3] = {accounts_.size(), transfers_.size(), failed_ids_.size()};
     sha.Update(counts, sizeof(counts));
     accounts_.ForEachRun([&](const Account* p, uint64_t n) { sha.Update(p, n * sizeof(Account)); });
-    transfers_.ForEachRun([&](const Transfer* p, uint64_t n) { sha.Update(p, n * sizeof(Transfer)); });
+    transfers_.ForEachRun(
+        [&](const Transfer* p, uint64_t n) { sha.Update(p, n * sizeof(Transfer)); });
     statuses_.ForEachRun([&](const PendingStatus* p, uint64_t n) { sha.Update(p, n); });
     std::vector<std::pair<u128, uint32_t>> failed;
     failed.reserve(failed_ids_.size());
@@ -671,7 +684,8 @@ Result<std::unique_ptr<StateMachine>> StateMachine::Load(const ReadFn& read,
         return corrupt("short read");
     }
     constexpr uint64_t kMax = SegmentedArray<Transfer>::kRecordsMax;
-    if (!ReadArray(read, &machine->accounts_, kMax) || !ReadArray(read, &machine->transfers_, kMax) ||
+    if (!ReadArray(read, &machine->accounts_, kMax) ||
+        !ReadArray(read, &machine->transfers_, kMax) ||
         !ReadArray(read, &machine->statuses_, kMax)) {
         return corrupt("short read in records");
     }
@@ -714,7 +728,8 @@ void StateMachine::RebuildIndexes() {
         const Transfer& t = transfers_[i];
         transfer_index_.Insert(t.id, static_cast<uint32_t>(i));
         if (statuses_[i] == PendingStatus::kPending && t.timeout != 0) {
-            expiry_heap_.push_back(ExpiryEntry{ExpiresAt(t), t.timestamp, static_cast<uint32_t>(i)});
+            expiry_heap_.push_back(
+                ExpiryEntry{ExpiresAt(t), t.timestamp, static_cast<uint32_t>(i)});
         }
     }
     std::make_heap(expiry_heap_.begin(), expiry_heap_.end(), ExpiryLater{});

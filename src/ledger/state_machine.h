@@ -48,7 +48,7 @@ using ReadFn = std::function<bool(void* data, size_t size)>;
 class StateMachine {
     friend class StateMachineAccess;
 
-public:
+  public:
     explicit StateMachine(const StateMachineOptions& options = {});
     StateMachine(const StateMachine&) = delete;
     StateMachine& operator=(const StateMachine&) = delete;
@@ -89,7 +89,7 @@ public:
     static Result<std::unique_ptr<StateMachine>> Load(const ReadFn& read,
                                                       const StateMachineOptions& options = {});
 
-private:
+  private:
     struct ExpiryEntry {
         uint64_t expires_at;
         uint64_t transfer_timestamp;
@@ -113,7 +113,8 @@ private:
     CreateTransferResult CreateTransfer(const Transfer& event, uint64_t timestamp);
     CreateTransferResult PostOrVoid(const Transfer& event, uint64_t timestamp);
     CreateTransferResult TransferExists(const Transfer& event, const Transfer& stored) const;
-    void InsertTransfer(const Transfer& event, uint64_t timestamp, u128 amount, PendingStatus status);
+    void InsertTransfer(const Transfer& event, uint64_t timestamp, u128 amount,
+                        PendingStatus status);
     void SaveBalances(uint32_t account_index);
     void SetStatus(uint32_t transfer_index, PendingStatus status);
     void AddTotals(uint32_t currency, int field, u128 amount, bool subtract);
@@ -127,7 +128,7 @@ private:
     SegmentedArray<PendingStatus> statuses_;  // one per transfer
     IdIndex account_index_;
     IdIndex transfer_index_;
-    IdIndex failed_ids_;  // id -> CreateTransferResult
+    IdIndex failed_ids_;                    // id -> CreateTransferResult
     std::vector<ExpiryEntry> expiry_heap_;  // ExpiryLater order; entries resolved since are skipped
     CurrencyTotals totals_[kCurrenciesMax];
     std::vector<Undo> undo_;

@@ -48,14 +48,14 @@ Transfer Resolve(u128 id, u128 pending_id, uint16_t flag, u128 amount = 0) {
 }
 
 class StateMachineTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         // 1, 2: plain accounts; 3: no negative balance; 4: no credit beyond debits; 9: USD.
-        EXPECT_EQ(Accounts({MakeAccount(1), MakeAccount(2),
-                            MakeAccount(3, af::kDebitsMustNotExceedCredits),
-                            MakeAccount(4, af::kCreditsMustNotExceedDebits),
-                            MakeAccount(9, 0, kUsd)}),
-                  std::vector<uint32_t>(5, 0));
+        EXPECT_EQ(
+            Accounts({MakeAccount(1), MakeAccount(2),
+                      MakeAccount(3, af::kDebitsMustNotExceedCredits),
+                      MakeAccount(4, af::kCreditsMustNotExceedDebits), MakeAccount(9, 0, kUsd)}),
+            std::vector<uint32_t>(5, 0));
     }
 
     // Every test that moves money ends with the full invariant check.
@@ -127,18 +127,25 @@ TEST_F(StateMachineTest, AccountResults) {
     balance.credits_posted = 1;
     Account zero_kind = MakeAccount(23);
     zero_kind.kind = 0;
-    std::vector<uint32_t> expected = {
-        uint32_t(AR::kTimestampMustBeZero), uint32_t(AR::kReservedField),
-        uint32_t(AR::kReservedFlag),        uint32_t(AR::kIdMustNotBeZero),
-        uint32_t(AR::kIdMustNotBeIntMax),   uint32_t(AR::kFlagsAreMutuallyExclusive),
-        uint32_t(AR::kCreditsPostedMustBeZero), uint32_t(AR::kCurrencyMustNotBeZero),
-        uint32_t(AR::kCurrencyUnknown),     uint32_t(AR::kKindMustNotBeZero),
-        uint32_t(AR::kExists),              uint32_t(AR::kExistsWithDifferentFlags),
-        uint32_t(AR::kExistsWithDifferentCurrency), uint32_t(AR::kExistsWithDifferentKind)};
+    std::vector<uint32_t> expected = {uint32_t(AR::kTimestampMustBeZero),
+                                      uint32_t(AR::kReservedField),
+                                      uint32_t(AR::kReservedFlag),
+                                      uint32_t(AR::kIdMustNotBeZero),
+                                      uint32_t(AR::kIdMustNotBeIntMax),
+                                      uint32_t(AR::kFlagsAreMutuallyExclusive),
+                                      uint32_t(AR::kCreditsPostedMustBeZero),
+                                      uint32_t(AR::kCurrencyMustNotBeZero),
+                                      uint32_t(AR::kCurrencyUnknown),
+                                      uint32_t(AR::kKindMustNotBeZero),
+                                      uint32_t(AR::kExists),
+                                      uint32_t(AR::kExistsWithDifferentFlags),
+                                      uint32_t(AR::kExistsWithDifferentCurrency),
+                                      uint32_t(AR::kExistsWithDifferentKind)};
     Account different_kind = MakeAccount(1);
     different_kind.kind = 2;
     EXPECT_EQ(Accounts({a, reserved, MakeAccount(24, 1 << 7), MakeAccount(0), MakeAccount(kU128Max),
-                        MakeAccount(25, af::kDebitsMustNotExceedCredits | af::kCreditsMustNotExceedDebits),
+                        MakeAccount(
+                            25, af::kDebitsMustNotExceedCredits | af::kCreditsMustNotExceedDebits),
                         balance, MakeAccount(26, 0, 0), MakeAccount(27, 0, 999), zero_kind,
                         MakeAccount(1), MakeAccount(1, af::kDebitsMustNotExceedCredits),
                         MakeAccount(1, 0, kUsd), different_kind}),
@@ -159,24 +166,24 @@ TEST_F(StateMachineTest, TransferValidationResults) {
     no_code.code = 0;
     Transfer wrong_currency = MakeTransfer(35, 1, 2, 1);
     wrong_currency.currency = kUsd;
-    EXPECT_EQ(Transfers({stamped, MakeTransfer(36, 1, 2, 1, 1 << 9), MakeTransfer(0, 1, 2, 1),
-                         MakeTransfer(kU128Max, 1, 2, 1),
-                         MakeTransfer(37, 1, 2, 1, tf::kPending | tf::kVoidPendingTransfer),
-                         MakeTransfer(38, 0, 2, 1), MakeTransfer(39, kU128Max, 2, 1),
-                         MakeTransfer(40, 1, 0, 1), MakeTransfer(41, 1, kU128Max, 1),
-                         MakeTransfer(42, 1, 1, 1), with_pending_id, with_timeout,
-                         MakeTransfer(43, 1, 2, 0), no_currency, no_code,
-                         MakeTransfer(44, 77, 2, 1), MakeTransfer(45, 1, 77, 1),
-                         MakeTransfer(46, 1, 9, 1), wrong_currency}),
-              Codes({TR::kTimestampMustBeZero, TR::kReservedFlag, TR::kIdMustNotBeZero,
-                     TR::kIdMustNotBeIntMax, TR::kFlagsAreMutuallyExclusive,
-                     TR::kDebitAccountIdMustNotBeZero, TR::kDebitAccountIdMustNotBeIntMax,
-                     TR::kCreditAccountIdMustNotBeZero, TR::kCreditAccountIdMustNotBeIntMax,
-                     TR::kAccountsMustBeDifferent, TR::kPendingIdMustBeZero,
-                     TR::kTimeoutReservedForPendingTransfer, TR::kAmountMustNotBeZero,
-                     TR::kCurrencyMustNotBeZero, TR::kCodeMustNotBeZero, TR::kDebitAccountNotFound,
-                     TR::kCreditAccountNotFound, TR::kAccountsMustHaveTheSameCurrency,
-                     TR::kTransferMustHaveTheSameCurrencyAsAccounts}));
+    EXPECT_EQ(
+        Transfers({stamped, MakeTransfer(36, 1, 2, 1, 1 << 9), MakeTransfer(0, 1, 2, 1),
+                   MakeTransfer(kU128Max, 1, 2, 1),
+                   MakeTransfer(37, 1, 2, 1, tf::kPending | tf::kVoidPendingTransfer),
+                   MakeTransfer(38, 0, 2, 1), MakeTransfer(39, kU128Max, 2, 1),
+                   MakeTransfer(40, 1, 0, 1), MakeTransfer(41, 1, kU128Max, 1),
+                   MakeTransfer(42, 1, 1, 1), with_pending_id, with_timeout,
+                   MakeTransfer(43, 1, 2, 0), no_currency, no_code, MakeTransfer(44, 77, 2, 1),
+                   MakeTransfer(45, 1, 77, 1), MakeTransfer(46, 1, 9, 1), wrong_currency}),
+        Codes({TR::kTimestampMustBeZero, TR::kReservedFlag, TR::kIdMustNotBeZero,
+               TR::kIdMustNotBeIntMax, TR::kFlagsAreMutuallyExclusive,
+               TR::kDebitAccountIdMustNotBeZero, TR::kDebitAccountIdMustNotBeIntMax,
+               TR::kCreditAccountIdMustNotBeZero, TR::kCreditAccountIdMustNotBeIntMax,
+               TR::kAccountsMustBeDifferent, TR::kPendingIdMustBeZero,
+               TR::kTimeoutReservedForPendingTransfer, TR::kAmountMustNotBeZero,
+               TR::kCurrencyMustNotBeZero, TR::kCodeMustNotBeZero, TR::kDebitAccountNotFound,
+               TR::kCreditAccountNotFound, TR::kAccountsMustHaveTheSameCurrency,
+               TR::kTransferMustHaveTheSameCurrencyAsAccounts}));
     EXPECT_EQ(machine_.transfer_count(), 0u);
     EXPECT_EQ(Get(1).debits_posted, static_cast<u128>(0));
 }
@@ -322,13 +329,17 @@ TEST_F(StateMachineTest, ChainCanPostItsOwnPending) {
     EXPECT_EQ(Get(1).debits_pending, static_cast<u128>(0));
     EXPECT_EQ(machine_.GetPendingStatus(130), PendingStatus::kPosted);
     // The same chain rolled back restores the pending status and the balances.
-    results = Transfers({MakeTransfer(132, 1, 2, 50, tf::kPending), });
+    results = Transfers({
+        MakeTransfer(132, 1, 2, 50, tf::kPending),
+    });
     ASSERT_EQ(results, Codes({TR::kOk}));
-    results = Transfers({Resolve(133, 132, tf::kVoidPendingTransfer, 0) , });
+    results = Transfers({
+        Resolve(133, 132, tf::kVoidPendingTransfer, 0),
+    });
     ASSERT_EQ(results, Codes({TR::kOk}));
     ASSERT_EQ(One(MakeTransfer(134, 1, 2, 50, tf::kPending)), TR::kOk);
-    results = Transfers({Resolve(135, 134, tf::kPostPendingTransfer | tf::kLinked, 0),
-                         MakeTransfer(136, 3, 2, 1)});
+    results = Transfers(
+        {Resolve(135, 134, tf::kPostPendingTransfer | tf::kLinked, 0), MakeTransfer(136, 3, 2, 1)});
     EXPECT_EQ(results, Codes({TR::kLinkedEventFailed, TR::kExceedsCredits}));
     EXPECT_EQ(machine_.GetPendingStatus(134), PendingStatus::kPending);
     EXPECT_EQ(Get(1).debits_pending, static_cast<u128>(50));
@@ -387,19 +398,19 @@ TEST_F(StateMachineTest, PostAndVoidValidation) {
     other_currency.currency = kUsd;
     Transfer other_code = Resolve(176, 170, tf::kPostPendingTransfer);
     other_code.code = 9;
-    EXPECT_EQ(Transfers({Resolve(177, 0, tf::kPostPendingTransfer),
-                         Resolve(178, kU128Max, tf::kPostPendingTransfer),
-                         Resolve(179, 179, tf::kPostPendingTransfer), with_timeout,
-                         Resolve(180, 999, tf::kVoidPendingTransfer),
-                         Resolve(181, 171, tf::kVoidPendingTransfer), other_debit, other_credit,
-                         other_currency, other_code}),
-              Codes({TR::kPendingIdMustNotBeZero, TR::kPendingIdMustNotBeIntMax,
-                     TR::kPendingIdMustBeDifferent, TR::kTimeoutReservedForPendingTransfer,
-                     TR::kPendingTransferNotFound, TR::kPendingTransferNotPending,
-                     TR::kPendingTransferHasDifferentDebitAccountId,
-                     TR::kPendingTransferHasDifferentCreditAccountId,
-                     TR::kPendingTransferHasDifferentCurrency,
-                     TR::kPendingTransferHasDifferentCode}));
+    EXPECT_EQ(
+        Transfers({Resolve(177, 0, tf::kPostPendingTransfer),
+                   Resolve(178, kU128Max, tf::kPostPendingTransfer),
+                   Resolve(179, 179, tf::kPostPendingTransfer), with_timeout,
+                   Resolve(180, 999, tf::kVoidPendingTransfer),
+                   Resolve(181, 171, tf::kVoidPendingTransfer), other_debit, other_credit,
+                   other_currency, other_code}),
+        Codes({TR::kPendingIdMustNotBeZero, TR::kPendingIdMustNotBeIntMax,
+               TR::kPendingIdMustBeDifferent, TR::kTimeoutReservedForPendingTransfer,
+               TR::kPendingTransferNotFound, TR::kPendingTransferNotPending,
+               TR::kPendingTransferHasDifferentDebitAccountId,
+               TR::kPendingTransferHasDifferentCreditAccountId,
+               TR::kPendingTransferHasDifferentCurrency, TR::kPendingTransferHasDifferentCode}));
     EXPECT_EQ(machine_.GetPendingStatus(170), PendingStatus::kPending);
 }
 
@@ -439,8 +450,8 @@ TEST_F(StateMachineTest, ExpiryWithinABatchBeforeTheSweep) {
     ASSERT_EQ(One(hold, t0), TR::kOk);
     // Batch starts 1 ns before expiry: event 0 is at expires_at - 1, event 1 at expires_at.
     const uint64_t expires_at = t0 + kNanosecondsPerSecond;
-    auto results = Transfers({MakeTransfer(198, 1, 2, 1), Resolve(199, 197, tf::kPostPendingTransfer)},
-                             expires_at - 1);
+    auto results = Transfers(
+        {MakeTransfer(198, 1, 2, 1), Resolve(199, 197, tf::kPostPendingTransfer)}, expires_at - 1);
     EXPECT_EQ(results, Codes({TR::kOk, TR::kPendingTransferExpired}));
     // Its amount is released by the next batch's sweep.
     EXPECT_EQ(Get(1).debits_pending, static_cast<u128>(100));

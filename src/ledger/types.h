@@ -24,7 +24,8 @@ namespace account_flags {
 inline constexpr uint16_t kLinked = 1 << 0;
 inline constexpr uint16_t kDebitsMustNotExceedCredits = 1 << 1;
 inline constexpr uint16_t kCreditsMustNotExceedDebits = 1 << 2;
-inline constexpr uint16_t kAll = kLinked | kDebitsMustNotExceedCredits | kCreditsMustNotExceedDebits;
+inline constexpr uint16_t kAll =
+    kLinked | kDebitsMustNotExceedCredits | kCreditsMustNotExceedDebits;
 }  // namespace account_flags
 
 namespace transfer_flags {

@@ -69,8 +69,8 @@ Result<SnapshotInfo> ReadHeader(SequentialFile& file, const std::string& path) {
         return Error(StatusCode::kCorruption, path + ": bad snapshot header");
     }
     if (header.version != kFormatVersion) {
-        return Error(StatusCode::kUnsupported, path + ": snapshot version " +
-                                                   std::to_string(header.version));
+        return Error(StatusCode::kUnsupported,
+                     path + ": snapshot version " + std::to_string(header.version));
     }
     SnapshotInfo info;
     info.seq = header.seq;
@@ -100,7 +100,8 @@ Result<Loaded> LoadOne(FileSystem& fs, const std::string& path,
     Trailer trailer{};
     auto got = input.Read(&trailer, sizeof(trailer));
     if (!got || *got != sizeof(trailer) || std::memcmp(trailer.magic, kTrailerMagic, 8) != 0 ||
-        trailer.payload_bytes != payload_bytes || crc32c::Unmask(trailer.payload_masked_crc) != crc) {
+        trailer.payload_bytes != payload_bytes ||
+        crc32c::Unmask(trailer.payload_masked_crc) != crc) {
         return Error(StatusCode::kCorruption, path + ": bad snapshot trailer or checksum");
     }
     Loaded loaded;

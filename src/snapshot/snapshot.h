@@ -22,9 +22,9 @@ inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr uint32_t kSnapshotsKept = 2;
 
 struct SnapshotInfo {
-    uint64_t seq = 0;         // last journal record included
-    Hash256 record_hash{};    // that record's hash: anchors the journal on recovery
-    Hash256 state_hash{};     // StateHash() of the state, checked on load and by verify
+    uint64_t seq = 0;       // last journal record included
+    Hash256 record_hash{};  // that record's hash: anchors the journal on recovery
+    Hash256 state_hash{};   // StateHash() of the state, checked on load and by verify
 };
 
 std::string SnapshotName(uint64_t seq);

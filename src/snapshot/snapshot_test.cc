@@ -66,7 +66,8 @@ TEST(Snapshot, DamagedSnapshotFallsBackToTheOlderOne) {
     }
     fs.CorruptByte("snap/" + SnapshotName(2), 500);
     std::vector<std::string> skipped;
-    auto loaded = LoadNewest(fs, "snap", {}, [&](const std::string& why) { skipped.push_back(why); });
+    auto loaded =
+        LoadNewest(fs, "snap", {}, [&](const std::string& why) { skipped.push_back(why); });
     ASSERT_TRUE(loaded && loaded->has_value());
     EXPECT_EQ((*loaded)->info.seq, 1u);
     EXPECT_EQ(skipped.size(), 1u);

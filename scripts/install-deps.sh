@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what building and testing Bursar needs on Debian 12, from the compiler up; a bare
+# Debian 12 has neither a compiler nor make. Idempotent: installs only what is missing, and asks
+# apt nothing when everything is there. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+    build-essential   # g++ 12, make
+    cmake
+    ninja-build
+    pkg-config
+    ca-certificates
+    git
+    libssl-dev        # SHA-256 (OpenSSL) for the journal's hash chain
+    libgtest-dev      # GoogleTest
+    libgmock-dev
+    clang-format      # the format check of the test command (clang-format 14 on Debian 12)
+)
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
