@@ -252,6 +252,7 @@ int BenchCommand(const Args& args) {
         {"transfer-pending", "false", "make every transfer a pending (two-phase) transfer", true},
         {"requests-in-flight", "1", "requests the client keeps outstanding"},
         {"seed", "42", "random seed"},
+        {"snapshot-interval", "4096", "journal records between snapshots (0: never)"},
         {"validate", "false", "check every transfer and balance afterwards", true},
         {"data-dir", "", "where to put the journal (default: a new temporary directory)"},
         {"keep", "false", "keep the data directory afterwards", true},
@@ -274,8 +275,9 @@ int BenchCommand(const Args& args) {
     auto hot_percent = flags->Number("hot-percent", 0, 100);
     auto in_flight = flags->Number("requests-in-flight", 1, 64);
     auto seed = flags->Number("seed", 0, UINT64_MAX);
-    for (const auto* number :
-         {&accounts, &transfers, &batch, &hot_accounts, &hot_percent, &in_flight, &seed}) {
+    auto snapshot_interval = flags->Number("snapshot-interval", 0, UINT32_MAX);
+    for (const auto* number : {&accounts, &transfers, &batch, &hot_accounts, &hot_percent,
+                               &in_flight, &seed, &snapshot_interval}) {
         if (!*number) {
             LogLine(number->error().message());
             return 2;
@@ -326,6 +328,7 @@ int BenchCommand(const Args& args) {
     engine::EngineOptions options;
     options.data_dir = dir;
     options.log = LogLine;
+    options.snapshot_interval_records = *snapshot_interval;
     options.state.accounts_expected = w.accounts;
     options.state.transfers_expected = w.transfers;
     auto opened = engine::Engine::Open(PosixFileSystem(), SystemClock::Instance(), options);
@@ -389,8 +392,9 @@ int BenchCommand(const Args& args) {
     std::printf(
         "fsync: %llu, mean %.2f ms, max %.2f ms\n", static_cast<unsigned long long>(stats.fsyncs),
         stats.fsyncs ? Ms(stats.fsync_ns_total / stats.fsyncs) : 0.0, Ms(stats.fsync_ns_max));
-    std::printf("snapshots: %llu, longest engine pause %.2f ms\n",
-                static_cast<unsigned long long>(stats.snapshots), Ms(stats.snapshot_pause_ns_max));
+    std::printf("snapshots: %llu, longest freeze %.2f ms, longest drain before it %.2f ms\n",
+                static_cast<unsigned long long>(stats.snapshots), Ms(stats.snapshot_freeze_ns_max),
+                Ms(stats.snapshot_drain_ns_max));
     std::printf("peak memory = %.0f MiB (state %.0f MiB, %.0f bytes per transfer)\n",
                 static_cast<double>(PeakResidentBytes()) / (1 << 20),
                 static_cast<double>(state.MemoryBytes()) / (1 << 20),

@@ -1,11 +1,6 @@
 #include "engine/engine.h"
 
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <csignal>
 
 #include "base/assert.h"
 #include "engine/batch_codec.h"
@@ -112,7 +107,7 @@ void Engine::Stop() {
     queue_cv_.notify_all();
     engine_thread_.join();
     journal_thread_.join();
-    ReapSnapshotChild(/*wait=*/true);
+    JoinSnapshot();
     started_ = false;
 }
 
@@ -339,13 +334,15 @@ void Engine::WaitJournalIdle() {
 }
 
 void Engine::MaybeSnapshot() {
-    ReapSnapshotChild(/*wait=*/false);
-    if (options_.snapshot_interval_records == 0 || snapshot_child_ != 0) return;
+    if (options_.snapshot_interval_records == 0) return;
     if (records_since_snapshot_ < options_.snapshot_interval_records) return;
+    if (snapshot_running_.load(std::memory_order_acquire)) return;
+    JoinSnapshot();
     // The snapshot must hold exactly the durable state: wait for the batches in flight.
-    const uint64_t pause_start = clock_.MonotonicNs();
+    const uint64_t drain_start = clock_.MonotonicNs();
     WaitJournalIdle();
     if (failed()) return;
+    const uint64_t freeze_start = clock_.MonotonicNs();
     snapshot::SnapshotInfo info;
     {
         std::lock_guard lock(pipe_mutex_);
@@ -353,41 +350,30 @@ void Engine::MaybeSnapshot() {
         info.record_hash = durable_hash_;
     }
     records_since_snapshot_ = 0;
-    if (options_.snapshot_mode == SnapshotMode::kInline) {
-        info.state_hash = state_->StateHash();
-        Status status = snapshot::Write(fs_, snapshot_dir_, info, *state_);
-        if (!status.ok()) Log("snapshot: failed: " + status.ToString());
-    } else {
-        pid_t pid = ::fork();
-        if (pid == 0) {
-            // The child: dies with its parent, writes the state it inherited, and exits without
-            // running the parent's destructors or atexit handlers.
-            ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-            info.state_hash = state_->StateHash();
-            Status status = snapshot::Write(PosixFileSystem(), snapshot_dir_, info, *state_);
-            ::_exit(status.ok() ? 0 : 1);
-        }
-        if (pid < 0) {
-            Log("snapshot: fork failed");
-        } else {
-            snapshot_child_ = pid;
-        }
+    if (!frozen_) frozen_ = std::make_shared<ledger::FrozenState>();
+    state_->FreezeInto(frozen_.get());
+    const uint64_t freeze_end = clock_.MonotonicNs();
+    {
+        std::lock_guard lock(pipe_mutex_);
+        ++stats_.snapshots;
+        stats_.snapshot_drain_ns_max =
+            std::max(stats_.snapshot_drain_ns_max, freeze_start - drain_start);
+        stats_.snapshot_freeze_ns_max =
+            std::max(stats_.snapshot_freeze_ns_max, freeze_end - freeze_start);
     }
-    const uint64_t pause_ns = clock_.MonotonicNs() - pause_start;
-    std::lock_guard lock(pipe_mutex_);
-    ++stats_.snapshots;
-    stats_.snapshot_pause_ns_max = std::max(stats_.snapshot_pause_ns_max, pause_ns);
+    snapshot_running_.store(true, std::memory_order_release);
+    snapshot_thread_ = std::thread([this, info, frozen = frozen_]() mutable {
+        info.state_hash = frozen->StateHash();
+        Status status = snapshot::Write(fs_, snapshot_dir_, info, *frozen);
+        if (!status.ok()) {
+            Log("snapshot: failed (the journal still holds everything): " + status.ToString());
+        }
+        snapshot_running_.store(false, std::memory_order_release);
+    });
 }
 
-void Engine::ReapSnapshotChild(bool wait) {
-    if (snapshot_child_ == 0) return;
-    int status = 0;
-    pid_t pid = ::waitpid(snapshot_child_, &status, wait ? 0 : WNOHANG);
-    if (pid == 0) return;
-    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        Log("snapshot: the snapshot process failed; the journal still holds everything");
-    }
-    snapshot_child_ = 0;
+void Engine::JoinSnapshot() {
+    if (snapshot_thread_.joinable()) snapshot_thread_.join();
 }
 
 }  // namespace bursar::engine

@@ -9,8 +9,6 @@
 //
 // Threads: Submit() from any thread; `done` callbacks run on the journal thread.
 
-#include <sys/types.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -32,18 +30,12 @@
 
 namespace bursar::engine {
 
-enum class SnapshotMode {
-    kFork,    // a copy-on-write child process writes it; the engine pauses only for fork()
-    kInline,  // the engine thread writes it (tests on the in-memory file system)
-};
-
 struct EngineOptions {
     std::string data_dir;
     uint32_t queue_requests_max = 16384;
     uint32_t batch_events_max = ledger::kBatchEventsMax;
     uint64_t tick_interval_ns = 1'000'000'000;  // expiry runs at least this often when idle
     uint64_t snapshot_interval_records = 4096;  // journal records between snapshots; 0: never
-    SnapshotMode snapshot_mode = SnapshotMode::kFork;
     journal::RecoveryMode recovery_mode = journal::RecoveryMode::kStrict;
     uint64_t segment_bytes_max = journal::kSegmentBytesDefault;
     ledger::StateMachineOptions state;
@@ -67,7 +59,8 @@ struct EngineStats {
     uint64_t fsync_ns_max = 0;
     uint64_t queue_depth = 0;
     uint64_t snapshots = 0;
-    uint64_t snapshot_pause_ns_max = 0;  // longest stop of the engine thread for a snapshot
+    uint64_t snapshot_drain_ns_max = 0;   // longest wait for the batches in flight to be durable
+    uint64_t snapshot_freeze_ns_max = 0;  // longest copy of the state (the engine applies nothing)
 };
 
 class Engine {
@@ -112,7 +105,7 @@ class Engine {
     void PushBatch(Batch batch);
     void WaitJournalIdle();
     void MaybeSnapshot();
-    void ReapSnapshotChild(bool wait);
+    void JoinSnapshot();
     void Fail(Status status);
     void Log(const std::string& line) const;
 
@@ -147,7 +140,11 @@ class Engine {
     Status failure_;  // guarded by pipe_mutex_
 
     uint64_t records_since_snapshot_ = 0;  // engine thread
-    pid_t snapshot_child_ = 0;             // engine thread
+    // The thread writing a snapshot, owned by the engine thread; at most one at a time.
+    std::thread snapshot_thread_;
+    std::atomic<bool> snapshot_running_{false};
+    // Reused from one snapshot to the next so that freezing touches no new pages.
+    std::shared_ptr<ledger::FrozenState> frozen_;
 
     std::thread engine_thread_;
     std::thread journal_thread_;

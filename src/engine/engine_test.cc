@@ -81,7 +81,6 @@ class EngineTest : public ::testing::Test {
   protected:
     std::unique_ptr<Engine> Open(EngineOptions options = {}) {
         options.data_dir = "data";
-        options.snapshot_mode = SnapshotMode::kInline;
         auto engine = Engine::Open(fs_, clock_, options);
         EXPECT_TRUE(engine) << engine.error().ToString();
         if (!engine) return nullptr;
@@ -247,7 +246,6 @@ TEST_F(EngineTest, FlippedBitMidJournalRefusesToStart) {
     fs_.CorruptByte(segment, journal::kSegmentHeaderSize + journal::kRecordHeaderSize + 40);
     EngineOptions options;
     options.data_dir = "data";
-    options.snapshot_mode = SnapshotMode::kInline;
     auto refused = Engine::Open(fs_, clock_, options);
     ASSERT_FALSE(refused);
     EXPECT_EQ(refused.error().code(), StatusCode::kCorruption);
@@ -265,7 +263,6 @@ TEST_F(EngineTest, PowerCutKeepsEveryAcknowledgedWrite) {
         std::mt19937_64 random(round);
         EngineOptions options;
         options.data_dir = "data";
-        options.snapshot_mode = SnapshotMode::kInline;
         options.snapshot_interval_records = 1 + round % 8;
         options.segment_bytes_max = 16 << 10;
         u128 next_id = 1000;

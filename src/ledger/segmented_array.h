@@ -79,11 +79,23 @@ class SegmentedArray {
     // Calls fn(pointer, count) for consecutive runs of records, in order.
     template <typename Fn>
     void ForEachRun(Fn&& fn) const {
-        uint64_t remaining = size_;
-        for (T* segment : segments_) {
+        ForEachRun(segments_, size_, fn);
+    }
+
+    // The segments' addresses: records below size() never move, so a copy of this list and the
+    // size is a view of the records that stays valid while records are appended (not popped
+    // below the view's size, and not after the array is destroyed).
+    std::vector<const T*> Segments() const {
+        return std::vector<const T*>(segments_.begin(), segments_.end());
+    }
+
+    template <typename Segment, typename Fn>
+    static void ForEachRun(const std::vector<Segment*>& segments, uint64_t size, Fn&& fn) {
+        uint64_t remaining = size;
+        for (Segment* segment : segments) {
             if (remaining == 0) break;
             uint64_t count = remaining < kSegmentRecords ? remaining : kSegmentRecords;
-            fn(segment, count);
+            fn(static_cast<const T*>(segment), count);
             remaining -= count;
         }
     }

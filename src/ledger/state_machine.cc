@@ -597,20 +597,52 @@ Status StateMachine::CheckInvariants() const {
     return Status::Ok();
 }
 
-Hash256 StateMachine::StateHash() const {
+std::unique_ptr<FrozenState> StateMachine::Freeze() const {
+    auto frozen = std::make_unique<FrozenState>();
+    FreezeInto(frozen.get());
+    return frozen;
+}
+
+void StateMachine::FreezeInto(FrozenState* frozen) const {
+    BURSAR_ASSERT(!in_batch_);
+    frozen->last_timestamp_ = last_timestamp_;
+    frozen->accounts_.clear();
+    frozen->statuses_.clear();
+    frozen->failed_.clear();
+    frozen->failed_sorted_ = false;
+    frozen->accounts_.reserve(accounts_.size());
+    accounts_.ForEachRun([&](const Account* p, uint64_t n) {
+        frozen->accounts_.insert(frozen->accounts_.end(), p, p + n);
+    });
+    frozen->transfer_segments_ = transfers_.Segments();
+    frozen->transfer_count_ = transfers_.size();
+    frozen->statuses_.reserve(statuses_.size());
+    statuses_.ForEachRun([&](const PendingStatus* p, uint64_t n) {
+        frozen->statuses_.insert(frozen->statuses_.end(), p, p + n);
+    });
+    frozen->failed_.reserve(failed_ids_.size());
+    failed_ids_.ForEach(
+        [&](u128 id, uint32_t result) { frozen->failed_.emplace_back(id, result); });
+}
+
+void FrozenState::SortFailedIds() const {
+    if (failed_sorted_) return;
+    std::sort(failed_.begin(), failed_.end());
+    failed_sorted_ = true;
+}
+
+Hash256 FrozenState::StateHash() const {
+    SortFailedIds();
     Sha256 sha;
     sha.Update(&last_timestamp_, sizeof(last_timestamp_));
-    uint64_t counts[3] = {accounts_.size(), transfers_.size(), failed_ids_.size()};
+    uint64_t counts[3] = {accounts_.size(), transfer_count_, failed_.size()};
     sha.Update(counts, sizeof(counts));
-    accounts_.ForEachRun([&](const Account* p, uint64_t n) { sha.Update(p, n * sizeof(Account)); });
-    transfers_.ForEachRun(
+    sha.Update(accounts_.data(), accounts_.size() * sizeof(Account));
+    SegmentedArray<Transfer>::ForEachRun(
+        transfer_segments_, transfer_count_,
         [&](const Transfer* p, uint64_t n) { sha.Update(p, n * sizeof(Transfer)); });
-    statuses_.ForEachRun([&](const PendingStatus* p, uint64_t n) { sha.Update(p, n); });
-    std::vector<std::pair<u128, uint32_t>> failed;
-    failed.reserve(failed_ids_.size());
-    failed_ids_.ForEach([&](u128 id, uint32_t result) { failed.emplace_back(id, result); });
-    std::sort(failed.begin(), failed.end());
-    for (const auto& [id, result] : failed) {
+    sha.Update(statuses_.data(), statuses_.size());
+    for (const auto& [id, result] : failed_) {
         sha.Update(&id, sizeof(id));
         sha.Update(&result, sizeof(result));
     }
@@ -625,16 +657,7 @@ uint64_t StateMachine::MemoryBytes() const {
 
 namespace {
 
-constexpr uint64_t kSaveMagic = 0x314d5352'41535255ull;  // "URSARSM1" little-endian-ish tag
-
-template <typename T>
-bool WriteArray(const WriteFn& write, const SegmentedArray<T>& array) {
-    uint64_t count = array.size();
-    if (!write(&count, sizeof(count))) return false;
-    bool ok = true;
-    array.ForEachRun([&](const T* p, uint64_t n) { ok = ok && write(p, n * sizeof(T)); });
-    return ok;
-}
+constexpr uint64_t kSaveMagic = 0x314d545352535242ull;  // the bytes "BRSRSTM1", little-endian
 
 template <typename T>
 bool ReadArray(const ReadFn& read, SegmentedArray<T>* array, uint64_t count_max) {
@@ -653,20 +676,25 @@ bool ReadArray(const ReadFn& read, SegmentedArray<T>* array, uint64_t count_max)
 
 }  // namespace
 
-bool StateMachine::Save(const WriteFn& write) const {
-    BURSAR_ASSERT(!in_batch_);
+bool FrozenState::Save(const WriteFn& write) const {
+    SortFailedIds();
     if (!write(&kSaveMagic, sizeof(kSaveMagic))) return false;
     if (!write(&last_timestamp_, sizeof(last_timestamp_))) return false;
-    if (!WriteArray(write, accounts_) || !WriteArray(write, transfers_) ||
-        !WriteArray(write, statuses_)) {
+    uint64_t count = accounts_.size();
+    if (!write(&count, sizeof(count)) || !write(accounts_.data(), count * sizeof(Account))) {
         return false;
     }
-    std::vector<std::pair<u128, uint32_t>> failed;
-    failed_ids_.ForEach([&](u128 id, uint32_t result) { failed.emplace_back(id, result); });
-    std::sort(failed.begin(), failed.end());
-    uint64_t count = failed.size();
+    count = transfer_count_;
     if (!write(&count, sizeof(count))) return false;
-    for (const auto& [id, result] : failed) {
+    bool ok = true;
+    SegmentedArray<Transfer>::ForEachRun(
+        transfer_segments_, transfer_count_,
+        [&](const Transfer* p, uint64_t n) { ok = ok && write(p, n * sizeof(Transfer)); });
+    count = statuses_.size();
+    if (!ok || !write(&count, sizeof(count)) || !write(statuses_.data(), count)) return false;
+    count = failed_.size();
+    if (!write(&count, sizeof(count))) return false;
+    for (const auto& [id, result] : failed_) {
         if (!write(&id, sizeof(id)) || !write(&result, sizeof(result))) return false;
     }
     return true;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/sha256.h"
@@ -44,6 +45,31 @@ struct CurrencyTotals {
 // Byte sink and source for snapshots; each returns false on failure.
 using WriteFn = std::function<bool(const void* data, size_t size)>;
 using ReadFn = std::function<bool(void* data, size_t size)>;
+
+class StateMachine;
+
+// The state at a batch boundary, frozen so that another thread can hash or save it while the
+// state machine goes on: accounts, pending statuses and failed ids are copied (a few MiB), and
+// the transfer records, which never change once written, are shared. It borrows the state
+// machine's transfer segments: the state machine must outlive it.
+class FrozenState {
+  public:
+    Hash256 StateHash() const;
+    bool Save(const WriteFn& write) const;
+    uint64_t transfer_count() const { return transfer_count_; }
+
+  private:
+    friend class StateMachine;
+    void SortFailedIds() const;
+
+    uint64_t last_timestamp_ = 0;
+    std::vector<Account> accounts_;
+    std::vector<const Transfer*> transfer_segments_;
+    uint64_t transfer_count_ = 0;
+    std::vector<PendingStatus> statuses_;
+    mutable std::vector<std::pair<u128, uint32_t>> failed_;  // sorted by id on first use
+    mutable bool failed_sorted_ = false;
+};
 
 class StateMachine {
     friend class StateMachineAccess;
@@ -81,11 +107,15 @@ class StateMachine {
     // flag holds. Returns a description of the first violation.
     Status CheckInvariants() const;
     // SHA-256 over the whole state in a fixed order.
-    Hash256 StateHash() const;
+    Hash256 StateHash() const { return Freeze()->StateHash(); }
+    // Between batches only. Costs a copy of the accounts and one byte per transfer.
+    std::unique_ptr<FrozenState> Freeze() const;
+    // The same into an existing frozen state, whose buffers are reused (no new pages to fault in).
+    void FreezeInto(FrozenState* frozen) const;
     // Bytes of memory held by the state (records and indexes), for the documented budget.
     uint64_t MemoryBytes() const;
 
-    bool Save(const WriteFn& write) const;
+    bool Save(const WriteFn& write) const { return Freeze()->Save(write); }
     static Result<std::unique_ptr<StateMachine>> Load(const ReadFn& read,
                                                       const StateMachineOptions& options = {});
 

@@ -31,7 +31,7 @@ std::string SnapshotName(uint64_t seq);
 
 // Writes the snapshot and removes older snapshots beyond kSnapshotsKept.
 Status Write(FileSystem& fs, const std::string& dir, const SnapshotInfo& info,
-             const ledger::StateMachine& state);
+             const ledger::FrozenState& state);
 
 struct Loaded {
     SnapshotInfo info;

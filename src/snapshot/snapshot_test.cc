@@ -46,7 +46,7 @@ TEST(Snapshot, WriteLoadKeepsTheNewestTwo) {
     for (uint64_t seq = 1; seq <= 4; ++seq) {
         auto state = MakeState(static_cast<int>(seq * 10));
         SnapshotInfo info{seq, Hash256{static_cast<uint8_t>(seq)}, state->StateHash()};
-        ASSERT_TRUE(Write(fs, "snap", info, *state).ok());
+        ASSERT_TRUE(Write(fs, "snap", info, *state->Freeze()).ok());
     }
     EXPECT_EQ(fs.ListDir("snap")->size(), kSnapshotsKept);
     auto loaded = LoadNewest(fs, "snap", {}, nullptr);
@@ -62,7 +62,7 @@ TEST(Snapshot, DamagedSnapshotFallsBackToTheOlderOne) {
     ASSERT_TRUE(fs.CreateDir("snap").ok());
     for (uint64_t seq = 1; seq <= 2; ++seq) {
         auto state = MakeState(static_cast<int>(seq * 10));
-        ASSERT_TRUE(Write(fs, "snap", {seq, {}, state->StateHash()}, *state).ok());
+        ASSERT_TRUE(Write(fs, "snap", {seq, {}, state->StateHash()}, *state->Freeze()).ok());
     }
     fs.CorruptByte("snap/" + SnapshotName(2), 500);
     std::vector<std::string> skipped;
@@ -78,7 +78,7 @@ TEST(Snapshot, PowerCutBeforeTheDirectorySyncLeavesNoHalfSnapshot) {
     ASSERT_TRUE(fs.CreateDir("snap").ok());
     auto state = MakeState(5);
     fs.FailRenames(true);
-    EXPECT_FALSE(Write(fs, "snap", {7, {}, state->StateHash()}, *state).ok());
+    EXPECT_FALSE(Write(fs, "snap", {7, {}, state->StateHash()}, *state->Freeze()).ok());
     fs.PowerCut();
     auto loaded = LoadNewest(fs, "snap", {}, nullptr);
     ASSERT_TRUE(loaded);
