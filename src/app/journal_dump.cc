@@ -12,7 +12,14 @@ namespace bursar::app {
 namespace {
 
 const char* OperationName(engine::Operation operation) {
-    return operation == engine::Operation::kCreateAccounts ? "create_accounts" : "create_transfers";
+    switch (operation) {
+        case engine::Operation::kCreateAccounts:
+            return "create_accounts";
+        case engine::Operation::kCreateTransfers:
+            return "create_transfers";
+        default:
+            return "command";
+    }
 }
 
 }  // namespace
@@ -40,6 +47,18 @@ int JournalCommand(const Args& args) {
                         HashToHex(record.hash).substr(0, 16).c_str(), record.segment->c_str(),
                         static_cast<unsigned long long>(record.offset));
             for (const auto& operation : *operations) {
+                if (operation.operation == engine::Operation::kCommand) {
+                    auto command = payments::DecodeCommand(operation.command);
+                    auto result = payments::DecodeResult(operation.result);
+                    if (!command || !result) return Status(StatusCode::kCorruption, "bad command");
+                    std::printf(
+                        "  command type=%u status=%u%s%s\n", static_cast<unsigned>(command->type),
+                        result->status, result->replayed ? " replayed" : "",
+                        result->txn ? (" txn=" + payments::FormatTxnId(result->txn->id)).c_str()
+                                    : "");
+                    if (events) std::printf("    response %s\n", result->body.c_str());
+                    continue;
+                }
                 const size_t count = operation.operation == engine::Operation::kCreateAccounts
                                          ? operation.accounts.size()
                                          : operation.transfers.size();

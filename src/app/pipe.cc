@@ -139,7 +139,8 @@ void HandleLine(engine::Engine& engine, const std::string& line) {
         request->operation = engine::Operation::kQuery;
         const bool transfer = verb == "transfer";
         auto answer = std::make_shared<std::string>();
-        request->query = [transfer, tag, id = *id, answer](const ledger::StateMachine& s) {
+        request->query = [transfer, tag, id = *id, answer](const payments::Platform& platform) {
+            const ledger::StateMachine& s = platform.ledger();
             if (transfer) {
                 const ledger::Transfer* t = s.FindTransfer(id);
                 *answer = t == nullptr
@@ -167,11 +168,11 @@ void HandleLine(engine::Engine& engine, const std::string& line) {
         request->operation = engine::Operation::kQuery;
         auto answer = std::make_shared<std::string>();
         const bool hash = verb == "hash";
-        request->query = [hash, tag, answer](const ledger::StateMachine& s) {
+        request->query = [hash, tag, answer](const payments::Platform& platform) {
             if (hash) {
-                *answer = "hash " + tag + " " + HashToHex(s.StateHash());
+                *answer = "hash " + tag + " " + HashToHex(platform.StateHash());
             } else {
-                Status status = s.CheckInvariants();
+                Status status = platform.ledger().CheckInvariants();
                 *answer = "check " + tag + " " + (status.ok() ? "ok" : status.ToString());
             }
         };

@@ -30,7 +30,8 @@ int VerifyCommand(const Args& args) {
         }
         snapshots = std::vector<snapshot::SnapshotInfo>{};
     }
-    ledger::StateMachine state;
+    payments::Platform platform;
+    const ledger::StateMachine& state = platform.ledger();
     size_t next_snapshot = 0;
     uint64_t snapshots_checked = 0;
     journal::ScanOptions options;
@@ -45,12 +46,12 @@ int VerifyCommand(const Args& args) {
     };
     auto scanned = journal::Scan(
         fs, JoinPath(dir, "journal"), options, [&](const journal::RecordView& record) -> Status {
-            BURSAR_RETURN_IF_ERROR(engine::ReplayRecord(state, record));
+            BURSAR_RETURN_IF_ERROR(engine::ReplayRecord(platform, record));
             while (next_snapshot < snapshots->size() &&
                    (*snapshots)[next_snapshot].seq <= record.seq) {
                 const snapshot::SnapshotInfo& info = (*snapshots)[next_snapshot++];
                 if (info.seq != record.seq) continue;
-                if (info.record_hash != record.hash || info.state_hash != state.StateHash()) {
+                if (info.record_hash != record.hash || info.state_hash != platform.StateHash()) {
                     return Status(StatusCode::kCorruption,
                                   "snapshot at sequence " + std::to_string(info.seq) +
                                       " differs from the journal's replay");
@@ -87,7 +88,9 @@ int VerifyCommand(const Args& args) {
     std::printf("accounts: %llu\n", static_cast<unsigned long long>(state.account_count()));
     std::printf("transfers: %llu\n", static_cast<unsigned long long>(state.transfer_count()));
     std::printf("snapshots checked: %llu\n", static_cast<unsigned long long>(snapshots_checked));
-    std::printf("state hash: %s\n", HashToHex(state.StateHash()).c_str());
+    std::printf("users: %llu\n", static_cast<unsigned long long>(platform.user_count()));
+    std::printf("merchants: %llu\n", static_cast<unsigned long long>(platform.merchant_count()));
+    std::printf("state hash: %s\n", HashToHex(platform.StateHash()).c_str());
     return 0;
 }
 

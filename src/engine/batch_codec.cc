@@ -12,9 +12,26 @@ BatchEncoder::BatchEncoder(std::string* record) : record_(record), header_offset
     record_->append(reinterpret_cast<const char*>(&header), sizeof(header));
 }
 
+void BatchEncoder::AddCommand(const payments::Command& command,
+                              const payments::CommandResult& result) {
+    std::string command_bytes, result_bytes;
+    payments::EncodeCommand(command, &command_bytes);
+    payments::EncodeResult(result, &result_bytes);
+    OperationHeader header{};
+    header.operation = static_cast<uint8_t>(Operation::kCommand);
+    header.event_count = static_cast<uint32_t>(command_bytes.size());
+    header.result_count = static_cast<uint32_t>(result_bytes.size());
+    record_->append(reinterpret_cast<const char*>(&header), sizeof(header));
+    record_->append(command_bytes);
+    record_->append(result_bytes);
+    ++operation_count_;
+    std::memcpy(record_->data() + header_offset_, &operation_count_, sizeof(operation_count_));
+}
+
 void BatchEncoder::Add(Operation operation, const void* events, uint32_t event_count,
                        const std::vector<ledger::EventResult>& results) {
-    BURSAR_ASSERT(IsWrite(operation));
+    BURSAR_ASSERT(operation == Operation::kCreateAccounts ||
+                  operation == Operation::kCreateTransfers);
     OperationHeader header{};
     header.operation = static_cast<uint8_t>(operation);
     header.event_count = event_count;
@@ -47,6 +64,21 @@ Result<std::vector<DecodedOperation>> DecodeBatch(std::string_view payload) {
         offset += sizeof(header);
         auto operation = static_cast<Operation>(header.operation);
         if (!IsWrite(operation)) return corrupt("unknown operation");
+        if (operation == Operation::kCommand) {
+            // For a command the counts are the byte lengths of the command and of its result.
+            constexpr uint32_t kCommandBytesMax = 1 << 20;
+            if (header.event_count > kCommandBytesMax || header.result_count > kCommandBytesMax ||
+                payload.size() - offset < size_t{header.event_count} + header.result_count) {
+                return corrupt("command out of bounds");
+            }
+            DecodedOperation decoded{operation, {}, {}, {}, {}, {}};
+            decoded.command.assign(payload.data() + offset, header.event_count);
+            offset += header.event_count;
+            decoded.result.assign(payload.data() + offset, header.result_count);
+            offset += header.result_count;
+            operations.push_back(std::move(decoded));
+            continue;
+        }
         if (header.event_count > ledger::kBatchEventsMax ||
             header.result_count > header.event_count) {
             return corrupt("counts out of bounds");
@@ -54,7 +86,7 @@ Result<std::vector<DecodedOperation>> DecodeBatch(std::string_view payload) {
         const size_t events_bytes = size_t{header.event_count} * 128;
         const size_t results_bytes = size_t{header.result_count} * sizeof(ledger::EventResult);
         if (payload.size() - offset < events_bytes + results_bytes) return corrupt("short events");
-        DecodedOperation decoded{operation, {}, {}, {}};
+        DecodedOperation decoded{operation, {}, {}, {}, {}, {}};
         if (events_bytes == 0) {
             // No events: nothing to copy (and data() of an empty vector may be null).
         } else if (operation == Operation::kCreateAccounts) {

@@ -12,6 +12,8 @@
 #include "base/status.h"
 #include "engine/request.h"
 #include "ledger/types.h"
+#include "payments/command.h"
+#include "payments/platform.h"
 
 namespace bursar::engine {
 
@@ -37,6 +39,8 @@ class BatchEncoder {
     explicit BatchEncoder(std::string* record);
     void Add(Operation operation, const void* events, uint32_t event_count,
              const std::vector<ledger::EventResult>& results);
+    // A domain command and its result, each encoded (payments::EncodeCommand / EncodeResult).
+    void AddCommand(const payments::Command& command, const payments::CommandResult& result);
     uint32_t operation_count() const { return operation_count_; }
 
   private:
@@ -50,6 +54,8 @@ struct DecodedOperation {
     std::vector<ledger::Account> accounts;
     std::vector<ledger::Transfer> transfers;
     std::vector<ledger::EventResult> results;
+    std::string command;  // kCommand: the encoded command
+    std::string result;   // kCommand: the encoded result
 };
 
 Result<std::vector<DecodedOperation>> DecodeBatch(std::string_view payload);

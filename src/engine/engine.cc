@@ -45,13 +45,13 @@ Status Engine::Recover() {
     scan.repair = true;
     scan.mode = options_.recovery_mode;
     if (loaded->has_value()) {
-        state_ = std::move((*loaded)->state);
+        platform_ = std::move((*loaded)->state);
         recovery_.snapshot_seq = (*loaded)->info.seq;
         scan.deliver_after_seq = recovery_.snapshot_seq;
         scan.anchor = {{recovery_.snapshot_seq, (*loaded)->info.record_hash}};
         Log("recovery: loaded snapshot at sequence " + std::to_string(recovery_.snapshot_seq));
     } else {
-        state_ = std::make_unique<ledger::StateMachine>(options_.state);
+        platform_ = std::make_unique<payments::Platform>(options_.state);
     }
     constexpr uint64_t kProgressBytesMin = 64ull << 20;
     scan.progress = [&](uint64_t done, uint64_t total) {
@@ -63,7 +63,7 @@ Status Engine::Recover() {
     };
     auto scanned = journal::Scan(fs_, journal_dir_, scan, [&](const journal::RecordView& record) {
         ++recovery_.records_replayed;
-        return ReplayRecord(*state_, record);
+        return ReplayRecord(*platform_, record);
     });
     if (!scanned) return scanned.error();
     recovery_.torn_bytes = scanned->torn_bytes;
@@ -194,10 +194,11 @@ void Engine::ProcessBatch(std::vector<Request*>& requests) {
         }
         return;
     }
-    const uint64_t timestamp = std::max(clock_.RealtimeNs(), state_->last_timestamp() + 1);
+    ledger::StateMachine& ledger = platform_->ledger();
+    const uint64_t timestamp = std::max(clock_.RealtimeNs(), ledger.last_timestamp() + 1);
     const bool writes = std::any_of(requests.begin(), requests.end(),
                                     [](const Request* r) { return IsWrite(r->operation); });
-    const bool journaled = writes || state_->HasExpiryDue(timestamp);
+    const bool journaled = writes || ledger.HasExpiryDue(timestamp);
     if (requests.empty() && !journaled) return;
 
     Batch batch;
@@ -211,26 +212,26 @@ void Engine::ProcessBatch(std::vector<Request*>& requests) {
     }
     batch.record.assign(journal::kRecordHeaderSize, '\0');
     BatchEncoder encoder(&batch.record);
-    if (journaled) state_->BeginBatch(timestamp);
+    if (journaled) platform_->BeginBatch(timestamp);
     for (Request* request : requests) {
         request->results.clear();
         request->status = Status::Ok();
         batch.events += request->event_count();
         switch (request->operation) {
             case Operation::kCreateAccounts:
-                state_->CreateAccounts(request->accounts, &request->results);
+                ledger.CreateAccounts(request->accounts, &request->results);
                 encoder.Add(request->operation, request->accounts.data(),
                             static_cast<uint32_t>(request->accounts.size()), request->results);
                 break;
             case Operation::kCreateTransfers:
-                state_->CreateTransfers(request->transfers, &request->results);
+                ledger.CreateTransfers(request->transfers, &request->results);
                 encoder.Add(request->operation, request->transfers.data(),
                             static_cast<uint32_t>(request->transfers.size()), request->results);
                 break;
             case Operation::kLookupAccounts:
                 request->accounts.clear();
                 for (u128 id : request->ids) {
-                    if (const ledger::Account* account = state_->FindAccount(id)) {
+                    if (const ledger::Account* account = ledger.FindAccount(id)) {
                         request->accounts.push_back(*account);
                     }
                 }
@@ -238,18 +239,22 @@ void Engine::ProcessBatch(std::vector<Request*>& requests) {
             case Operation::kLookupTransfers:
                 request->transfers.clear();
                 for (u128 id : request->ids) {
-                    if (const ledger::Transfer* transfer = state_->FindTransfer(id)) {
+                    if (const ledger::Transfer* transfer = ledger.FindTransfer(id)) {
                         request->transfers.push_back(*transfer);
                     }
                 }
                 break;
             case Operation::kQuery:
-                request->query(*state_);
+                request->query(*platform_);
+                break;
+            case Operation::kCommand:
+                request->command_result = platform_->Apply(request->command);
+                encoder.AddCommand(request->command, request->command_result);
                 break;
         }
     }
     if (journaled) {
-        state_->EndBatch();
+        platform_->EndBatch();
         ++records_since_snapshot_;
     } else {
         batch.record.clear();
@@ -350,8 +355,8 @@ void Engine::MaybeSnapshot() {
         info.record_hash = durable_hash_;
     }
     records_since_snapshot_ = 0;
-    if (!frozen_) frozen_ = std::make_shared<ledger::FrozenState>();
-    state_->FreezeInto(frozen_.get());
+    if (!frozen_) frozen_ = std::make_shared<payments::FrozenPlatform>();
+    platform_->FreezeInto(frozen_.get());
     const uint64_t freeze_end = clock_.MonotonicNs();
     {
         std::lock_guard lock(pipe_mutex_);

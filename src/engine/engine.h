@@ -27,6 +27,7 @@
 #include "journal/reader.h"
 #include "journal/writer.h"
 #include "ledger/state_machine.h"
+#include "payments/platform.h"
 
 namespace bursar::engine {
 
@@ -86,7 +87,8 @@ class Engine {
     EngineStats stats() const;
     const RecoveryInfo& recovery_info() const { return recovery_; }
     // Only while the engine threads are not running (before Start, after Stop).
-    const ledger::StateMachine& state() const { return *state_; }
+    const payments::Platform& platform() const { return *platform_; }
+    const ledger::StateMachine& state() const { return platform_->ledger(); }
 
   private:
     struct Batch {
@@ -114,7 +116,7 @@ class Engine {
     EngineOptions options_;
     std::string journal_dir_;
     std::string snapshot_dir_;
-    std::unique_ptr<ledger::StateMachine> state_;
+    std::unique_ptr<payments::Platform> platform_;
     std::unique_ptr<journal::JournalWriter> writer_;
     RecoveryInfo recovery_;
 
@@ -144,7 +146,7 @@ class Engine {
     std::thread snapshot_thread_;
     std::atomic<bool> snapshot_running_{false};
     // Reused from one snapshot to the next so that freezing touches no new pages.
-    std::shared_ptr<ledger::FrozenState> frozen_;
+    std::shared_ptr<payments::FrozenPlatform> frozen_;
 
     std::thread engine_thread_;
     std::thread journal_thread_;

@@ -68,12 +68,12 @@ Request Transfers(std::vector<Transfer> transfers) {
 
 // The state hash of a fresh replay of the whole journal, ignoring snapshots: what `verify` does.
 Hash256 ReplayHash(FileSystem& fs, const std::string& dir) {
-    ledger::StateMachine state;
+    payments::Platform state;
     auto scanned =
         journal::Scan(fs, dir + "/journal", journal::ScanOptions{.from_first_segment = true},
                       [&](const journal::RecordView& r) { return ReplayRecord(state, r); });
     EXPECT_TRUE(scanned) << scanned.error().ToString();
-    EXPECT_TRUE(state.CheckInvariants().ok());
+    EXPECT_TRUE(state.ledger().CheckInvariants().ok());
     return state.StateHash();
 }
 
@@ -104,12 +104,12 @@ TEST_F(EngineTest, CommitsAndRecoversTheSameState) {
     ASSERT_EQ(moved.results.size(), 1u);
     EXPECT_EQ(moved.results[0].index, 1u);
     engine->Stop();
-    Hash256 before = engine->state().StateHash();
+    Hash256 before = engine->platform().StateHash();
     engine.reset();
 
     engine = Open();
     engine->Stop();
-    EXPECT_EQ(engine->state().StateHash(), before);
+    EXPECT_EQ(engine->platform().StateHash(), before);
     EXPECT_EQ(engine->state().FindAccount(2)->credits_posted, static_cast<u128>(5));
     EXPECT_EQ(ReplayHash(fs_, "data"), before);
 }
@@ -180,7 +180,7 @@ TEST_F(EngineTest, FullQueueAnswersBusy) {
     std::shared_future<void> release_future = release.get_future().share();
     Request blocker;
     blocker.operation = Operation::kQuery;
-    blocker.query = [&](const ledger::StateMachine&) {
+    blocker.query = [&](const payments::Platform&) {
         entered.set_value();
         release_future.wait();
     };
@@ -223,7 +223,9 @@ TEST_F(EngineTest, TickExpiresPendingTransfersWithoutTraffic) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         Request query;
         query.operation = Operation::kQuery;
-        query.query = [&](const ledger::StateMachine& s) { status = s.GetPendingStatus(10); };
+        query.query = [&](const payments::Platform& p) {
+            status = p.ledger().GetPendingStatus(10);
+        };
         Call(*engine, std::move(query));
     }
     EXPECT_EQ(status, PendingStatus::kExpired);
@@ -332,8 +334,67 @@ TEST_F(EngineTest, PowerCutKeepsEveryAcknowledgedWrite) {
         EXPECT_GT(acknowledged.size(), 0u);
         Status invariants = state.CheckInvariants();
         EXPECT_TRUE(invariants.ok()) << invariants.ToString();
-        EXPECT_EQ(ReplayHash(fs, "data"), state.StateHash());
+        EXPECT_EQ(ReplayHash(fs, "data"), (*opened)->platform().StateHash());
     }
+}
+
+}  // namespace
+}  // namespace bursar::engine
+
+namespace bursar::engine {
+namespace {
+
+Request Command(payments::Command command) {
+    Request r;
+    r.operation = Operation::kCommand;
+    r.command = std::move(command);
+    return r;
+}
+
+TEST_F(EngineTest, DomainCommandsAreJournaledAndReplayed) {
+    auto engine = Open();
+    payments::Command reg;
+    reg.type = payments::CommandType::kRegisterUser;
+    reg.email = "a@example.com";
+    reg.name = "A";
+    Request registered = Call(*engine, Command(reg));
+    ASSERT_EQ(registered.command_result.status, 201) << registered.command_result.body;
+    EXPECT_GT(registered.seq, 0u);
+
+    payments::Command login;
+    login.type = payments::CommandType::kCreateSession;
+    login.user_id = 1;
+    login.secret = "token";
+    login.secret_hash = Sha256::Of("token", 5);
+    login.expires_at = kStart + 3600ull * 1'000'000'000;
+    ASSERT_EQ(Call(*engine, Command(login)).command_result.status, 200);
+
+    payments::Command topup;
+    topup.type = payments::CommandType::kTopup;
+    topup.principal = {payments::PrincipalKind::kSession, login.secret_hash};
+    topup.user_id = 1;
+    topup.amount = 700;
+    topup.currency = kJpy;
+    topup.idempotency_key = "once";
+    Request first = Call(*engine, Command(topup));
+    ASSERT_EQ(first.command_result.status, 200) << first.command_result.body;
+    ASSERT_TRUE(first.command_result.txn);
+    Request again = Call(*engine, Command(topup));
+    EXPECT_TRUE(again.command_result.replayed);
+    engine->Stop();
+    const Hash256 before = engine->platform().StateHash();
+    engine.reset();
+
+    // After a restart the key still answers from the stored response, and nothing moves twice.
+    engine = Open();
+    EXPECT_EQ(engine->platform().StateHash(), before);
+    Request after = Call(*engine, Command(topup));
+    EXPECT_TRUE(after.command_result.replayed);
+    EXPECT_EQ(after.command_result.body, first.command_result.body);
+    engine->Stop();
+    EXPECT_EQ(engine->state().FindAccount(payments::WalletAccountId(1, kJpy))->credits_posted,
+              static_cast<u128>(700));
+    EXPECT_EQ(ReplayHash(fs_, "data"), engine->platform().StateHash());
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 
 namespace bursar::engine {
 
-Status ReplayRecord(ledger::StateMachine& state, const journal::RecordView& record) {
+Status ReplayRecord(payments::Platform& platform, const journal::RecordView& record) {
+    ledger::StateMachine& state = platform.ledger();
     auto where = [&](const std::string& what) {
         return Status(StatusCode::kCorruption, *record.segment + " at byte offset " +
                                                    std::to_string(record.offset) + " (sequence " +
@@ -15,10 +16,24 @@ Status ReplayRecord(ledger::StateMachine& state, const journal::RecordView& reco
     auto operations = DecodeBatch(record.payload);
     if (!operations) return where(operations.error().message());
     if (record.timestamp <= state.last_timestamp()) return where("timestamp goes backwards");
-    state.BeginBatch(record.timestamp);
+    platform.BeginBatch(record.timestamp);
     std::vector<ledger::EventResult> results;
     for (const DecodedOperation& operation : *operations) {
         results.clear();
+        if (operation.operation == Operation::kCommand) {
+            auto command = payments::DecodeCommand(operation.command);
+            if (!command) {
+                platform.EndBatch();
+                return where(command.error().message());
+            }
+            std::string replayed;
+            payments::EncodeResult(platform.Apply(*command), &replayed);
+            if (replayed != operation.result) {
+                platform.EndBatch();
+                return where("replay gives another command result than recorded");
+            }
+            continue;
+        }
         if (operation.operation == Operation::kCreateAccounts) {
             state.CreateAccounts(operation.accounts, &results);
         } else {
@@ -27,11 +42,11 @@ Status ReplayRecord(ledger::StateMachine& state, const journal::RecordView& reco
         if (results.size() != operation.results.size() ||
             (!results.empty() && std::memcmp(results.data(), operation.results.data(),
                                              results.size() * sizeof(results[0])) != 0)) {
-            state.EndBatch();
+            platform.EndBatch();
             return where("replay gives other results than recorded");
         }
     }
-    state.EndBatch();
+    platform.EndBatch();
     return Status::Ok();
 }
 

@@ -6,10 +6,10 @@
 
 #include "base/status.h"
 #include "journal/reader.h"
-#include "ledger/state_machine.h"
+#include "payments/platform.h"
 
 namespace bursar::engine {
 
-Status ReplayRecord(ledger::StateMachine& state, const journal::RecordView& record);
+Status ReplayRecord(payments::Platform& platform, const journal::RecordView& record);
 
 }  // namespace bursar::engine

@@ -12,6 +12,8 @@
 #include "base/u128.h"
 #include "ledger/state_machine.h"
 #include "ledger/types.h"
+#include "payments/command.h"
+#include "payments/platform.h"
 
 namespace bursar::engine {
 
@@ -22,10 +24,13 @@ enum class Operation : uint8_t {
     kLookupTransfers = 4,
     // Runs `query` on the engine thread against the state, in order with the other requests.
     kQuery = 5,
+    // A domain command (payments::Command), journaled with its result.
+    kCommand = 6,
 };
 
 inline bool IsWrite(Operation operation) {
-    return operation == Operation::kCreateAccounts || operation == Operation::kCreateTransfers;
+    return operation == Operation::kCreateAccounts || operation == Operation::kCreateTransfers ||
+           operation == Operation::kCommand;
 }
 
 struct Request {
@@ -33,10 +38,12 @@ struct Request {
     std::vector<ledger::Account> accounts;    // create_accounts input; lookup_accounts output
     std::vector<ledger::Transfer> transfers;  // create_transfers input; lookup_transfers output
     std::vector<u128> ids;                    // lookup input
-    std::function<void(const ledger::StateMachine&)> query;
+    std::function<void(const payments::Platform&)> query;
+    payments::Command command;  // kCommand input
 
     // Filled by the engine before `done`.
     std::vector<ledger::EventResult> results;  // non-ok results of the events
+    payments::CommandResult command_result;    // kCommand output
     uint64_t seq = 0;  // journal position of the batch (0 when nothing was written)
     Status status;     // not ok: the request was not applied durably (engine stopped or failed)
 
@@ -52,6 +59,7 @@ struct Request {
             case Operation::kLookupTransfers:
                 return ids.size();
             case Operation::kQuery:
+            case Operation::kCommand:
                 return 1;
         }
         return 0;

@@ -103,11 +103,7 @@ void ApplyEvents(Machine& machine, std::span<const Event> events, uint16_t linke
 class StateMachineAccess {
   public:
     explicit StateMachineAccess(StateMachine& machine) : machine_(machine) {}
-    uint64_t TakeTimestamp() {
-        uint64_t timestamp = machine_.batch_next_timestamp_++;
-        machine_.last_timestamp_ = timestamp;
-        return timestamp;
-    }
+    uint64_t TakeTimestamp() { return machine_.TakeTimestamp(); }
     void OpenChain() {
         BURSAR_ASSERT(!machine_.in_chain_);
         BURSAR_ASSERT(machine_.undo_.empty());
@@ -147,6 +143,13 @@ void StateMachine::EndBatch() {
         BURSAR_ASSERT(totals.debits_posted == totals.credits_posted);
     }
     in_batch_ = false;
+}
+
+uint64_t StateMachine::TakeTimestamp() {
+    BURSAR_ASSERT(in_batch_);
+    const uint64_t timestamp = batch_next_timestamp_++;
+    last_timestamp_ = timestamp;
+    return timestamp;
 }
 
 bool StateMachine::HasExpiryDue(uint64_t timestamp) const {

@@ -86,6 +86,8 @@ class StateMachine {
     void CreateTransfers(std::span<const Transfer> events, std::vector<EventResult>* results);
     // Ends the batch; asserts the per-currency balance invariant.
     void EndBatch();
+    // Takes the next event timestamp of the open batch, for a domain command's own records.
+    uint64_t TakeTimestamp();
 
     // The first event of a batch at `timestamp` with `events` events needs no batch timestamp
     // above this.

@@ -99,7 +99,7 @@ Result<Loaded> LoadOne(FileSystem& fs, const std::string& path,
         payload_bytes += size;
         return true;
     };
-    auto state = ledger::StateMachine::Load(read, options);
+    auto state = payments::Platform::Load(read, options);
     if (!state) return Error(StatusCode::kCorruption, path + ": " + state.error().message());
     Trailer trailer{};
     auto got = input.Read(&trailer, sizeof(trailer));
@@ -127,7 +127,7 @@ std::string SnapshotName(uint64_t seq) {
 }
 
 Status Write(FileSystem& fs, const std::string& dir, const SnapshotInfo& info,
-             const ledger::FrozenState& state) {
+             const payments::FrozenPlatform& state) {
     const std::string final_path = JoinPath(dir, SnapshotName(info.seq));
     const std::string temporary_path = final_path + ".tmp";
     if (fs.Exists(temporary_path)) BURSAR_RETURN_IF_ERROR(fs.Remove(temporary_path));

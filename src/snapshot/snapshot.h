@@ -14,7 +14,7 @@
 #include "base/file_system.h"
 #include "base/sha256.h"
 #include "base/status.h"
-#include "ledger/state_machine.h"
+#include "payments/platform.h"
 
 namespace bursar::snapshot {
 
@@ -31,11 +31,11 @@ std::string SnapshotName(uint64_t seq);
 
 // Writes the snapshot and removes older snapshots beyond kSnapshotsKept.
 Status Write(FileSystem& fs, const std::string& dir, const SnapshotInfo& info,
-             const ledger::FrozenState& state);
+             const payments::FrozenPlatform& state);
 
 struct Loaded {
     SnapshotInfo info;
-    std::unique_ptr<ledger::StateMachine> state;
+    std::unique_ptr<payments::Platform> state;
 };
 
 // The newest snapshot that loads and checks out, or nullopt when there is none. `on_skip` hears

@@ -10,8 +10,9 @@ namespace {
 using ledger::Account;
 using ledger::Transfer;
 
-std::unique_ptr<ledger::StateMachine> MakeState(int transfers) {
-    auto state = std::make_unique<ledger::StateMachine>();
+std::unique_ptr<payments::Platform> MakeState(int transfers) {
+    auto platform = std::make_unique<payments::Platform>();
+    ledger::StateMachine* state = &platform->ledger();
     std::vector<ledger::EventResult> results;
     state->BeginBatch(1000);
     std::vector<Account> accounts(2);
@@ -36,7 +37,7 @@ std::unique_ptr<ledger::StateMachine> MakeState(int transfers) {
     state->CreateTransfers(batch, &results);
     state->EndBatch();
     EXPECT_TRUE(results.empty());
-    return state;
+    return platform;
 }
 
 TEST(Snapshot, WriteLoadKeepsTheNewestTwo) {
@@ -53,7 +54,7 @@ TEST(Snapshot, WriteLoadKeepsTheNewestTwo) {
     ASSERT_TRUE(loaded && loaded->has_value());
     EXPECT_EQ((*loaded)->info.seq, 4u);
     EXPECT_EQ((*loaded)->info.record_hash[0], 4);
-    EXPECT_EQ((*loaded)->state->transfer_count(), 40u);
+    EXPECT_EQ((*loaded)->state->ledger().transfer_count(), 40u);
     EXPECT_EQ((*loaded)->state->StateHash(), MakeState(40)->StateHash());
 }
 

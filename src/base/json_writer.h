@@ -1,0 +1,39 @@
+#pragma once
+
+// Builds JSON text: objects, arrays, escaped strings, integers (u128 included). No floating
+// point: amounts are integers in minor units. The caller keeps keys and values balanced.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/u128.h"
+
+namespace bursar {
+
+class JsonWriter {
+public:
+    JsonWriter& BeginObject();
+    JsonWriter& EndObject();
+    JsonWriter& BeginArray();
+    JsonWriter& EndArray();
+    JsonWriter& Key(std::string_view key);
+    JsonWriter& String(std::string_view value);
+    JsonWriter& Number(uint64_t value);
+    JsonWriter& Number(u128 value);
+    JsonWriter& Bool(bool value);
+    JsonWriter& Null();
+
+    const std::string& text() const { return text_; }
+    std::string Take() { return std::move(text_); }
+
+private:
+    void Separate();
+    std::string text_;
+    bool need_comma_ = false;
+};
+
+// `text` as a JSON string literal, quotes included.
+std::string JsonQuote(std::string_view text);
+
+}  // namespace bursar
