@@ -15,7 +15,7 @@
 namespace bursar {
 
 class BinaryWriter {
-public:
+  public:
     explicit BinaryWriter(std::string* out) : out_(out) {}
     void U8(uint8_t v) { Raw(&v, 1); }
     void U16(uint16_t v) { Raw(&v, 2); }
@@ -29,12 +29,12 @@ public:
     }
     void Raw(const void* data, size_t size) { out_->append(static_cast<const char*>(data), size); }
 
-private:
+  private:
     std::string* out_;
 };
 
 class BinaryReader {
-public:
+  public:
     explicit BinaryReader(std::string_view in) : in_(in) {}
     bool U8(uint8_t* v) { return Raw(v, 1); }
     bool U16(uint16_t* v) { return Raw(v, 2); }
@@ -58,7 +58,7 @@ public:
     }
     bool done() const { return position_ == in_.size(); }
 
-private:
+  private:
     std::string_view in_;
     size_t position_ = 0;
 };

@@ -41,6 +41,9 @@ class FileSystem {
     virtual Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) = 0;
     virtual Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) = 0;
     virtual Result<std::string> ReadFile(const std::string& path) = 0;
+    // Up to `size` bytes from `offset` (fewer at the end of the file).
+    virtual Result<std::string> ReadRange(const std::string& path, uint64_t offset,
+                                          size_t size) = 0;
     virtual Result<uint64_t> FileSize(const std::string& path) = 0;
     virtual bool Exists(const std::string& path) = 0;
     // Names (not paths) of the entries of a directory, sorted.

@@ -12,7 +12,7 @@
 namespace bursar {
 
 class JsonWriter {
-public:
+  public:
     JsonWriter& BeginObject();
     JsonWriter& EndObject();
     JsonWriter& BeginArray();
@@ -27,7 +27,7 @@ public:
     const std::string& text() const { return text_; }
     std::string Take() { return std::move(text_); }
 
-private:
+  private:
     void Separate();
     std::string text_;
     bool need_comma_ = false;

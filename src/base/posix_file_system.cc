@@ -120,6 +120,31 @@ class Posix final : public FileSystem {
         return data;
     }
 
+    Result<std::string> ReadRange(const std::string& path, uint64_t offset, size_t size) override {
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ENOENT) return Error(StatusCode::kNotFound, path);
+            return Error(IoError("open", path));
+        }
+        std::string data(size, '\0');
+        size_t total = 0;
+        while (total < size) {
+            ssize_t n =
+                ::pread(fd, data.data() + total, size - total, static_cast<off_t>(offset + total));
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                Status status = IoError("pread", path);
+                ::close(fd);
+                return Error(status);
+            }
+            if (n == 0) break;
+            total += static_cast<size_t>(n);
+        }
+        ::close(fd);
+        data.resize(total);
+        return data;
+    }
+
     Result<uint64_t> FileSize(const std::string& path) override {
         struct stat info {};
         if (::stat(path.c_str(), &info) != 0) {

@@ -88,6 +88,16 @@ Result<std::string> SimFileSystem::ReadFile(const std::string& path) {
     return it->second->data;
 }
 
+Result<std::string> SimFileSystem::ReadRange(const std::string& path, uint64_t offset,
+                                             size_t size) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(path);
+    if (it == entries_.end()) return Error(StatusCode::kNotFound, path);
+    const std::string& data = it->second->data;
+    if (offset >= data.size()) return std::string();
+    return data.substr(offset, size);
+}
+
 Result<uint64_t> SimFileSystem::FileSize(const std::string& path) {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(path);

@@ -25,6 +25,7 @@ class SimFileSystem final : public FileSystem {
     Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
     Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override;
     Result<std::string> ReadFile(const std::string& path) override;
+    Result<std::string> ReadRange(const std::string& path, uint64_t offset, size_t size) override;
     Result<uint64_t> FileSize(const std::string& path) override;
     bool Exists(const std::string& path) override;
     Result<std::vector<std::string>> ListDir(const std::string& dir) override;

@@ -130,6 +130,18 @@ Status Engine::Submit(Request* request) {
     return Status::Ok();
 }
 
+uint64_t Engine::committed_seq() const {
+    std::lock_guard lock(pipe_mutex_);
+    return durable_seq_;
+}
+
+uint64_t Engine::WaitCommitted(uint64_t after_seq, uint64_t timeout_ns) const {
+    std::unique_lock lock(pipe_mutex_);
+    pipe_cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns),
+                      [&] { return durable_seq_ > after_seq; });
+    return durable_seq_;
+}
+
 Status Engine::failure() const {
     std::lock_guard lock(pipe_mutex_);
     return failure_;

@@ -83,6 +83,11 @@ class Engine {
     Status Submit(Request* request);
 
     bool failed() const { return failed_.load(std::memory_order_acquire); }
+    // The journal position of the last durable batch.
+    uint64_t committed_seq() const;
+    // Waits until a batch after `after_seq` is durable, or `timeout_ns` passed; returns the
+    // committed position then.
+    uint64_t WaitCommitted(uint64_t after_seq, uint64_t timeout_ns) const;
     Status failure() const;
     EngineStats stats() const;
     const RecoveryInfo& recovery_info() const { return recovery_; }
@@ -130,7 +135,7 @@ class Engine {
     // Pipeline: engine thread → journal thread, at most kPipelineDepth batches.
     static constexpr size_t kPipelineDepth = 2;
     mutable std::mutex pipe_mutex_;
-    std::condition_variable pipe_cv_;
+    mutable std::condition_variable pipe_cv_;
     std::deque<Batch> pipe_;
     bool journal_busy_ = false;
     std::vector<std::string> free_buffers_;

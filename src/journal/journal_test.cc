@@ -7,6 +7,7 @@
 #include "base/crc32c.h"
 #include "base/sim_file_system.h"
 #include "journal/reader.h"
+#include "journal/tailer.h"
 #include "journal/writer.h"
 
 namespace bursar::journal {
@@ -270,6 +271,36 @@ TEST_F(JournalTest, FailedFsyncPoisonsTheWriter) {
     record.resize(kRecordHeaderSize + 1);
     EXPECT_EQ(writer->Append(RecordType::kBatch, 1, &record, &seq).code(), StatusCode::kStopped);
     EXPECT_EQ(writer->Sync().code(), StatusCode::kStopped);
+}
+
+}  // namespace
+}  // namespace bursar::journal
+
+namespace bursar::journal {
+namespace {
+
+TEST_F(JournalTest, TailerFollowsTheWriterAcrossSegments) {
+    auto writer = OpenWriter(JournalTail{}, 700);
+    Tailer tailer(fs_, kDir, 0);
+    std::vector<uint64_t> seen;
+    auto collect = [&](const RecordView& r) {
+        EXPECT_EQ(r.payload, Payload(r.seq));
+        seen.push_back(r.seq);
+        return Status::Ok();
+    };
+    Append(*writer, 1, 5, true);
+    ASSERT_EQ(*tailer.Poll(3, 100, collect), 3u);  // only up to the committed position
+    Append(*writer, 6, 40, true);
+    ASSERT_EQ(*tailer.Poll(40, 10, collect), 10u);  // at most records_max
+    ASSERT_EQ(*tailer.Poll(40, 100, collect), 27u);
+    EXPECT_EQ(*tailer.Poll(40, 100, collect), 0u);
+    ASSERT_EQ(seen.size(), 40u);
+    for (uint64_t i = 0; i < 40; ++i) EXPECT_EQ(seen[i], i + 1);
+    // A new tailer can start in the middle.
+    Tailer late(fs_, kDir, 33);
+    seen.clear();
+    ASSERT_EQ(*late.Poll(40, 100, collect), 7u);
+    EXPECT_EQ(seen.front(), 34u);
 }
 
 }  // namespace

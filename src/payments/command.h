@@ -61,10 +61,10 @@ inline constexpr u128 kAmountMinorMax = static_cast<u128>(1'000'000'000'000'000'
 struct Command {
     CommandType type = CommandType::kRegisterUser;
     Principal principal;
-    std::string idempotency_key;   // empty: none
+    std::string idempotency_key;    // empty: none
     Hash256 request_fingerprint{};  // SHA-256 of method, path and body: same key, same request?
 
-    uint64_t user_id = 0;     // the user acted on (update, topup, pay's payer, transfer's sender)
+    uint64_t user_id = 0;      // the user acted on (update, topup, pay's payer, transfer's sender)
     uint64_t merchant_id = 0;  // pay
     uint64_t to_user_id = 0;   // transfer
     u128 amount = 0;           // minor units

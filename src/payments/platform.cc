@@ -33,10 +33,14 @@ Response FailResponse(ErrorCode code, std::string_view message = {}) {
 
 std::string Scope(const Caller& caller) {
     switch (caller.kind) {
-        case Caller::Kind::kAnonymous: return "anonymous";
-        case Caller::Kind::kAdmin: return "admin";
-        case Caller::Kind::kUser: return FormatUserId(caller.id);
-        case Caller::Kind::kMerchant: return FormatMerchantId(caller.id);
+        case Caller::Kind::kAnonymous:
+            return "anonymous";
+        case Caller::Kind::kAdmin:
+            return "admin";
+        case Caller::Kind::kUser:
+            return FormatUserId(caller.id);
+        case Caller::Kind::kMerchant:
+            return FormatMerchantId(caller.id);
     }
     return "anonymous";
 }
@@ -54,7 +58,8 @@ bool MayActFor(const Caller& caller, uint64_t user_id) {
 }
 
 std::optional<uint64_t> ParsePrefixed(std::string_view text, std::string_view prefix) {
-    if (text.size() <= prefix.size() || text.substr(0, prefix.size()) != prefix) return std::nullopt;
+    if (text.size() <= prefix.size() || text.substr(0, prefix.size()) != prefix)
+        return std::nullopt;
     uint64_t value = 0;
     const char* begin = text.data() + prefix.size();
     const char* end = text.data() + text.size();
@@ -70,9 +75,12 @@ u128 Fee(u128 amount, uint32_t basis_points) { return (amount * basis_points + 5
 
 const char* TxnTypeName(TxnType type) {
     switch (type) {
-        case TxnType::kTopup: return "TOPUP";
-        case TxnType::kPay: return "PAY";
-        case TxnType::kTransfer: return "TRANSFER";
+        case TxnType::kTopup:
+            return "TOPUP";
+        case TxnType::kPay:
+            return "PAY";
+        case TxnType::kTransfer:
+            return "TRANSFER";
     }
     return "UNKNOWN";
 }
@@ -156,8 +164,10 @@ void Platform::BeginBatch(uint64_t timestamp) {
 
 std::optional<Caller> Platform::Authenticate(const Principal& principal, uint64_t now) const {
     switch (principal.kind) {
-        case PrincipalKind::kNone: return Caller{};
-        case PrincipalKind::kAdmin: return Caller{Caller::Kind::kAdmin, 0};
+        case PrincipalKind::kNone:
+            return Caller{};
+        case PrincipalKind::kAdmin:
+            return Caller{Caller::Kind::kAdmin, 0};
         case PrincipalKind::kSession: {
             auto it = sessions_.find(principal.credential_hash);
             if (it == sessions_.end() || it->second.expires_at <= now) return std::nullopt;
@@ -190,8 +200,8 @@ CommandResult Platform::Apply(const Command& command) {
     }
     CommandResult result = Execute(command, *caller, timestamp);
     if (!key.empty() && Storable(result.status, result.body)) {
-        idempotency_.emplace(key, Stored{command.request_fingerprint, result.status, result.body,
-                                         timestamp});
+        idempotency_.emplace(
+            key, Stored{command.request_fingerprint, result.status, result.body, timestamp});
         idempotency_order_.emplace_back(timestamp, std::move(key));
     }
     return result;
@@ -199,14 +209,20 @@ CommandResult Platform::Apply(const Command& command) {
 
 CommandResult Platform::Execute(const Command& c, const Caller& caller, uint64_t timestamp) {
     switch (c.type) {
-        case CommandType::kRegisterUser: return RegisterUser(c, timestamp);
-        case CommandType::kUpdateUser: return UpdateUser(c, caller);
-        case CommandType::kCreateSession: return CreateSession(c);
-        case CommandType::kRevokeSession: return RevokeSession(c, caller);
-        case CommandType::kCreateMerchant: return CreateMerchant(c, caller, timestamp);
+        case CommandType::kRegisterUser:
+            return RegisterUser(c, timestamp);
+        case CommandType::kUpdateUser:
+            return UpdateUser(c, caller);
+        case CommandType::kCreateSession:
+            return CreateSession(c);
+        case CommandType::kRevokeSession:
+            return RevokeSession(c, caller);
+        case CommandType::kCreateMerchant:
+            return CreateMerchant(c, caller, timestamp);
         case CommandType::kTopup:
         case CommandType::kPay:
-        case CommandType::kTransfer: return MoveMoney(c, caller, timestamp);
+        case CommandType::kTransfer:
+            return MoveMoney(c, caller, timestamp);
     }
     return Fail(ErrorCode::kInternal);
 }
@@ -301,9 +317,11 @@ u128 Platform::WalletBalance(uint64_t user_id, uint32_t currency) const {
 
 CommandResult Platform::MoveMoney(const Command& c, const Caller& caller, uint64_t timestamp) {
     if (caller.kind == Caller::Kind::kAnonymous) return Fail(ErrorCode::kUnauthenticated);
-    if (c.user_id == 0 || c.user_id > users_.size()) return Fail(ErrorCode::kNotFound, {}, "user_id");
+    if (c.user_id == 0 || c.user_id > users_.size())
+        return Fail(ErrorCode::kNotFound, {}, "user_id");
     if (!MayActFor(caller, c.user_id)) return Fail(ErrorCode::kForbidden);
-    if (c.amount == 0 || c.amount > kAmountMinorMax || ledger::FindCurrency(c.currency) == nullptr) {
+    if (c.amount == 0 || c.amount > kAmountMinorMax ||
+        ledger::FindCurrency(c.currency) == nullptr) {
         return Fail(ErrorCode::kInvalidRequest);
     }
 
@@ -327,7 +345,8 @@ CommandResult Platform::MoveMoney(const Command& c, const Caller& caller, uint64
         t.code = code;
         t.user_data_128 = MakeU128(c.user_id, other);
         t.user_data_64 = txn.id;
-        t.user_data_32 = (uint32_t{static_cast<uint8_t>(txn.type)} << 8) | static_cast<uint8_t>(kind);
+        t.user_data_32 =
+            (uint32_t{static_cast<uint8_t>(txn.type)} << 8) | static_cast<uint8_t>(kind);
         if (!legs.empty()) legs.back().flags |= tf::kLinked;
         legs.push_back(t);
     };
@@ -456,12 +475,14 @@ std::optional<Txn> Platform::FindTxn(uint64_t txn_id) const {
     txn.currency = first->currency;
     txn.created_at = first->timestamp;
     for (uint32_t leg = 0;; ++leg) {
-        const ledger::Transfer* t = leg == 0 ? first : ledger_->FindTransfer(TxnTransferId(txn_id, leg));
+        const ledger::Transfer* t =
+            leg == 0 ? first : ledger_->FindTransfer(TxnTransferId(txn_id, leg));
         if (t == nullptr) break;
         const auto kind = static_cast<LegKind>(t->user_data_32 & 0xFF);
         txn.amount += t->amount;
         if (kind == LegKind::kFee) txn.fee += t->amount;
-        if (kind == LegKind::kNet || kind == LegKind::kFee) txn.merchant_id = Low64(t->user_data_128);
+        if (kind == LegKind::kNet || kind == LegKind::kFee)
+            txn.merchant_id = Low64(t->user_data_128);
         if (kind == LegKind::kTransfer) txn.to_user_id = Low64(t->user_data_128);
     }
     return txn;
@@ -474,10 +495,11 @@ Response Platform::GetPayment(const Principal& principal, uint64_t txn_id, uint6
     }
     std::optional<Txn> txn = FindTxn(txn_id);
     // Another caller's payment is answered as missing: existence must not leak.
-    const bool visible = txn && txn->type == TxnType::kPay &&
-                         (caller->kind == Caller::Kind::kAdmin ||
-                          (caller->kind == Caller::Kind::kUser && caller->id == txn->user_id) ||
-                          (caller->kind == Caller::Kind::kMerchant && caller->id == txn->merchant_id));
+    const bool visible =
+        txn && txn->type == TxnType::kPay &&
+        (caller->kind == Caller::Kind::kAdmin ||
+         (caller->kind == Caller::Kind::kUser && caller->id == txn->user_id) ||
+         (caller->kind == Caller::Kind::kMerchant && caller->id == txn->merchant_id));
     if (!visible) return FailResponse(ErrorCode::kNotFound);
     JsonWriter json;
     json.BeginObject();
@@ -524,7 +546,8 @@ void Platform::SaveDomain(std::string* out) const {
         w.Hash(hash);
         auto it = sessions_.find(hash);
         // A revoked or replaced session keeps its place in the queue with user 0.
-        w.U64(it != sessions_.end() && it->second.expires_at == expires_at ? it->second.user_id : 0);
+        w.U64(it != sessions_.end() && it->second.expires_at == expires_at ? it->second.user_id
+                                                                           : 0);
     }
     w.U64(idempotency_order_.size());
     for (const auto& [created_at, key] : idempotency_order_) {
@@ -554,7 +577,8 @@ bool Platform::LoadDomain(std::string_view bytes) {
     for (uint64_t i = 0; i < count; ++i) {
         Merchant m;
         uint8_t tier = 0;
-        if (!r.String(&m.name) || !r.U8(&tier) || !r.Hash(&m.api_key_hash) || !r.U64(&m.created_at)) {
+        if (!r.String(&m.name) || !r.U8(&tier) || !r.Hash(&m.api_key_hash) ||
+            !r.U64(&m.created_at)) {
             return false;
         }
         m.tier = static_cast<Tier>(tier);

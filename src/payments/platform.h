@@ -79,7 +79,7 @@ struct Response {
 class FrozenPlatform;
 
 class Platform {
-public:
+  public:
     explicit Platform(const ledger::StateMachineOptions& options = {});
 
     ledger::StateMachine& ledger() { return *ledger_; }
@@ -112,7 +112,7 @@ public:
     static Result<std::unique_ptr<Platform>> Load(const ledger::ReadFn& read,
                                                   const ledger::StateMachineOptions& options);
 
-private:
+  private:
     struct User {
         std::string email;
         std::string name;
@@ -155,19 +155,19 @@ private:
     std::vector<Merchant> merchants_;  // merchant id = index + 1
     std::map<Hash256, uint64_t> merchants_by_key_;
     std::map<Hash256, Session> sessions_;
-    std::deque<std::pair<uint64_t, Hash256>> session_expiry_;  // (expires_at, token hash)
-    std::map<std::string, Stored> idempotency_;                // scope '\n' key -> response
+    std::deque<std::pair<uint64_t, Hash256>> session_expiry_;         // (expires_at, token hash)
+    std::map<std::string, Stored> idempotency_;                       // scope '\n' key -> response
     std::deque<std::pair<uint64_t, std::string>> idempotency_order_;  // (created_at, map key)
     uint64_t next_txn_id_ = 1;
 };
 
 // The platform's state at a batch boundary, for a snapshot thread (see ledger::FrozenState).
 class FrozenPlatform {
-public:
+  public:
     Hash256 StateHash() const;
     bool Save(const ledger::WriteFn& write) const;
 
-private:
+  private:
     friend class Platform;
     ledger::FrozenState ledger_;
     std::string domain_;

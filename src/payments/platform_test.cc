@@ -15,7 +15,7 @@ constexpr uint64_t kStart = 1'700'000'000ull * 1'000'000'000ull;
 Hash256 HashOf(std::string_view text) { return Sha256::Of(text.data(), text.size()); }
 
 class PlatformTest : public ::testing::Test {
-protected:
+  protected:
     void TearDown() override {
         Status status = platform_.ledger().CheckInvariants();
         EXPECT_TRUE(status.ok()) << status.ToString();
@@ -175,10 +175,12 @@ TEST_F(PlatformTest, PaymentsOfOthersAreNotFound) {
     CommandResult paid = Run(pay);
     ASSERT_TRUE(paid.txn);
     EXPECT_EQ(platform_.GetPayment(bob_session, paid.txn->id, now_).status, 404);
-    EXPECT_EQ(platform_.GetPayment({PrincipalKind::kApiKey, HashOf("k2")}, paid.txn->id, now_).status,
-              404);
-    EXPECT_EQ(platform_.GetPayment({PrincipalKind::kApiKey, HashOf("k1")}, paid.txn->id, now_).status,
-              200);
+    EXPECT_EQ(
+        platform_.GetPayment({PrincipalKind::kApiKey, HashOf("k2")}, paid.txn->id, now_).status,
+        404);
+    EXPECT_EQ(
+        platform_.GetPayment({PrincipalKind::kApiKey, HashOf("k1")}, paid.txn->id, now_).status,
+        200);
     EXPECT_EQ(platform_.GetPayment({PrincipalKind::kAdmin, {}}, paid.txn->id, now_).status, 200);
     (void)other;
 }

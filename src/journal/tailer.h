@@ -1,0 +1,41 @@
+#pragma once
+
+// Follows the journal while it is being written, for readers that derive state from it (the read
+// model's projector, later the event feed). It reads only what is new since the last poll, only
+// records up to the committed sequence number the caller gives (later bytes may be a write in
+// progress), and checks each record's CRC and sequence number. A record that fails the CRC below
+// the committed position is corruption (the engine fsynced it).
+
+#include <cstdint>
+#include <string>
+
+#include "base/file_system.h"
+#include "base/status.h"
+#include "journal/reader.h"
+
+namespace bursar::journal {
+
+class Tailer {
+public:
+    // Delivers records after `after_seq`.
+    Tailer(FileSystem& fs, std::string dir, uint64_t after_seq);
+
+    // Delivers the records up to `committed_seq` not delivered yet, at most `records_max`.
+    // Returns how many were delivered.
+    Result<uint64_t> Poll(uint64_t committed_seq, uint64_t records_max, const RecordFn& on_record);
+    uint64_t position() const { return delivered_seq_; }
+
+    static constexpr size_t kReadChunkBytes = 8u << 20;
+
+private:
+    Status OpenSegmentFor(uint64_t seq);
+
+    FileSystem& fs_;
+    std::string dir_;
+    uint64_t delivered_seq_;
+    std::string segment_;     // file name, "" before the first open
+    uint64_t offset_ = 0;     // next byte to read in the segment
+    uint64_t next_seq_ = 0;   // sequence number of the record at offset_
+};
+
+}  // namespace bursar::journal

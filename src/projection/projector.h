@@ -1,0 +1,64 @@
+#pragma once
+
+// Keeps the read model up with the journal: a thread that tails the committed journal and
+// applies the money movements of each record, with the record's position, in one SQLite
+// transaction. Reads wait (bounded) for the position that was committed when they arrived, so a
+// client always sees its own writes.
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/file_system.h"
+#include "engine/engine.h"
+#include "journal/reader.h"
+#include "journal/tailer.h"
+#include "projection/read_model.h"
+
+namespace bursar::projection {
+
+inline constexpr const char* kReadModelFile = "readmodel.sqlite";
+inline constexpr uint64_t kRecordsPerTransaction = 256;
+
+std::string ReadModelPath(const std::string& data_dir);
+
+// The money movements of one journal record (commands that moved money and were not replays).
+Status CollectTxns(const journal::RecordView& record, std::vector<payments::Txn>* txns);
+
+class Projector {
+public:
+    Projector(FileSystem& fs, const engine::Engine& engine, std::string data_dir,
+              std::function<void(const std::string&)> log);
+    ~Projector();
+
+    Status Start();
+    void Stop();
+    uint64_t position() const;
+    // True when the projection reached `seq` within `timeout_ms`.
+    bool WaitFor(uint64_t seq, uint64_t timeout_ms) const;
+
+    // Deletes the read model and projects the whole journal again (offline: no engine running).
+    static Status Rebuild(FileSystem& fs, const std::string& data_dir, uint64_t* records);
+
+private:
+    void Run();
+
+    FileSystem& fs_;
+    const engine::Engine& engine_;
+    std::string data_dir_;
+    std::function<void(const std::string&)> log_;
+    std::unique_ptr<ReadModel> model_;
+    std::unique_ptr<journal::Tailer> tailer_;
+    mutable std::mutex mutex_;
+    mutable std::condition_variable cv_;
+    uint64_t position_ = 0;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace bursar::projection
