@@ -14,6 +14,11 @@ packages=(
     libssl-dev        # SHA-256 (OpenSSL) for the journal's hash chain
     libgtest-dev      # GoogleTest
     libgmock-dev
+    libboost-dev      # Boost.Beast and Asio (header-only in 1.74) for the HTTP API
+    libargon2-dev     # argon2id password hashing
+    libsimdjson-dev   # JSON request parsing
+    libsqlite3-dev    # the embedded read model
+    python3           # end-to-end tests drive the binary over HTTP
     clang-format      # the format check of the test command (clang-format 14 on Debian 12)
 )
 

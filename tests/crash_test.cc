@@ -4,8 +4,8 @@
 // half applied, the invariants must hold, and `bursar verify` must print the restarted engine's
 // state hash. Snapshots are taken often, so kills also land during snapshots.
 //
-// BURSAR_CRASH_ROUNDS (default 20) and BURSAR_CRASH_SEED (default: time) control the run; the seed
-// is printed so a failure can be replayed.
+// BURSAR_TEST_CRASH_ROUNDS (default 20) and BURSAR_TEST_CRASH_SEED (default: time) control the run;
+// the seed is printed so a failure can be replayed.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -60,11 +60,11 @@ struct Seen {
 
 TEST(Crash, KillNineKeepsEveryAcknowledgedWrite) {
     ::signal(SIGPIPE, SIG_IGN);
-    const uint64_t rounds = EnvOr("BURSAR_CRASH_ROUNDS", 20);
+    const uint64_t rounds = EnvOr("BURSAR_TEST_CRASH_ROUNDS", 20);
     const uint64_t seed =
-        EnvOr("BURSAR_CRASH_SEED",
+        EnvOr("BURSAR_TEST_CRASH_SEED",
               static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count()));
-    std::printf("crash test: seed %llu (BURSAR_CRASH_SEED to repeat), %llu rounds\n",
+    std::printf("crash test: seed %llu (BURSAR_TEST_CRASH_SEED to repeat), %llu rounds\n",
                 static_cast<unsigned long long>(seed), static_cast<unsigned long long>(rounds));
     std::mt19937_64 random(seed);
     const std::string dir =

@@ -11,10 +11,11 @@ namespace {
 constexpr const char* kUsage = R"(usage: bursar <command> [flags]
 
 commands:
-  serve                run the engine on a data directory until SIGINT/SIGTERM
+  serve                run the platform (HTTP API on BURSAR_LISTEN) until SIGINT/SIGTERM
   bench                the ledger benchmark (mirrors `tigerbeetle benchmark`)
   verify DIR           replay a data directory offline: hash chain, invariants, state hash
   journal dump DIR     print the journal's records
+  projection rebuild DIR   drop the read model and project the journal again (offline)
   pipe DIR             line protocol on stdin/stdout, for scripts and the crash tests
   help                 this text; `bursar <command> --help` for a command's flags
 )";
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
     if (command == "bench") return BenchCommand(args);
     if (command == "verify") return VerifyCommand(args);
     if (command == "journal") return JournalCommand(args);
+    if (command == "projection") return ProjectionCommand(args);
     std::fprintf(stderr, "bursar: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

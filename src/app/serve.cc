@@ -1,28 +1,100 @@
-#include <cstdlib>
-#include <filesystem>
+// `bursar serve`: the platform. Recovers the data directory, starts the engine, the read model's
+// projector and the HTTP API, prints where it listens, and on SIGINT/SIGTERM stops gracefully:
+// no new connections, in-flight requests finished, journal flushed, exit 0.
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <future>
+
+#include "api/auth.h"
+#include "api/http_server.h"
+#include "api/ops_api.h"
+#include "api/platform_api.h"
+#include "api/router.h"
+#include "api/worker_pool.h"
 #include "app/commands.h"
 #include "app/data_dir.h"
 #include "app/flags.h"
 #include "base/clock.h"
+#include "config/config.h"
+#include "ledger/currency.h"
+#include "projection/projector.h"
+
+extern char** environ;
 
 namespace bursar::app {
 namespace {
 
-std::string DefaultDataDir() {
-    const char* value = std::getenv("BURSAR_DATA_DIR");
-    return value != nullptr && *value != '\0' ? value : "./data";
+// Runs a command on the engine and waits for its result.
+payments::CommandResult Run(engine::Engine& engine, payments::Command command) {
+    engine::Request request;
+    request.operation = engine::Operation::kCommand;
+    request.command = std::move(command);
+    std::promise<void> done;
+    request.done = [&](engine::Request&) { done.set_value(); };
+    if (!engine.Submit(&request).ok()) return payments::CommandResult{503, "{}", false, {}};
+    done.get_future().wait();
+    return request.command_result;
+}
+
+struct Demo {
+    std::string user_email;
+    std::string password;
+    std::string merchant_key;
+};
+
+// Demo users and merchants, created once: later starts find them (register answers 409) and
+// leave them as they are.
+Demo CreateDemoData(engine::Engine& engine, uint32_t currency) {
+    Demo demo{"alice@example.com", "correct horse battery", ""};
+    payments::Principal admin{payments::PrincipalKind::kAdmin, {}};
+    const char* users[][2] = {{"alice@example.com", "Alice"}, {"bob@example.com", "Bob"}};
+    for (const auto& [email, name] : users) {
+        payments::Command reg;
+        reg.type = payments::CommandType::kRegisterUser;
+        reg.email = email;
+        reg.name = name;
+        reg.password_hash = api::HashPassword(demo.password);
+        if (Run(engine, reg).status != 201) return demo;  // already there
+    }
+    payments::Command merchant;
+    merchant.type = payments::CommandType::kCreateMerchant;
+    merchant.principal = admin;
+    merchant.name = "Demo Coffee";
+    merchant.tier = payments::Tier::kBusiness;
+    merchant.secret = api::RandomSecret("sk_");
+    merchant.secret_hash = api::HashSecret(merchant.secret);
+    if (Run(engine, merchant).status == 201) demo.merchant_key = merchant.secret;
+    for (uint64_t user : {1, 2}) {
+        payments::Command topup;
+        topup.type = payments::CommandType::kTopup;
+        topup.principal = admin;
+        topup.user_id = user;
+        topup.amount = 100'000;
+        topup.currency = currency;
+        Run(engine, topup);
+    }
+    payments::Command pay;
+    pay.type = payments::CommandType::kPay;
+    pay.principal = admin;
+    pay.user_id = 1;
+    pay.merchant_id = 1;
+    pay.amount = 480;
+    pay.currency = currency;
+    Run(engine, pay);
+    return demo;
 }
 
 }  // namespace
 
 int ServeCommand(const Args& args) {
     const std::vector<FlagSpec> specs = {
-        {"data-dir", DefaultDataDir(), "where the journal and snapshots live (BURSAR_DATA_DIR)"},
-        {"recovery-mode", "strict",
-         "strict: refuse to start on journal corruption; truncate-at-corruption: drop the journal "
-         "from the first damaged record on (loses those records; for operators only)"},
-        {"help", "false", "print the flags", true},
+        {"config", "", "a configuration file of key = value lines (see below)"},
+        {"demo", "false", "also create demo users, a merchant and a few payments", true},
+        {"help", "false", "print the flags and settings", true},
     };
     auto flags = Flags::Parse(args, specs);
     if (!flags) {
@@ -30,41 +102,114 @@ int ServeCommand(const Args& args) {
         return 2;
     }
     if (flags->Switch("help")) {
-        std::printf("usage: bursar serve [flags]\n%s", Flags::Usage(specs).c_str());
+        std::printf(
+            "usage: bursar serve [flags]\n%s\nsettings (file key, environment variable):\n%s",
+            Flags::Usage(specs).c_str(), config::Config::Describe().c_str());
         return 0;
     }
-    const std::string& mode = flags->Get("recovery-mode");
-    if (mode != "strict" && mode != "truncate-at-corruption") {
-        LogLine("--recovery-mode must be strict or truncate-at-corruption");
+    auto config = config::Config::Load(flags->Get("config"), environ);
+    if (!config) {
+        LogLine("configuration: " + config.error().message());
         return 2;
     }
-    const std::string dir = flags->Get("data-dir");
+    const std::string dir = config->Get("data_dir");
     auto lock = DataDirLock::Acquire(dir);
     if (!lock) {
         LogLine(lock.error().message());
         return 1;
     }
     BlockStopSignals();
+
     engine::EngineOptions options;
     options.data_dir = dir;
     options.log = LogLine;
-    if (mode == "truncate-at-corruption") {
+    options.snapshot_interval_records = config->Number("snapshot_interval_records");
+    if (config->Get("recovery_mode") == "truncate-at-corruption") {
         options.recovery_mode = journal::RecoveryMode::kTruncateAtCorruption;
     }
-    auto engine = engine::Engine::Open(PosixFileSystem(), SystemClock::Instance(), options);
-    if (!engine) {
-        LogLine("cannot start: " + engine.error().ToString());
+    auto opened = engine::Engine::Open(PosixFileSystem(), SystemClock::Instance(), options);
+    if (!opened) {
+        LogLine("cannot start: " + opened.error().ToString());
         return 1;
     }
-    (*engine)->Start();
-    LogLine("engine ready at journal sequence " + std::to_string((*engine)->stats().committed_seq) +
+    engine::Engine& engine = **opened;
+    engine.Start();
+    projection::Projector projector(PosixFileSystem(), engine, dir, LogLine);
+    if (Status status = projector.Start(); !status.ok()) {
+        LogLine("cannot start the read model: " + status.ToString());
+        return 1;
+    }
+
+    bool created = false;
+    auto admin_token = api::LoadOrCreateAdminToken(dir, &created);
+    if (!admin_token) {
+        LogLine(admin_token.error().ToString());
+        return 1;
+    }
+    const uint32_t currency = ledger::FindCurrencyByCode(config->Get("default_currency"))->id;
+    std::optional<Demo> demo;
+    if (flags->Switch("demo")) demo = CreateDemoData(engine, currency);
+
+    api::WorkerPool workers(config->Number("worker_threads"));
+    api::PlatformApiOptions api_options;
+    api_options.admin_token = *admin_token;
+    api_options.default_currency = currency;
+    api_options.session_ttl_ns = config->Number("session_ttl_seconds") * 1'000'000'000ull;
+    api_options.data_dir = dir;
+    api::PlatformApi platform_api(engine, SystemClock::Instance(), workers, projector, api_options);
+    api::RequestMetrics metrics;
+    api::OpsApi ops_api(engine, projector, metrics);
+    api::Router router;
+    platform_api.AddRoutes(router);
+    ops_api.AddRoutes(router);
+
+    const std::string listen = config->Get("listen");
+    api::HttpServerOptions http_options;
+    http_options.address = listen.substr(0, listen.rfind(':'));
+    http_options.port = static_cast<uint16_t>(std::stoul(listen.substr(listen.rfind(':') + 1)));
+    http_options.io_threads = static_cast<uint32_t>(config->Number("io_threads"));
+    http_options.body_bytes_max = config->Number("body_bytes_max");
+    http_options.request_timeout_ms = static_cast<uint32_t>(config->Number("request_timeout_ms"));
+    http_options.connections_max = static_cast<uint32_t>(config->Number("connections_max"));
+    http_options.log = LogLine;
+    api::HttpServer server(http_options,
+                           api::Instrumented(router.AsHandler(), metrics, SystemClock::Instance()));
+    if (Status status = server.Start(); !status.ok()) {
+        LogLine("cannot listen on " + listen + ": " + status.ToString());
+        return 1;
+    }
+    ops_api.SetServer(&server);
+    const std::string url = "http://" + http_options.address + ":" + std::to_string(server.port());
+    LogLine("engine ready at journal sequence " + std::to_string(engine.committed_seq()) +
             ", data in " + std::filesystem::absolute(dir).lexically_normal().string());
-    LogLine("stop with Ctrl-C or SIGTERM");
-    WaitForStopSignal();
-    LogLine("stopping: finishing queued requests and flushing the journal");
-    (*engine)->Stop();
-    LogLine("stopped at journal sequence " + std::to_string((*engine)->stats().committed_seq));
-    return 0;
+    std::printf("Bursar is running at %s (dashboard: %s/ — arrives with issue 4)\n", url.c_str(),
+                url.c_str());
+    if (created) {
+        std::printf("Admin token (printed once; kept in %s/admin-token): %s\n", dir.c_str(),
+                    admin_token->c_str());
+    } else {
+        std::printf("Admin token: in %s/admin-token\n", dir.c_str());
+    }
+    const std::string token = created ? *admin_token : "$(cat " + dir + "/admin-token)";
+    std::printf(
+        "Try:\n  curl -s %s/healthz\n  curl -s -H 'Authorization: Bearer %s' %s/v1/wallets/usr_1\n",
+        url.c_str(), token.c_str(), url.c_str());
+    if (demo) {
+        std::printf(
+            "Demo login: %s / %s%s%s\n", demo->user_email.c_str(), demo->password.c_str(),
+            demo->merchant_key.empty() ? "" : "; merchant API key: ", demo->merchant_key.c_str());
+    }
+    std::fflush(stdout);
+
+    const int signal = WaitForStopSignal();
+    LogLine(std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
+            ": finishing in-flight requests and flushing the journal");
+    server.Stop();
+    workers.Stop();
+    projector.Stop();
+    engine.Stop();
+    LogLine("stopped at journal sequence " + std::to_string(engine.committed_seq()));
+    return engine.failed() ? 1 : 0;
 }
 
 }  // namespace bursar::app

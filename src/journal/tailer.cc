@@ -23,7 +23,8 @@ Status Tailer::OpenSegmentFor(uint64_t seq) {
             best_first = first;
         }
     }
-    if (best.empty()) return Status(StatusCode::kNotFound, "no journal segment holds " + std::to_string(seq));
+    if (best.empty())
+        return Status(StatusCode::kNotFound, "no journal segment holds " + std::to_string(seq));
     segment_ = best;
     offset_ = kSegmentHeaderSize;
     next_seq_ = best_first;
@@ -62,14 +63,18 @@ Result<uint64_t> Tailer::Poll(uint64_t committed_seq, uint64_t records_max,
             const char* bytes = chunk->data() + position;
             if (header.seq != next_seq_ ||
                 crc32c::Unmask(header.masked_crc) != crc32c::Value(bytes + 4, size - 4)) {
-                return Error(StatusCode::kCorruption,
-                             path + " at byte offset " + std::to_string(offset_ + position) +
-                                 ": committed record does not check out");
+                return Error(StatusCode::kCorruption, path + " at byte offset " +
+                                                          std::to_string(offset_ + position) +
+                                                          ": committed record does not check out");
             }
             if (header.seq > delivered_seq_) {
-                RecordView view{header.seq, header.timestamp, static_cast<RecordType>(header.type),
+                RecordView view{header.seq,
+                                header.timestamp,
+                                static_cast<RecordType>(header.type),
                                 std::string_view(bytes + kRecordHeaderSize, header.payload_length),
-                                Sha256::Of(bytes, size), &segment_, offset_ + position};
+                                Sha256::Of(bytes, size),
+                                &segment_,
+                                offset_ + position};
                 BURSAR_RETURN_IF_ERROR(on_record(view));
                 delivered_seq_ = header.seq;
                 ++delivered;

@@ -16,7 +16,7 @@
 namespace bursar::journal {
 
 class Tailer {
-public:
+  public:
     // Delivers records after `after_seq`.
     Tailer(FileSystem& fs, std::string dir, uint64_t after_seq);
 
@@ -27,15 +27,15 @@ public:
 
     static constexpr size_t kReadChunkBytes = 8u << 20;
 
-private:
+  private:
     Status OpenSegmentFor(uint64_t seq);
 
     FileSystem& fs_;
     std::string dir_;
     uint64_t delivered_seq_;
-    std::string segment_;     // file name, "" before the first open
-    uint64_t offset_ = 0;     // next byte to read in the segment
-    uint64_t next_seq_ = 0;   // sequence number of the record at offset_
+    std::string segment_;    // file name, "" before the first open
+    uint64_t offset_ = 0;    // next byte to read in the segment
+    uint64_t next_seq_ = 0;  // sequence number of the record at offset_
 };
 
 }  // namespace bursar::journal

@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,10 +13,11 @@ namespace {
 constexpr uint32_t kJpy = 392;
 
 class ProjectionTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir_ = (std::filesystem::temp_directory_path() /
-                ("bursar-projection-" + std::to_string(::getpid()))).string();
+                ("bursar-projection-" + std::to_string(::getpid())))
+                   .string();
         std::filesystem::remove_all(dir_);
         OpenEngine();
     }

@@ -13,7 +13,9 @@ constexpr uint64_t kRetryMs = 1000;        // after a failure, before trying aga
 
 }  // namespace
 
-std::string ReadModelPath(const std::string& data_dir) { return JoinPath(data_dir, kReadModelFile); }
+std::string ReadModelPath(const std::string& data_dir) {
+    return JoinPath(data_dir, kReadModelFile);
+}
 
 Status CollectTxns(const journal::RecordView& record, std::vector<payments::Txn>* txns) {
     auto operations = engine::DecodeBatch(record.payload);
@@ -65,9 +67,9 @@ uint64_t Projector::position() const {
 
 bool Projector::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
     std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                        [&] { return position_ >= seq || stopping_; }) &&
-           position_ >= seq;
+    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+        return position_ >= seq || stopping_;
+    }) && position_ >= seq;
 }
 
 void Projector::Run() {

@@ -31,7 +31,7 @@ std::string ReadModelPath(const std::string& data_dir);
 Status CollectTxns(const journal::RecordView& record, std::vector<payments::Txn>* txns);
 
 class Projector {
-public:
+  public:
     Projector(FileSystem& fs, const engine::Engine& engine, std::string data_dir,
               std::function<void(const std::string&)> log);
     ~Projector();
@@ -45,7 +45,7 @@ public:
     // Deletes the read model and projects the whole journal again (offline: no engine running).
     static Status Rebuild(FileSystem& fs, const std::string& data_dir, uint64_t* records);
 
-private:
+  private:
     void Run();
 
     FileSystem& fs_;

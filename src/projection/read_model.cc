@@ -35,17 +35,22 @@ CREATE TABLE IF NOT EXISTS postings (
 )sql";
 
 class Statement {
-public:
-    Statement(sqlite3* db, const char* sql) { ok_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) == SQLITE_OK; }
+  public:
+    Statement(sqlite3* db, const char* sql) {
+        ok_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) == SQLITE_OK;
+    }
     ~Statement() { sqlite3_finalize(stmt_); }
     bool ok() const { return ok_; }
     sqlite3_stmt* get() { return stmt_; }
-    void Int(int index, uint64_t value) { sqlite3_bind_int64(stmt_, index, static_cast<sqlite3_int64>(value)); }
+    void Int(int index, uint64_t value) {
+        sqlite3_bind_int64(stmt_, index, static_cast<sqlite3_int64>(value));
+    }
     void Text(int index, const std::string& value) {
-        sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+        sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                          SQLITE_TRANSIENT);
     }
 
-private:
+  private:
     sqlite3_stmt* stmt_ = nullptr;
     bool ok_ = false;
 };
@@ -81,7 +86,8 @@ std::vector<Posting> PostingsOf(const payments::Txn& txn) {
 
 Result<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& path) {
     sqlite3* db = nullptr;
-    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+    if (sqlite3_open_v2(path.c_str(), &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK) {
         std::string message = db ? sqlite3_errmsg(db) : "out of memory";
         sqlite3_close(db);
@@ -95,8 +101,8 @@ Result<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& path) {
     if (status.ok()) status = model->Exec(kSchema);
     if (status.ok()) {
         status = model->Exec(("INSERT OR IGNORE INTO meta VALUES ('schema_version', " +
-                              std::to_string(kSchemaVersion) +
-                              "), ('journal_seq', 0);").c_str());
+                              std::to_string(kSchemaVersion) + "), ('journal_seq', 0);")
+                                 .c_str());
     }
     if (!status.ok()) return bursar::Error(status);
     return model;
@@ -120,7 +126,8 @@ Status ReadModel::Exec(const char* sql) {
 
 Result<uint64_t> ReadModel::Position() {
     Statement select(db_, "SELECT value FROM meta WHERE key = 'journal_seq'");
-    if (!select.ok() || sqlite3_step(select.get()) != SQLITE_ROW) return bursar::Error(Error("position"));
+    if (!select.ok() || sqlite3_step(select.get()) != SQLITE_ROW)
+        return bursar::Error(Error("position"));
     return static_cast<uint64_t>(sqlite3_column_int64(select.get(), 0));
 }
 
@@ -193,26 +200,37 @@ Result<std::vector<TransactionRow>> ReadModel::List(const ListFilter& filter, bo
     int step = 0;
     while ((step = sqlite3_step(select.get())) == SQLITE_ROW) {
         auto text = [&](int column) {
-            return std::string(reinterpret_cast<const char*>(sqlite3_column_text(select.get(), column)));
+            return std::string(
+                reinterpret_cast<const char*>(sqlite3_column_text(select.get(), column)));
         };
         auto number = [&](int column) {
             return static_cast<uint64_t>(sqlite3_column_int64(select.get(), column));
         };
-        rows.push_back(TransactionRow{number(0), text(1), text(2), number(3), number(4), text(5),
-                                      number(6), number(7), number(8), number(9), {}});
+        rows.push_back(TransactionRow{number(0),
+                                      text(1),
+                                      text(2),
+                                      number(3),
+                                      number(4),
+                                      text(5),
+                                      number(6),
+                                      number(7),
+                                      number(8),
+                                      number(9),
+                                      {}});
     }
     if (step != SQLITE_DONE) return bursar::Error(Error("list"));
     *more = rows.size() > filter.size;
     if (*more) rows.pop_back();
-    Statement postings(db_, "SELECT account, direction, amount_minor FROM postings WHERE txn_id = ? ORDER BY leg");
+    Statement postings(
+        db_, "SELECT account, direction, amount_minor FROM postings WHERE txn_id = ? ORDER BY leg");
     if (!postings.ok()) return bursar::Error(Error("postings"));
     for (TransactionRow& row : rows) {
         postings.Int(1, row.txn_id);
         while (sqlite3_step(postings.get()) == SQLITE_ROW) {
-            row.postings.push_back(Posting{
-                reinterpret_cast<const char*>(sqlite3_column_text(postings.get(), 0)),
-                reinterpret_cast<const char*>(sqlite3_column_text(postings.get(), 1)),
-                static_cast<uint64_t>(sqlite3_column_int64(postings.get(), 2))});
+            row.postings.push_back(
+                Posting{reinterpret_cast<const char*>(sqlite3_column_text(postings.get(), 0)),
+                        reinterpret_cast<const char*>(sqlite3_column_text(postings.get(), 1)),
+                        static_cast<uint64_t>(sqlite3_column_int64(postings.get(), 2))});
         }
         sqlite3_reset(postings.get());
     }

@@ -21,7 +21,7 @@ inline constexpr uint32_t kListSizeDefault = 20;
 inline constexpr uint32_t kListSizeMax = 100;
 
 struct Posting {
-    std::string account;  // e.g. usr_1/wallet/JPY, mch_2/JPY, platform/fees/JPY
+    std::string account;    // e.g. usr_1/wallet/JPY, mch_2/JPY, platform/fees/JPY
     std::string direction;  // debit | credit
     uint64_t amount_minor;
 };
@@ -41,7 +41,7 @@ struct TransactionRow {
 };
 
 struct ListFilter {
-    std::optional<uint64_t> user_id;      // payer or recipient
+    std::optional<uint64_t> user_id;  // payer or recipient
     std::optional<uint64_t> merchant_id;
     uint32_t size = kListSizeDefault;
     std::optional<uint64_t> before_txn_id;  // the cursor: rows with a smaller txn id
@@ -52,7 +52,7 @@ std::vector<Posting> PostingsOf(const payments::Txn& txn);
 
 // One connection. Not thread-safe: one per thread.
 class ReadModel {
-public:
+  public:
     static Result<std::unique_ptr<ReadModel>> Open(const std::string& path);
     ~ReadModel();
     ReadModel(const ReadModel&) = delete;
@@ -65,7 +65,7 @@ public:
     // Newest first; `next` is set when more rows follow.
     Result<std::vector<TransactionRow>> List(const ListFilter& filter, bool* more);
 
-private:
+  private:
     explicit ReadModel(sqlite3* db) : db_(db) {}
     Status Exec(const char* sql);
     Status Error(const std::string& what);

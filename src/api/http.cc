@@ -1,0 +1,183 @@
+#include "api/http.h"
+
+#include <cstdint>
+
+namespace bursar::api {
+namespace {
+
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); i++) {
+        if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+    }
+    return true;
+}
+
+int HexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+bool IsContinuation(uint8_t byte) { return (byte & 0xC0) == 0x80; }
+
+// The length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629 table 3-7), or 0.
+size_t Utf8SequenceLength(std::string_view text) {
+    const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
+    const uint8_t lead = byte(0);
+    if (lead < 0x80) return 1;
+    size_t length = 0;
+    uint8_t second_min = 0x80;
+    uint8_t second_max = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+        length = 3;
+        if (lead == 0xE0) second_min = 0xA0;  // no overlong forms
+        if (lead == 0xED) second_max = 0x9F;  // no surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+        length = 4;
+        if (lead == 0xF0) second_min = 0x90;  // no overlong forms
+        if (lead == 0xF4) second_max = 0x8F;  // nothing above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (text.size() < length) return 0;
+    if (byte(1) < second_min || byte(1) > second_max) return 0;
+    for (size_t i = 2; i < length; i++) {
+        if (!IsContinuation(byte(i))) return 0;
+    }
+    return length;
+}
+
+}  // namespace
+
+const std::string* HttpRequest::Header(std::string_view name) const {
+    for (const auto& [header_name, value] : headers) {
+        if (EqualsIgnoringCase(header_name, name)) return &value;
+    }
+    return nullptr;
+}
+
+std::optional<std::string> HttpRequest::QueryParam(std::string_view name) const {
+    std::string_view rest = query;
+    while (!rest.empty()) {
+        const size_t end = rest.find('&');
+        const std::string_view pair = rest.substr(0, end);
+        rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+        const size_t equals = pair.find('=');
+        const std::optional<std::string> key =
+            PercentDecode(pair.substr(0, equals), /*plus_is_space=*/true);
+        if (!key || *key != name) continue;
+        if (equals == std::string_view::npos) return std::string();
+        std::optional<std::string> value =
+            PercentDecode(pair.substr(equals + 1), /*plus_is_space=*/true);
+        if (value) return value;
+    }
+    return std::nullopt;
+}
+
+HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message,
+                           std::string_view param) {
+    HttpResponse response;
+    response.status = status;
+    std::string& body = response.body;
+    body.reserve(code.size() + message.size() + param.size() + 64);
+    body += R"({"error":{"code":)";
+    AppendJsonString(body, code);
+    body += R"(,"message":)";
+    AppendJsonString(body, message);
+    body += R"(,"param":)";
+    if (param.empty()) {
+        body += "null";
+    } else {
+        AppendJsonString(body, param);
+    }
+    body += "}}";
+    return response;
+}
+
+HttpResponse ErrorResponse(const HttpError& error, std::string_view message,
+                           std::string_view param) {
+    return ErrorResponse(error.status, error.code, message, param);
+}
+
+void AppendJsonString(std::string& out, std::string_view text) {
+    static constexpr char kHexDigits[] = "0123456789abcdef";
+    static constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
+    out += '"';
+    size_t i = 0;
+    while (i < text.size()) {
+        const auto c = static_cast<uint8_t>(text[i]);
+        if (c >= 0x80) {
+            const size_t length = Utf8SequenceLength(text.substr(i));
+            if (length == 0) {
+                out += kReplacementCharacter;
+                i++;
+            } else {
+                out += text.substr(i, length);
+                i += length;
+            }
+            continue;
+        }
+        switch (c) {
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out += kHexDigits[c >> 4];
+                    out += kHexDigits[c & 0xF];
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+        i++;
+    }
+    out += '"';
+}
+
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+    std::string decoded;
+    decoded.reserve(text.size());
+    for (size_t i = 0; i < text.size(); i++) {
+        const char c = text[i];
+        if (c == '%') {
+            if (text.size() - i < 3) return std::nullopt;  // '%' and two hex digits
+            const int high = HexValue(text[i + 1]);
+            const int low = HexValue(text[i + 2]);
+            if (high < 0 || low < 0) return std::nullopt;
+            decoded += static_cast<char>(high * 16 + low);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            decoded += ' ';
+        } else {
+            decoded += c;
+        }
+    }
+    return decoded;
+}
+
+}  // namespace bursar::api

@@ -1,0 +1,888 @@
+#include "api/http_server.h"
+
+// Only this file includes Boost: the header keeps Beast and Asio out of every other file.
+#include <algorithm>
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/assert.h"
+
+namespace bursar::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Milliseconds = std::chrono::milliseconds;
+
+// Pending connections the kernel queues before accept().
+constexpr int kListenBacklog = 1024;
+// Room in a session's read buffer beyond header_bytes_max: one read may bring this much more.
+constexpr size_t kReadBufferSlackBytes = 64 << 10;
+// After the last response of a connection the session stops sending and reads what the client
+// still sends, so that closing does not reset the connection and destroy that response before
+// the client reads it. Bounded in time and bytes.
+constexpr uint32_t kLingerTimeoutMs = 2'000;
+constexpr size_t kLingerBytesMax = 256 << 10;
+constexpr size_t kLingerChunkBytes = 4 << 10;
+// Connections over connections_max still being told 503; further ones are closed at once.
+constexpr uint32_t kRejectingConnectionsMax = 64;
+// After a failed accept (e.g. out of file descriptors) the listener waits this long to retry.
+constexpr uint32_t kAcceptRetryDelayMs = 100;
+// Stop(): how long closing every connection may take once the graceful wait is over.
+constexpr uint32_t kHardCloseWaitMs = 1'000;
+constexpr size_t kRequestIdBytesMax = 64;
+constexpr uint32_t kHeaderBytesMin = 256;
+// A handler's status must be a final one.
+constexpr int kStatusMin = 200;
+constexpr int kStatusMax = 599;
+constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
+
+class Session;
+
+// What the listener, the sessions and Stop() share. Sessions reach it only from the io threads
+// and from Stop(): never from their destructor, which may run after the server is gone.
+struct ServerCore {
+    ServerCore(HttpServerOptions server_options, Handler server_handler);
+
+    void Log(const std::string& line) const;
+    std::string NewRequestId();
+    void CountResponse(int status);
+
+    // Registers an accepted connection; null when stopping or when it must be dropped at once.
+    std::shared_ptr<Session> Register(tcp::socket socket);
+    void Unregister(uint64_t session_id, bool rejected);
+    // Sets `stopping`, so that no session registers afterwards.
+    void BeginStopping();
+    std::vector<std::shared_ptr<Session>> LiveSessions();
+    void WaitForNoSessions(uint32_t timeout_ms);
+
+    const HttpServerOptions options;
+    const Handler handler;
+    std::atomic<bool> stopping{false};
+
+    std::atomic<uint64_t> requests{0};
+    std::atomic<uint64_t> responses_by_class[5] = {};
+    std::atomic<uint64_t> connections_accepted{0};
+    std::atomic<uint64_t> connections_open{0};
+    std::atomic<uint64_t> connections_rejected{0};
+
+  private:
+    std::mutex registry_mutex_;
+    std::condition_variable registry_cv_;
+    std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded
+    uint64_t next_session_id_ = 0;                                   // guarded
+    uint32_t rejecting_ = 0;                                         // guarded
+
+    const std::string request_id_prefix_;
+    std::atomic<uint64_t> next_request_id_{0};
+};
+
+// The meeting point of a handler's Responder and the session waiting for its answer. It holds
+// the session until the first answer, the timeout, the connection's close or Stop(), whichever
+// comes first; after that every answer is dropped.
+class ReplySlot {
+  public:
+    ReplySlot(std::shared_ptr<Session> session, uint64_t request_number)
+        : session_(std::move(session)), request_number_(request_number) {}
+    void Deliver(HttpResponse response);  // any thread
+    void DeliverDropped();                // any thread: the Responder died unused
+    void Detach();                        // the session's strand, or Stop() after the io threads
+
+  private:
+    void PostLocked(HttpResponse response);
+
+    std::mutex mutex_;
+    std::shared_ptr<Session> session_;  // guarded; null once answered or detached
+    const uint64_t request_number_;
+};
+
+// Owned by every copy of one Responder: when the last copy goes, an unanswered request gets 500.
+struct ResponderToken {
+    explicit ResponderToken(std::shared_ptr<ReplySlot> reply_slot) : slot(std::move(reply_slot)) {}
+    ~ResponderToken() { slot->DeliverDropped(); }
+    ResponderToken(const ResponderToken&) = delete;
+    ResponderToken& operator=(const ResponderToken&) = delete;
+    std::shared_ptr<ReplySlot> slot;
+};
+
+bool IsTokenCharacter(char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool IsValidHeaderName(std::string_view name) {
+    if (name.empty()) return false;
+    for (const char c : name) {
+        if (!IsTokenCharacter(c)) return false;
+    }
+    return true;
+}
+
+bool IsValidHeaderValue(std::string_view value) {
+    for (const char c : value) {
+        const auto byte = static_cast<unsigned char>(c);
+        if ((byte < 0x20 && c != '\t') || byte == 0x7F) return false;
+    }
+    return true;
+}
+
+// Headers the server writes itself.
+bool IsServerOwnedHeader(std::string_view name) {
+    return beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding") ||
+           beast::iequals(name, "connection") || beast::iequals(name, "x-request-id");
+}
+
+bool IsValidRequestId(std::string_view id) {
+    if (id.empty() || id.size() > kRequestIdBytesMax) return false;
+    for (const char c : id) {
+        const bool alphanumeric =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!alphanumeric && c != '-' && c != '_' && c != '.' && c != ':') return false;
+    }
+    return true;
+}
+
+std::string Lowercase(std::string_view text) {
+    std::string lower(text);
+    for (char& c : lower) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return lower;
+}
+
+std::string RandomHex32() {
+    std::random_device random;
+    char text[9];
+    std::snprintf(text, sizeof(text), "%08x", static_cast<unsigned>(random()));
+    return text;
+}
+
+// One connection. Every member function runs on the session's strand, except where noted.
+class Session : public std::enable_shared_from_this<Session> {
+  public:
+    Session(ServerCore& core, tcp::socket socket, uint64_t id, bool rejected);
+
+    uint64_t id() const { return id_; }
+    bool rejected() const { return rejected_; }
+    const asio::any_io_executor& executor() const { return executor_; }  // any thread
+
+    // Any thread: each posts to the strand.
+    void Start();
+    void BeginShutdown();
+    void HardClose();
+
+    void OnHandlerResponse(uint64_t request_number, HttpResponse response);
+    // Also called by Stop() once the io threads are joined.
+    void Close();
+
+  private:
+    enum class State {
+        kNew,
+        kWaitingRequest,   // keep-alive idle, or a new connection: no byte of a request yet
+        kReadingRequest,   // request_timeout_ms runs
+        kAwaitingHandler,  // request_timeout_ms runs
+        kWritingResponse,  // write_timeout_ms runs
+        kLingering,        // the last response is written; draining what the client still sends
+        kClosed,
+    };
+
+    void WaitForRequest();
+    void OnReadable(beast::error_code error);
+    void ReadHeader();
+    void OnHeader(beast::error_code error);
+    void OnContinueWritten(beast::error_code error);
+    void ReadBody();
+    void OnBody(beast::error_code error);
+    void OnReadFailed(beast::error_code error);
+    void OnRequest();
+    void WriteResponse(HttpResponse response, bool close);
+    void WriteError(const HttpError& error, std::string_view message, bool close);
+    void OnWritten(beast::error_code error);
+    void Linger();
+    void ReadLinger();
+    void OnLingerRead(beast::error_code error, size_t bytes);
+    void DetachReply();
+    void ArmTimer(uint32_t timeout_ms);
+    void OnTimer();
+
+    ServerCore& core_;
+    tcp::socket socket_;
+    const asio::any_io_executor executor_;
+    asio::steady_timer timer_;
+    uint64_t timer_generation_ = 0;  // a wait whose generation is not this one is stale
+    const uint64_t id_;
+    const bool rejected_;  // over connections_max: answer 503 and close
+    std::string remote_address_;
+
+    State state_ = State::kNew;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::optional<http::response<http::string_body>> response_;
+    bool timed_out_ = false;  // the request timer fired while reading
+    bool served_any_ = false;
+    bool close_after_write_ = false;
+    size_t lingered_bytes_ = 0;
+
+    // The request being answered.
+    uint64_t request_number_ = 0;
+    unsigned version_ = 11;
+    bool keep_alive_ = false;
+    bool head_request_ = false;
+    std::string request_id_;
+    std::shared_ptr<ReplySlot> reply_slot_;
+};
+
+ServerCore::ServerCore(HttpServerOptions server_options, Handler server_handler)
+    : options(std::move(server_options)),
+      handler(std::move(server_handler)),
+      request_id_prefix_(RandomHex32()) {}
+
+void ServerCore::Log(const std::string& line) const {
+    if (options.log) options.log(line);
+}
+
+std::string ServerCore::NewRequestId() {
+    const uint64_t number = next_request_id_.fetch_add(1, std::memory_order_relaxed);
+    char suffix[17];
+    std::snprintf(suffix, sizeof(suffix), "%016llx", static_cast<unsigned long long>(number));
+    return request_id_prefix_ + "-" + suffix;
+}
+
+void ServerCore::CountResponse(int status) {
+    const int status_class = status / 100;
+    BURSAR_ASSERT(status_class >= 1 && status_class <= 5);
+    responses_by_class[status_class - 1].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::shared_ptr<Session> ServerCore::Register(tcp::socket socket) {
+    connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(registry_mutex_);
+    if (stopping.load()) return nullptr;
+    const bool reject = connections_open.load() >= options.connections_max;
+    if (reject) {
+        connections_rejected.fetch_add(1, std::memory_order_relaxed);
+        if (rejecting_ >= kRejectingConnectionsMax) return nullptr;
+        rejecting_++;
+    } else {
+        connections_open.fetch_add(1);
+    }
+    const uint64_t id = next_session_id_++;
+    auto session = std::make_shared<Session>(*this, std::move(socket), id, reject);
+    sessions_.emplace(id, session);
+    return session;
+}
+
+void ServerCore::Unregister(uint64_t session_id, bool rejected) {
+    {
+        std::lock_guard lock(registry_mutex_);
+        const size_t erased = sessions_.erase(session_id);
+        BURSAR_ASSERT(erased == 1);
+        if (rejected) {
+            BURSAR_ASSERT(rejecting_ > 0);
+            rejecting_--;
+        } else {
+            BURSAR_ASSERT(connections_open.load() > 0);
+            connections_open.fetch_sub(1);
+        }
+    }
+    registry_cv_.notify_all();
+}
+
+void ServerCore::BeginStopping() {
+    std::lock_guard lock(registry_mutex_);
+    stopping.store(true);
+}
+
+std::vector<std::shared_ptr<Session>> ServerCore::LiveSessions() {
+    std::vector<std::shared_ptr<Session>> live;
+    std::lock_guard lock(registry_mutex_);
+    live.reserve(sessions_.size());
+    for (const auto& [id, weak] : sessions_) {
+        if (std::shared_ptr<Session> session = weak.lock()) live.push_back(std::move(session));
+    }
+    return live;
+}
+
+void ServerCore::WaitForNoSessions(uint32_t timeout_ms) {
+    std::unique_lock lock(registry_mutex_);
+    registry_cv_.wait_for(lock, Milliseconds(timeout_ms), [&] { return sessions_.empty(); });
+}
+
+void ReplySlot::Deliver(HttpResponse response) {
+    std::lock_guard lock(mutex_);
+    if (session_ == nullptr) return;
+    PostLocked(std::move(response));
+}
+
+void ReplySlot::DeliverDropped() {
+    std::lock_guard lock(mutex_);
+    if (session_ == nullptr) return;
+    PostLocked(ErrorResponse(kInternalError, "the handler dropped the request without answering"));
+}
+
+// Posting under the mutex: once Detach() returns, nothing more reaches the io_context.
+void ReplySlot::PostLocked(HttpResponse response) {
+    std::shared_ptr<Session> session = std::move(session_);
+    const asio::any_io_executor executor = session->executor();
+    asio::post(executor, [session = std::move(session), request_number = request_number_,
+                          response = std::move(response)]() mutable {
+        session->OnHandlerResponse(request_number, std::move(response));
+    });
+}
+
+void ReplySlot::Detach() {
+    std::shared_ptr<Session> released;
+    std::lock_guard lock(mutex_);
+    released = std::move(session_);
+}
+
+Session::Session(ServerCore& core, tcp::socket socket, uint64_t id, bool rejected)
+    : core_(core),
+      socket_(std::move(socket)),
+      executor_(socket_.get_executor()),
+      timer_(executor_),
+      id_(id),
+      rejected_(rejected),
+      buffer_(core.options.header_bytes_max + kReadBufferSlackBytes) {
+    beast::error_code error;
+    const tcp::endpoint remote = socket_.remote_endpoint(error);
+    if (!error) remote_address_ = remote.address().to_string();
+}
+
+void Session::Start() {
+    asio::post(executor_, [self = shared_from_this()] {
+        BURSAR_ASSERT(self->state_ == State::kNew);
+        if (!self->rejected_) {
+            self->WaitForRequest();
+            return;
+        }
+        self->request_id_ = self->core_.NewRequestId();
+        HttpResponse response = ErrorResponse(kServerBusy, "too many connections; retry later");
+        response.headers.emplace_back("Retry-After", "1");
+        self->WriteResponse(std::move(response), /*close=*/true);
+    });
+}
+
+void Session::BeginShutdown() {
+    asio::post(executor_, [self = shared_from_this()] {
+        if (self->state_ == State::kWaitingRequest) self->Close();
+    });
+}
+
+void Session::HardClose() {
+    asio::post(executor_, [self = shared_from_this()] { self->Close(); });
+}
+
+void Session::Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    beast::error_code ignored;
+    timer_.cancel();
+    socket_.close(ignored);
+    DetachReply();
+    // The parser, buffer and response stay: operations still pending refer to them, and complete
+    // (aborted) later on the strand, where they find the state closed.
+    core_.Unregister(id_, rejected_);
+}
+
+void Session::WaitForRequest() {
+    if (core_.stopping.load()) {
+        Close();
+        return;
+    }
+    if (buffer_.size() > 0) {  // the client sent the next request early
+        ReadHeader();
+        return;
+    }
+    state_ = State::kWaitingRequest;
+    ArmTimer(served_any_ ? core_.options.idle_timeout_ms : core_.options.request_timeout_ms);
+    socket_.async_wait(
+        tcp::socket::wait_read,
+        [self = shared_from_this()](beast::error_code error) { self->OnReadable(error); });
+}
+
+void Session::OnReadable(beast::error_code error) {
+    if (state_ != State::kWaitingRequest) return;
+    if (error) {
+        Close();
+        return;
+    }
+    ReadHeader();
+}
+
+void Session::ReadHeader() {
+    state_ = State::kReadingRequest;
+    timed_out_ = false;
+    ArmTimer(core_.options.request_timeout_ms);
+    parser_.emplace();
+    parser_->header_limit(core_.options.header_bytes_max);
+    parser_->body_limit(core_.options.body_bytes_max);
+    http::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) { self->OnHeader(error); });
+}
+
+void Session::OnHeader(beast::error_code error) {
+    if (state_ != State::kReadingRequest) return;
+    if (error) {
+        OnReadFailed(error);
+        return;
+    }
+    if (parser_->is_done()) {
+        OnRequest();
+        return;
+    }
+    const auto& message = parser_->get();
+    if (message.version() == 11 && beast::iequals(message[http::field::expect], "100-continue")) {
+        asio::async_write(socket_, asio::buffer(kContinueResponse.data(), kContinueResponse.size()),
+                          [self = shared_from_this()](beast::error_code write_error, size_t) {
+                              self->OnContinueWritten(write_error);
+                          });
+        return;
+    }
+    ReadBody();
+}
+
+void Session::OnContinueWritten(beast::error_code error) {
+    if (state_ != State::kReadingRequest) return;
+    if (error) {
+        Close();
+        return;
+    }
+    ReadBody();
+}
+
+void Session::ReadBody() {
+    http::async_read(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code error, size_t) { self->OnBody(error); });
+}
+
+void Session::OnBody(beast::error_code error) {
+    if (state_ != State::kReadingRequest) return;
+    if (error) {
+        OnReadFailed(error);
+        return;
+    }
+    OnRequest();
+}
+
+void Session::OnReadFailed(beast::error_code error) {
+    request_id_ = core_.NewRequestId();
+    version_ = 11;
+    head_request_ = false;
+    const bool received_some = parser_->got_some() || buffer_.size() > 0;
+    if (timed_out_) {
+        if (!received_some) {
+            Close();
+            return;
+        }
+        WriteError(kRequestTimeout,
+                   "the request was not received within " +
+                       std::to_string(core_.options.request_timeout_ms) + " ms",
+                   /*close=*/true);
+        return;
+    }
+    if (error == http::error::body_limit) {
+        WriteError(
+            kPayloadTooLarge,
+            "the request body exceeds " + std::to_string(core_.options.body_bytes_max) + " bytes",
+            /*close=*/true);
+        return;
+    }
+    if (error == http::error::header_limit ||
+        (error == http::error::buffer_overflow && !parser_->is_header_done())) {
+        WriteError(kHeadersTooLarge,
+                   "the request line and headers exceed " +
+                       std::to_string(core_.options.header_bytes_max) + " bytes",
+                   /*close=*/true);
+        return;
+    }
+    if (error == http::error::end_of_stream || error == http::error::partial_message) {
+        Close();  // the client went away
+        return;
+    }
+    if (error.category() == http::make_error_code(http::error::bad_method).category()) {
+        WriteError(kInvalidRequest, "malformed HTTP request: " + error.message(), /*close=*/true);
+        return;
+    }
+    Close();  // a network error: nobody to answer
+}
+
+void Session::OnRequest() {
+    core_.requests.fetch_add(1, std::memory_order_relaxed);
+    auto& message = parser_->get();
+    HttpRequest request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    const size_t question_mark = request.target.find('?');
+    request.path = request.target.substr(0, question_mark);
+    if (question_mark != std::string::npos)
+        request.query = request.target.substr(question_mark + 1);
+    for (const auto& field : message) {
+        request.headers.emplace_back(Lowercase(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    request.remote_address = remote_address_;
+    const std::string* client_id = request.Header("x-request-id");
+    request_id_ =
+        client_id != nullptr && IsValidRequestId(*client_id) ? *client_id : core_.NewRequestId();
+    request.request_id = request_id_;
+    version_ = message.version();
+    keep_alive_ = message.keep_alive();
+    head_request_ = message.method() == http::verb::head;
+    parser_.reset();
+
+    if (request.path.empty() || request.path[0] != '/') {
+        WriteError(kInvalidRequest, "the request target must be a path", /*close=*/true);
+        return;
+    }
+    state_ = State::kAwaitingHandler;
+    request_number_++;
+    ArmTimer(core_.options.request_timeout_ms);
+    reply_slot_ = std::make_shared<ReplySlot>(shared_from_this(), request_number_);
+    const Responder responder =
+        [token = std::make_shared<ResponderToken>(reply_slot_)](HttpResponse response) {
+            token->slot->Deliver(std::move(response));
+        };
+    // Exceptions stop here: a handler that throws answers 500, the io thread goes on. The copy
+    // kept here outlives the handler's, so that a throw is not taken for a dropped Responder.
+    try {
+        core_.handler(std::move(request), responder);
+    } catch (const std::exception& exception) {
+        core_.Log(std::string("http: handler threw: ") + exception.what());
+        responder(ErrorResponse(kInternalError, "the handler failed"));
+    } catch (...) {
+        core_.Log("http: handler threw a non-standard exception");
+        responder(ErrorResponse(kInternalError, "the handler failed"));
+    }
+}
+
+void Session::OnHandlerResponse(uint64_t request_number, HttpResponse response) {
+    if (state_ != State::kAwaitingHandler || request_number != request_number_) return;
+    reply_slot_.reset();
+    WriteResponse(std::move(response), !keep_alive_ || core_.stopping.load());
+}
+
+void Session::WriteError(const HttpError& error, std::string_view message, bool close) {
+    WriteResponse(ErrorResponse(error, message), close);
+}
+
+void Session::WriteResponse(HttpResponse response, bool close) {
+    BURSAR_ASSERT(state_ != State::kClosed && state_ != State::kWritingResponse);
+    bool valid = response.status >= kStatusMin && response.status <= kStatusMax &&
+                 IsValidHeaderValue(response.content_type);
+    for (const auto& [name, value] : response.headers) {
+        valid = valid && IsValidHeaderName(name) && IsValidHeaderValue(value);
+    }
+    if (!valid) {
+        core_.Log("http: handler answered an invalid status or header; request " + request_id_);
+        response = ErrorResponse(kInternalError, "the handler gave an invalid response");
+    }
+
+    response_.emplace();
+    auto& out = *response_;
+    out.version(version_);
+    out.result(static_cast<unsigned>(response.status));
+    if (!response.content_type.empty()) out.set(http::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) {
+        if (!IsServerOwnedHeader(name)) out.insert(name, value);
+    }
+    out.set("X-Request-Id", request_id_);
+    if (close) {
+        out.set(http::field::connection, "close");
+    } else if (version_ == 10) {
+        out.set(http::field::connection, "keep-alive");
+    }
+    const bool no_body = response.status == 204 || response.status == 304;
+    if (!no_body) out.content_length(response.body.size());
+    if (!no_body && !head_request_) out.body() = std::move(response.body);
+    core_.CountResponse(response.status);
+
+    state_ = State::kWritingResponse;
+    close_after_write_ = close;
+    ArmTimer(core_.options.write_timeout_ms);
+    http::async_write(socket_, out, [self = shared_from_this()](beast::error_code error, size_t) {
+        self->OnWritten(error);
+    });
+}
+
+void Session::OnWritten(beast::error_code error) {
+    if (state_ != State::kWritingResponse) return;
+    response_.reset();
+    if (error) {
+        Close();
+        return;
+    }
+    served_any_ = true;
+    if (close_after_write_) {
+        Linger();
+        return;
+    }
+    WaitForRequest();
+}
+
+void Session::Linger() {
+    state_ = State::kLingering;
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    buffer_.consume(buffer_.size());
+    lingered_bytes_ = 0;
+    ArmTimer(kLingerTimeoutMs);
+    ReadLinger();
+}
+
+void Session::ReadLinger() {
+    socket_.async_read_some(buffer_.prepare(kLingerChunkBytes),
+                            [self = shared_from_this()](beast::error_code error, size_t bytes) {
+                                self->OnLingerRead(error, bytes);
+                            });
+}
+
+void Session::OnLingerRead(beast::error_code error, size_t bytes) {
+    if (state_ != State::kLingering) return;
+    lingered_bytes_ += bytes;
+    if (error || lingered_bytes_ > kLingerBytesMax) {
+        Close();
+        return;
+    }
+    ReadLinger();
+}
+
+void Session::DetachReply() {
+    if (reply_slot_ == nullptr) return;
+    reply_slot_->Detach();
+    reply_slot_.reset();
+}
+
+void Session::ArmTimer(uint32_t timeout_ms) {
+    timer_generation_++;
+    timer_.expires_after(Milliseconds(timeout_ms));
+    timer_.async_wait(
+        [self = shared_from_this(), generation = timer_generation_](beast::error_code error) {
+            if (error || generation != self->timer_generation_) return;
+            self->OnTimer();
+        });
+}
+
+void Session::OnTimer() {
+    switch (state_) {
+        case State::kReadingRequest: {
+            // The pending read completes, aborted, and answers 408 when part of a request came.
+            timed_out_ = true;
+            beast::error_code ignored;
+            socket_.cancel(ignored);
+            return;
+        }
+        case State::kAwaitingHandler:
+            DetachReply();
+            WriteError(kHandlerTimeout,
+                       "the handler did not answer within " +
+                           std::to_string(core_.options.request_timeout_ms) + " ms",
+                       !keep_alive_ || core_.stopping.load());
+            return;
+        case State::kWaitingRequest:   // idle too long
+        case State::kWritingResponse:  // the client does not read
+        case State::kLingering:
+            Close();
+            return;
+        case State::kNew:
+        case State::kClosed:
+            return;
+    }
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+  public:
+    Impl(HttpServerOptions options, Handler handler)
+        : io_context_(static_cast<int>(std::max<uint32_t>(options.io_threads, 1))),
+          acceptor_(asio::make_strand(io_context_)),
+          accept_retry_timer_(acceptor_.get_executor()),
+          core_(std::move(options), std::move(handler)) {}
+
+    Status Start();
+    void Stop();
+    uint16_t port() const { return port_.load(); }
+    HttpServerStats stats() const;
+
+  private:
+    Status ValidateOptions() const;
+    void Accept();
+    void OnAccept(beast::error_code error, tcp::socket socket);
+    bool OnIoThread() const;
+
+    // First member: destroyed last, after everything that uses it.
+    asio::io_context io_context_;
+    tcp::acceptor acceptor_;
+    asio::steady_timer accept_retry_timer_;
+    ServerCore core_;
+    std::vector<std::thread> threads_;
+    std::atomic<uint16_t> port_{0};
+    bool started_ = false;
+    bool stopped_ = false;
+};
+
+Status HttpServer::Impl::ValidateOptions() const {
+    const HttpServerOptions& options = core_.options;
+    if (!core_.handler) return Status(StatusCode::kInvalidArgument, "http: no handler");
+    if (options.io_threads < 1 || options.io_threads > kIoThreadsMax) {
+        return Status(StatusCode::kInvalidArgument,
+                      "http: io_threads must be 1.." + std::to_string(kIoThreadsMax));
+    }
+    if (options.header_bytes_max < kHeaderBytesMin) {
+        return Status(StatusCode::kInvalidArgument,
+                      "http: header_bytes_max must be at least " + std::to_string(kHeaderBytesMin));
+    }
+    if (options.connections_max < 1 || options.request_timeout_ms < 1 ||
+        options.idle_timeout_ms < 1 || options.write_timeout_ms < 1) {
+        return Status(StatusCode::kInvalidArgument,
+                      "http: connections_max and every timeout must be positive");
+    }
+    return Status::Ok();
+}
+
+Status HttpServer::Impl::Start() {
+    if (started_ || stopped_) {
+        return Status(StatusCode::kInvalidArgument, "http: the server was already started");
+    }
+    BURSAR_RETURN_IF_ERROR(ValidateOptions());
+    beast::error_code error;
+    const asio::ip::address address = asio::ip::make_address(core_.options.address, error);
+    if (error) {
+        return Status(StatusCode::kInvalidArgument,
+                      "http: bad listen address '" + core_.options.address + "'");
+    }
+    const tcp::endpoint endpoint(address, core_.options.port);
+    const std::string where = core_.options.address + ":" + std::to_string(core_.options.port);
+    acceptor_.open(endpoint.protocol(), error);
+    if (!error) acceptor_.set_option(asio::socket_base::reuse_address(true), error);
+    if (!error) acceptor_.bind(endpoint, error);
+    if (!error) acceptor_.listen(kListenBacklog, error);
+    if (error) {
+        beast::error_code ignored;
+        acceptor_.close(ignored);
+        return Status(StatusCode::kIoError,
+                      "http: cannot listen on " + where + ": " + error.message());
+    }
+    port_.store(acceptor_.local_endpoint(error).port());
+    started_ = true;
+    Accept();
+    threads_.reserve(core_.options.io_threads);
+    for (uint32_t i = 0; i < core_.options.io_threads; i++) {
+        threads_.emplace_back([this] { io_context_.run(); });
+    }
+    return Status::Ok();
+}
+
+void HttpServer::Impl::Accept() {
+    acceptor_.async_accept(asio::make_strand(io_context_),
+                           [this](beast::error_code error, tcp::socket socket) {
+                               OnAccept(error, std::move(socket));
+                           });
+}
+
+void HttpServer::Impl::OnAccept(beast::error_code error, tcp::socket socket) {
+    if (core_.stopping.load() || !acceptor_.is_open()) return;
+    if (error) {
+        core_.Log("http: accept failed: " + error.message());
+        accept_retry_timer_.expires_after(Milliseconds(kAcceptRetryDelayMs));
+        accept_retry_timer_.async_wait([this](beast::error_code wait_error) {
+            if (!wait_error && !core_.stopping.load()) Accept();
+        });
+        return;
+    }
+    if (std::shared_ptr<Session> session = core_.Register(std::move(socket))) session->Start();
+    Accept();
+}
+
+bool HttpServer::Impl::OnIoThread() const {
+    for (const std::thread& thread : threads_) {
+        if (thread.get_id() == std::this_thread::get_id()) return true;
+    }
+    return false;
+}
+
+void HttpServer::Impl::Stop() {
+    if (!started_ || stopped_) {
+        stopped_ = true;
+        return;
+    }
+    stopped_ = true;
+    BURSAR_ASSERT(!OnIoThread());  // Stop() joins the io threads
+
+    core_.BeginStopping();
+    asio::post(acceptor_.get_executor(), [this] {
+        beast::error_code ignored;
+        acceptor_.close(ignored);
+        accept_retry_timer_.cancel();
+    });
+    for (const std::shared_ptr<Session>& session : core_.LiveSessions()) session->BeginShutdown();
+    core_.WaitForNoSessions(core_.options.shutdown_timeout_ms);
+
+    for (const std::shared_ptr<Session>& session : core_.LiveSessions()) session->HardClose();
+    core_.WaitForNoSessions(kHardCloseWaitMs);
+
+    io_context_.stop();
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+    // No io thread runs now: what is left is closed from here. Handlers still queued in the
+    // io_context are destroyed with it, and the sessions they hold with them.
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    for (const std::shared_ptr<Session>& session : core_.LiveSessions()) session->Close();
+    BURSAR_ASSERT(core_.LiveSessions().empty());
+}
+
+HttpServerStats HttpServer::Impl::stats() const {
+    HttpServerStats stats;
+    stats.requests = core_.requests.load(std::memory_order_relaxed);
+    stats.responses_1xx = core_.responses_by_class[0].load(std::memory_order_relaxed);
+    stats.responses_2xx = core_.responses_by_class[1].load(std::memory_order_relaxed);
+    stats.responses_3xx = core_.responses_by_class[2].load(std::memory_order_relaxed);
+    stats.responses_4xx = core_.responses_by_class[3].load(std::memory_order_relaxed);
+    stats.responses_5xx = core_.responses_by_class[4].load(std::memory_order_relaxed);
+    stats.connections_accepted = core_.connections_accepted.load(std::memory_order_relaxed);
+    stats.connections_open = core_.connections_open.load(std::memory_order_relaxed);
+    stats.connections_rejected = core_.connections_rejected.load(std::memory_order_relaxed);
+    return stats;
+}
+
+HttpServer::HttpServer(HttpServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Status HttpServer::Start() { return impl_->Start(); }
+
+uint16_t HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::Stop() { impl_->Stop(); }
+
+HttpServerStats HttpServer::stats() const { return impl_->stats(); }
+
+}  // namespace bursar::api

@@ -1,0 +1,52 @@
+#pragma once
+
+// Strict decoding of JSON request bodies: the body must be one object whose fields are all
+// declared; each field has a kind and bounds. A violation is an ApiError naming the field
+// (400 INVALID_REQUEST), never an exception or a partial result. simdjson stays in the .cc file.
+
+#include <cstdint>
+#include <expected>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "payments/error_codes.h"
+
+namespace bursar::api {
+
+struct ApiError {
+    payments::ErrorCode code = payments::ErrorCode::kInvalidRequest;
+    std::string message;
+    std::string param;
+};
+
+enum class FieldKind {
+    kString,  // a JSON string of at most `bytes_max` bytes (and at least `bytes_min`)
+    kAmount,  // a JSON integer from 1 to payments::kAmountMinorMax
+};
+
+struct FieldSpec {
+    std::string_view name;
+    FieldKind kind;
+    bool required;
+    size_t bytes_min = 0;
+    size_t bytes_max = 0;
+};
+
+inline constexpr size_t kJsonDepthMax = 8;
+
+class JsonFields {
+  public:
+    static std::expected<JsonFields, ApiError> Parse(std::string_view body,
+                                                     std::initializer_list<FieldSpec> specs);
+    std::optional<std::string> String(std::string_view name) const;
+    std::optional<uint64_t> Amount(std::string_view name) const;
+
+  private:
+    std::map<std::string, std::string, std::less<>> strings_;
+    std::map<std::string, uint64_t, std::less<>> amounts_;
+};
+
+}  // namespace bursar::api

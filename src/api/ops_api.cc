@@ -1,0 +1,122 @@
+#include "api/ops_api.h"
+
+#include <cstdio>
+#include <memory>
+
+namespace bursar::api {
+namespace {
+
+void Metric(std::string* out, const char* name, const char* type, const char* help, double value) {
+    char line[256];
+    std::snprintf(line, sizeof(line), "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name,
+                  type, name, value);
+    *out += line;
+}
+
+}  // namespace
+
+void RequestMetrics::Observe(uint64_t latency_ns) {
+    const double seconds = static_cast<double>(latency_ns) / 1e9;
+    for (size_t i = 0; i < kLatencyBucketsSeconds.size(); ++i) {
+        if (seconds <= kLatencyBucketsSeconds[i]) buckets_[i].fetch_add(1, std::memory_order_relaxed);
+    }
+    count_.fetch_add(1, std::memory_order_relaxed);
+    sum_ns_.fetch_add(latency_ns, std::memory_order_relaxed);
+}
+
+void RequestMetrics::Write(std::string* out) const {
+    *out += "# HELP bursar_http_request_duration_seconds Time from a request's arrival to its response.\n";
+    *out += "# TYPE bursar_http_request_duration_seconds histogram\n";
+    char line[160];
+    for (size_t i = 0; i < kLatencyBucketsSeconds.size(); ++i) {
+        std::snprintf(line, sizeof(line), "bursar_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+                      kLatencyBucketsSeconds[i],
+                      static_cast<unsigned long long>(buckets_[i].load(std::memory_order_relaxed)));
+        *out += line;
+    }
+    const unsigned long long count = count_.load(std::memory_order_relaxed);
+    std::snprintf(line, sizeof(line), "bursar_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", count);
+    *out += line;
+    std::snprintf(line, sizeof(line), "bursar_http_request_duration_seconds_sum %.9f\n",
+                  static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9);
+    *out += line;
+    std::snprintf(line, sizeof(line), "bursar_http_request_duration_seconds_count %llu\n", count);
+    *out += line;
+}
+
+Handler Instrumented(Handler inner, RequestMetrics& metrics, Clock& clock) {
+    return [inner = std::move(inner), &metrics, &clock](HttpRequest&& request, Responder responder) {
+        const uint64_t start = clock.MonotonicNs();
+        inner(std::move(request), [responder = std::move(responder), &metrics, &clock,
+                                   start](HttpResponse response) {
+            metrics.Observe(clock.MonotonicNs() - start);
+            responder(std::move(response));
+        });
+    };
+}
+
+OpsApi::OpsApi(const engine::Engine& engine, const projection::Projector& projector,
+               const RequestMetrics& metrics)
+    : engine_(engine), projector_(projector), metrics_(metrics) {}
+
+std::string OpsApi::Metrics() const {
+    const engine::EngineStats stats = engine_.stats();
+    std::string out;
+    Metric(&out, "bursar_engine_committed_seq", "gauge", "Journal position of the last durable batch.",
+           static_cast<double>(stats.committed_seq));
+    Metric(&out, "bursar_engine_batches_total", "counter", "Batches written to the journal.",
+           static_cast<double>(stats.batches));
+    Metric(&out, "bursar_engine_events_total", "counter", "Events applied (transfers, commands, queries).",
+           static_cast<double>(stats.events));
+    Metric(&out, "bursar_engine_batch_events_mean", "gauge", "Mean events per journaled batch.",
+           stats.batches ? static_cast<double>(stats.events) / static_cast<double>(stats.batches) : 0);
+    Metric(&out, "bursar_engine_queue_depth", "gauge", "Requests waiting for the engine.",
+           static_cast<double>(stats.queue_depth));
+    Metric(&out, "bursar_engine_fsync_seconds_total", "counter", "Time spent in journal fsyncs.",
+           static_cast<double>(stats.fsync_ns_total) / 1e9);
+    Metric(&out, "bursar_engine_fsyncs_total", "counter", "Journal fsyncs.",
+           static_cast<double>(stats.fsyncs));
+    Metric(&out, "bursar_engine_fsync_seconds_max", "gauge", "Longest journal fsync.",
+           static_cast<double>(stats.fsync_ns_max) / 1e9);
+    Metric(&out, "bursar_journal_bytes", "gauge", "Bytes written to the journal by this process.",
+           static_cast<double>(stats.journal_bytes));
+    Metric(&out, "bursar_engine_failed", "gauge", "1 after a failed journal write (fail-stop).",
+           engine_.failed() ? 1 : 0);
+    Metric(&out, "bursar_projection_seq", "gauge", "Journal position of the read model.",
+           static_cast<double>(projector_.position()));
+    if (server_ != nullptr) {
+        const HttpServerStats http = server_->stats();
+        Metric(&out, "bursar_http_requests_total", "counter", "HTTP requests received.",
+               static_cast<double>(http.requests));
+        Metric(&out, "bursar_http_responses_4xx_total", "counter", "HTTP responses with 4xx status.",
+               static_cast<double>(http.responses_4xx));
+        Metric(&out, "bursar_http_responses_5xx_total", "counter", "HTTP responses with 5xx status.",
+               static_cast<double>(http.responses_5xx));
+        Metric(&out, "bursar_http_connections_open", "gauge", "Open HTTP connections.",
+               static_cast<double>(http.connections_open));
+    }
+    metrics_.Write(&out);
+    return out;
+}
+
+void OpsApi::AddRoutes(Router& router) {
+    router.Add("GET", "/healthz", [](HttpRequest&&, const PathParams&, Responder responder) {
+        responder(HttpResponse{200, "application/json", {}, "{\"status\":\"ok\"}"});
+    });
+    router.Add("GET", "/readyz", [this](HttpRequest&&, const PathParams&, Responder responder) {
+        if (engine_.failed()) {
+            return responder(HttpResponse{503, "application/json", {},
+                                          "{\"status\":\"failed\",\"reason\":\"journal write failed: "
+                                          "the engine stopped taking writes\"}"});
+        }
+        responder(HttpResponse{200, "application/json", {}, "{\"status\":\"ready\"}"});
+    });
+    router.Add("GET", "/metrics", [this](HttpRequest&&, const PathParams&, Responder responder) {
+        responder(HttpResponse{200, "text/plain; version=0.0.4", {}, Metrics()});
+    });
+    router.Add("GET", "/v1/openapi.json", [](HttpRequest&&, const PathParams&, Responder responder) {
+        responder(HttpResponse{200, "application/json", {}, std::string(OpenApiDocument())});
+    });
+}
+
+}  // namespace bursar::api

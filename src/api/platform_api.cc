@@ -1,0 +1,546 @@
+#include "api/platform_api.h"
+
+#include <memory>
+
+#include "api/auth.h"
+#include "api/json_input.h"
+#include "base/assert.h"
+#include "base/json_writer.h"
+#include "ledger/currency.h"
+#include "payments/error_codes.h"
+
+namespace bursar::api {
+
+using payments::Command;
+using payments::CommandType;
+using payments::ErrorCode;
+using payments::Principal;
+using payments::PrincipalKind;
+
+struct PlatformApi::Pending {
+    PlatformApi* api;
+    Responder responder;
+    std::string in_flight_key;  // empty when the request has no Idempotency-Key
+    std::once_flag finished;
+};
+
+namespace {
+
+constexpr std::string_view kApiKeyPrefix = "sk_";
+constexpr std::string_view kSessionPrefix = "ses_";
+
+HttpResponse Json(int status, std::string body) {
+    HttpResponse response;
+    response.status = status;
+    response.body = std::move(body);
+    return response;
+}
+
+HttpResponse FromApiError(const ApiError& error) {
+    return FromError(error.code, error.message, error.param);
+}
+
+bool ValidEmail(std::string_view email) {
+    const size_t at = email.find('@');
+    if (at == std::string_view::npos || at == 0 || at + 1 >= email.size()) return false;
+    if (email.find('@', at + 1) != std::string_view::npos) return false;
+    for (char c : email) {
+        if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+    }
+    return email.find('.', at) != std::string_view::npos;
+}
+
+bool ValidIdempotencyKey(std::string_view key) {
+    if (key.empty() || key.size() > payments::kIdempotencyKeyBytesMax) return false;
+    for (char c : key) {
+        if (c < 0x21 || c > 0x7e) return false;
+    }
+    return true;
+}
+
+// The currency of a request: the field, or the configured default.
+std::expected<uint32_t, ApiError> CurrencyOf(const JsonFields& fields, uint32_t fallback) {
+    std::optional<std::string> code = fields.String("currency");
+    if (!code) return fallback;
+    const ledger::CurrencyInfo* currency = ledger::FindCurrencyByCode(*code);
+    if (currency == nullptr) {
+        return std::unexpected(
+            ApiError{ErrorCode::kInvalidRequest, "Unknown currency.", "currency"});
+    }
+    return currency->id;
+}
+
+constexpr FieldSpec kCurrencyField{"currency", FieldKind::kString, false, 3, 5};
+constexpr FieldSpec kAmountField{"amount_minor", FieldKind::kAmount, true};
+
+}  // namespace
+
+HttpResponse FromError(ErrorCode code, std::string_view message, std::string_view param) {
+    return Json(payments::GetError(code).status, payments::ErrorBody(code, message, param));
+}
+
+HttpResponse EngineRefusal(const Status& status) {
+    if (status.code() == StatusCode::kBusy) {
+        HttpResponse response = FromError(ErrorCode::kServerBusy);
+        response.headers.emplace_back("Retry-After", "1");
+        return response;
+    }
+    return FromError(ErrorCode::kUnavailable);
+}
+
+PlatformApi::PlatformApi(engine::Engine& engine, Clock& clock, WorkerPool& workers,
+                         const projection::Projector& projector, PlatformApiOptions options)
+    : engine_(engine),
+      clock_(clock),
+      workers_(workers),
+      projector_(projector),
+      options_(std::move(options)),
+      admin_hash_(HashSecret(options_.admin_token)) {}
+
+Principal PlatformApi::PrincipalOf(const HttpRequest& request) const {
+    const std::string* header = request.Header("authorization");
+    if (header == nullptr || header->rfind("Bearer ", 0) != 0) return Principal{};
+    const std::string_view token = std::string_view(*header).substr(7);
+    const Hash256 hash = HashSecret(token);
+    // Compared by hash: the comparison time says nothing about the admin token.
+    if (hash == admin_hash_) return Principal{PrincipalKind::kAdmin, hash};
+    if (token.substr(0, kApiKeyPrefix.size()) == kApiKeyPrefix) {
+        return Principal{PrincipalKind::kApiKey, hash};
+    }
+    return Principal{PrincipalKind::kSession, hash};
+}
+
+void PlatformApi::AddRoutes(Router& router) {
+    auto bind = [this](void (PlatformApi::*method)(HttpRequest&&, const PathParams&, Responder)) {
+        return
+            [this, method](HttpRequest&& request, const PathParams& params, Responder responder) {
+                (this->*method)(std::move(request), params, std::move(responder));
+            };
+    };
+    router.Add("POST", "/v1/users/register", bind(&PlatformApi::Register));
+    router.Add("POST", "/v1/users/login", bind(&PlatformApi::Login));
+    router.Add("POST", "/v1/users/logout", bind(&PlatformApi::Logout));
+    router.Add("GET", "/v1/users/{id}", bind(&PlatformApi::GetUser));
+    router.Add("PUT", "/v1/users/{id}", bind(&PlatformApi::UpdateUser));
+    router.Add("POST", "/v1/merchants", bind(&PlatformApi::CreateMerchant));
+    router.Add("POST", "/v1/wallets/{userId}/topup", bind(&PlatformApi::Topup));
+    router.Add("GET", "/v1/wallets/{userId}", bind(&PlatformApi::GetWallet));
+    router.Add("POST", "/v1/payments", bind(&PlatformApi::Pay));
+    router.Add("GET", "/v1/payments/{id}", bind(&PlatformApi::GetPayment));
+    router.Add("POST", "/v1/transfers", bind(&PlatformApi::Transfer));
+    router.Add("GET", "/v1/ledger/transactions", bind(&PlatformApi::ListTransactions));
+}
+
+std::shared_ptr<PlatformApi::Pending> PlatformApi::Begin(const HttpRequest& request,
+                                                         Command* command, Responder responder) {
+    auto pending = std::make_shared<Pending>();
+    pending->api = this;
+    pending->responder = std::move(responder);
+    command->principal = PrincipalOf(request);
+    if (const std::string* key = request.Header("idempotency-key")) {
+        if (!ValidIdempotencyKey(*key)) {
+            pending->responder(FromError(
+                ErrorCode::kInvalidRequest,
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.", "Idempotency-Key"));
+            return nullptr;
+        }
+        command->idempotency_key = *key;
+        const std::string fingerprint = request.method + " " + request.path + "\n" + request.body;
+        command->request_fingerprint = HashSecret(fingerprint);
+        const Hash256& credential = command->principal.credential_hash;
+        std::string in_flight(reinterpret_cast<const char*>(credential.data()), credential.size());
+        in_flight += *key;
+        std::lock_guard lock(in_flight_mutex_);
+        if (!in_flight_.insert(in_flight).second) {
+            pending->responder(FromError(ErrorCode::kIdempotencyKeyInUse, {}, "Idempotency-Key"));
+            return nullptr;
+        }
+        pending->in_flight_key = std::move(in_flight);
+    }
+    return pending;
+}
+
+void PlatformApi::Finish(const std::shared_ptr<Pending>& pending, HttpResponse response) {
+    std::call_once(pending->finished, [&] {
+        if (!pending->in_flight_key.empty()) {
+            std::lock_guard lock(pending->api->in_flight_mutex_);
+            pending->api->in_flight_.erase(pending->in_flight_key);
+        }
+        pending->responder(std::move(response));
+    });
+}
+
+void PlatformApi::Submit(std::shared_ptr<Pending> pending, Command command) {
+    auto* request = new engine::Request;
+    request->operation = engine::Operation::kCommand;
+    request->command = std::move(command);
+    request->done = [pending](engine::Request& r) {
+        std::unique_ptr<engine::Request> owned(&r);
+        if (!r.status.ok()) return Finish(pending, EngineRefusal(r.status));
+        HttpResponse response = Json(r.command_result.status, r.command_result.body);
+        if (r.command_result.replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
+        Finish(pending, std::move(response));
+    };
+    Status status = engine_.Submit(request);
+    if (!status.ok()) {
+        delete request;
+        Finish(pending, EngineRefusal(status));
+    }
+}
+
+void PlatformApi::Query(
+    std::function<payments::Response(const payments::Platform&, uint64_t now)> query,
+    Responder responder) {
+    auto* request = new engine::Request;
+    auto response = std::make_shared<payments::Response>();
+    request->operation = engine::Operation::kQuery;
+    request->query = [this, query = std::move(query), response](const payments::Platform& p) {
+        *response = query(p, clock_.RealtimeNs());
+    };
+    request->done = [responder, response](engine::Request& r) {
+        std::unique_ptr<engine::Request> owned(&r);
+        responder(r.status.ok() ? Json(response->status, response->body) : EngineRefusal(r.status));
+    };
+    Status status = engine_.Submit(request);
+    if (!status.ok()) {
+        delete request;
+        responder(EngineRefusal(status));
+    }
+}
+
+void PlatformApi::Register(HttpRequest&& request, const PathParams&, Responder responder) {
+    auto fields = JsonFields::Parse(
+        request.body, {{"email", FieldKind::kString, true, 3, payments::kEmailBytesMax},
+                       {"password", FieldKind::kString, true, kPasswordBytesMin, kPasswordBytesMax},
+                       {"name", FieldKind::kString, true, 1, payments::kNameBytesMax}});
+    if (!fields) return responder(FromApiError(fields.error()));
+    Command command;
+    command.type = CommandType::kRegisterUser;
+    command.email = *fields->String("email");
+    if (!ValidEmail(command.email)) {
+        return responder(FromError(ErrorCode::kInvalidRequest, "Not an email address.", "email"));
+    }
+    command.name = *fields->String("name");
+    auto pending = Begin(request, &command, std::move(responder));
+    if (!pending) return;
+    const std::string password = *fields->String("password");
+    // argon2 takes tens of milliseconds: on the worker pool, not on an io thread.
+    bool posted = workers_.Post([this, pending, command, password]() mutable {
+        command.password_hash = HashPassword(password);
+        Submit(pending, std::move(command));
+    });
+    if (!posted) Finish(pending, EngineRefusal(Status(StatusCode::kBusy, "workers")));
+}
+
+void PlatformApi::Login(HttpRequest&& request, const PathParams&, Responder responder) {
+    auto fields = JsonFields::Parse(
+        request.body, {{"email", FieldKind::kString, true, 1, payments::kEmailBytesMax},
+                       {"password", FieldKind::kString, true, 1, kPasswordBytesMax}});
+    if (!fields) return responder(FromApiError(fields.error()));
+    Command command;
+    command.type = CommandType::kCreateSession;
+    auto pending = Begin(request, &command, std::move(responder));
+    if (!pending) return;
+    // Read the stored hash through the engine, verify on a worker, then create the session.
+    auto login = std::make_shared<std::optional<payments::Platform::Login>>();
+    auto* lookup = new engine::Request;
+    lookup->operation = engine::Operation::kQuery;
+    lookup->query = [login, email = *fields->String("email")](const payments::Platform& p) {
+        *login = p.FindLogin(email);
+    };
+    const std::string password = *fields->String("password");
+    lookup->done = [this, pending, login, command, password](engine::Request& r) mutable {
+        std::unique_ptr<engine::Request> owned(&r);
+        if (!r.status.ok()) return Finish(pending, EngineRefusal(r.status));
+        bool posted = workers_.Post([this, pending, login, command, password]() mutable {
+            // The same answer whether the email or the password is wrong.
+            if (!*login || !VerifyPassword((*login)->password_hash, password)) {
+                return Finish(
+                    pending, FromError(ErrorCode::kUnauthenticated, "Email or password is wrong."));
+            }
+            command.user_id = (*login)->user_id;
+            command.secret = RandomSecret(kSessionPrefix);
+            command.secret_hash = HashSecret(command.secret);
+            command.expires_at = clock_.RealtimeNs() + options_.session_ttl_ns;
+            Submit(pending, std::move(command));
+        });
+        if (!posted) Finish(pending, EngineRefusal(Status(StatusCode::kBusy, "workers")));
+    };
+    Status status = engine_.Submit(lookup);
+    if (!status.ok()) {
+        delete lookup;
+        Finish(pending, EngineRefusal(status));
+    }
+}
+
+void PlatformApi::Logout(HttpRequest&& request, const PathParams&, Responder responder) {
+    Command command;
+    command.type = CommandType::kRevokeSession;
+    auto pending = Begin(request, &command, std::move(responder));
+    if (pending) Submit(pending, std::move(command));
+}
+
+void PlatformApi::GetUser(HttpRequest&& request, const PathParams& params, Responder responder) {
+    std::optional<uint64_t> id = payments::ParseUserId(params.Get("id"));
+    if (!id) return responder(FromError(ErrorCode::kNotFound, "No such user."));
+    Query([principal = PrincipalOf(request), id = *id](
+              const payments::Platform& p, uint64_t now) { return p.GetUser(principal, id, now); },
+          std::move(responder));
+}
+
+void PlatformApi::UpdateUser(HttpRequest&& request, const PathParams& params, Responder responder) {
+    std::optional<uint64_t> id = payments::ParseUserId(params.Get("id"));
+    if (!id) return responder(FromError(ErrorCode::kNotFound, "No such user."));
+    auto fields = JsonFields::Parse(
+        request.body, {{"name", FieldKind::kString, true, 1, payments::kNameBytesMax}});
+    if (!fields) return responder(FromApiError(fields.error()));
+    Command command;
+    command.type = CommandType::kUpdateUser;
+    command.user_id = *id;
+    command.name = *fields->String("name");
+    auto pending = Begin(request, &command, std::move(responder));
+    if (pending) Submit(pending, std::move(command));
+}
+
+void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Responder responder) {
+    auto fields = JsonFields::Parse(request.body,
+                                    {{"name", FieldKind::kString, true, 1, payments::kNameBytesMax},
+                                     {"tier", FieldKind::kString, false, 1, 32}});
+    if (!fields) return responder(FromApiError(fields.error()));
+    const payments::TierInfo* tier = payments::FindTier(fields->String("tier").value_or("starter"));
+    if (tier == nullptr) {
+        return responder(FromError(ErrorCode::kInvalidRequest,
+                                   "tier must be starter, business, enterprise or premium.",
+                                   "tier"));
+    }
+    Command command;
+    command.type = CommandType::kCreateMerchant;
+    command.name = *fields->String("name");
+    command.tier = tier->tier;
+    command.secret = RandomSecret(kApiKeyPrefix);
+    command.secret_hash = HashSecret(command.secret);
+    auto pending = Begin(request, &command, std::move(responder));
+    if (pending) Submit(pending, std::move(command));
+}
+
+void PlatformApi::Topup(HttpRequest&& request, const PathParams& params, Responder responder) {
+    std::optional<uint64_t> id = payments::ParseUserId(params.Get("userId"));
+    if (!id) return responder(FromError(ErrorCode::kNotFound, "No such user."));
+    auto fields = JsonFields::Parse(request.body, {kAmountField, kCurrencyField});
+    if (!fields) return responder(FromApiError(fields.error()));
+    auto currency = CurrencyOf(*fields, options_.default_currency);
+    if (!currency) return responder(FromApiError(currency.error()));
+    Command command;
+    command.type = CommandType::kTopup;
+    command.user_id = *id;
+    command.amount = *fields->Amount("amount_minor");
+    command.currency = *currency;
+    auto pending = Begin(request, &command, std::move(responder));
+    if (pending) Submit(pending, std::move(command));
+}
+
+void PlatformApi::GetWallet(HttpRequest&& request, const PathParams& params, Responder responder) {
+    std::optional<uint64_t> id = payments::ParseUserId(params.Get("userId"));
+    if (!id) return responder(FromError(ErrorCode::kNotFound, "No such user."));
+    Query(
+        [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
+            return p.GetWallet(principal, id, now);
+        },
+        std::move(responder));
+}
+
+void PlatformApi::Pay(HttpRequest&& request, const PathParams&, Responder responder) {
+    auto fields = JsonFields::Parse(request.body, {{"user_id", FieldKind::kString, true, 1, 32},
+                                                   {"merchant_id", FieldKind::kString, true, 1, 32},
+                                                   kAmountField,
+                                                   kCurrencyField});
+    if (!fields) return responder(FromApiError(fields.error()));
+    std::optional<uint64_t> user = payments::ParseUserId(*fields->String("user_id"));
+    if (!user) return responder(FromError(ErrorCode::kInvalidRequest, "Not a user id.", "user_id"));
+    std::optional<uint64_t> merchant = payments::ParseMerchantId(*fields->String("merchant_id"));
+    if (!merchant) {
+        return responder(
+            FromError(ErrorCode::kInvalidRequest, "Not a merchant id.", "merchant_id"));
+    }
+    auto currency = CurrencyOf(*fields, options_.default_currency);
+    if (!currency) return responder(FromApiError(currency.error()));
+    Command command;
+    command.type = CommandType::kPay;
+    command.user_id = *user;
+    command.merchant_id = *merchant;
+    command.amount = *fields->Amount("amount_minor");
+    command.currency = *currency;
+    auto pending = Begin(request, &command, std::move(responder));
+    if (pending) Submit(pending, std::move(command));
+}
+
+void PlatformApi::GetPayment(HttpRequest&& request, const PathParams& params, Responder responder) {
+    std::optional<uint64_t> id = payments::ParseTxnId(params.Get("id"));
+    if (!id) return responder(FromError(ErrorCode::kNotFound, "No such payment."));
+    Query(
+        [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
+            return p.GetPayment(principal, id, now);
+        },
+        std::move(responder));
+}
+
+void PlatformApi::Transfer(HttpRequest&& request, const PathParams&, Responder responder) {
+    auto fields =
+        JsonFields::Parse(request.body, {{"from_user_id", FieldKind::kString, true, 1, 32},
+                                         {"to_user_id", FieldKind::kString, true, 1, 32},
+                                         kAmountField,
+                                         kCurrencyField});
+    if (!fields) return responder(FromApiError(fields.error()));
+    std::optional<uint64_t> from = payments::ParseUserId(*fields->String("from_user_id"));
+    if (!from) {
+        return responder(FromError(ErrorCode::kInvalidRequest, "Not a user id.", "from_user_id"));
+    }
+    std::optional<uint64_t> to = payments::ParseUserId(*fields->String("to_user_id"));
+    if (!to)
+        return responder(FromError(ErrorCode::kInvalidRequest, "Not a user id.", "to_user_id"));
+    if (*from == *to) {
+        return responder(FromError(ErrorCode::kInvalidRequest, "Sender and recipient are the same.",
+                                   "to_user_id"));
+    }
+    auto currency = CurrencyOf(*fields, options_.default_currency);
+    if (!currency) return responder(FromApiError(currency.error()));
+    Command command;
+    command.type = CommandType::kTransfer;
+    command.user_id = *from;
+    command.to_user_id = *to;
+    command.amount = *fields->Amount("amount_minor");
+    command.currency = *currency;
+    auto pending = Begin(request, &command, std::move(responder));
+    if (pending) Submit(pending, std::move(command));
+}
+
+}  // namespace bursar::api
+
+namespace bursar::api {
+
+void PlatformApi::ListTransactions(HttpRequest&& request, const PathParams&, Responder responder) {
+    projection::ListFilter filter;
+    if (auto user = request.QueryParam("user_id"); user && !user->empty()) {
+        filter.user_id = payments::ParseUserId(*user);
+        if (!filter.user_id) {
+            return responder(FromError(ErrorCode::kInvalidRequest, "Not a user id.", "user_id"));
+        }
+    }
+    if (auto merchant = request.QueryParam("merchant_id"); merchant && !merchant->empty()) {
+        filter.merchant_id = payments::ParseMerchantId(*merchant);
+        if (!filter.merchant_id) {
+            return responder(
+                FromError(ErrorCode::kInvalidRequest, "Not a merchant id.", "merchant_id"));
+        }
+    }
+    if (auto size = request.QueryParam("size"); size && !size->empty()) {
+        auto value = U128FromString(*size);
+        if (!value || *value < 1 || *value > projection::kListSizeMax) {
+            return responder(
+                FromError(ErrorCode::kInvalidRequest, "size must be from 1 to 100.", "size"));
+        }
+        filter.size = static_cast<uint32_t>(*value);
+    }
+    if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
+        filter.before_txn_id = payments::ParseTxnId(*cursor);
+        if (!filter.before_txn_id) {
+            return responder(FromError(ErrorCode::kInvalidRequest, "Not a cursor.", "cursor"));
+        }
+    }
+    // Authorize on the engine thread (sessions live there); the query's batch position is what
+    // was committed when the request arrived: the list waits for the read model to reach it.
+    auto decision = std::make_shared<std::optional<payments::Response>>();
+    auto shared_filter = std::make_shared<projection::ListFilter>(filter);
+    auto* query = new engine::Request;
+    query->operation = engine::Operation::kQuery;
+    query->query = [this, decision, shared_filter,
+                    principal = PrincipalOf(request)](const payments::Platform& p) {
+        std::optional<payments::Caller> caller = p.Authenticate(principal, clock_.RealtimeNs());
+        using Kind = payments::Caller::Kind;
+        if (!caller || caller->kind == Kind::kAnonymous) {
+            *decision = payments::Response{401, payments::ErrorBody(ErrorCode::kUnauthenticated)};
+        } else if (caller->kind == Kind::kUser) {
+            if (shared_filter->user_id && *shared_filter->user_id != caller->id) {
+                *decision = payments::Response{403, payments::ErrorBody(ErrorCode::kForbidden)};
+            }
+            shared_filter->user_id = caller->id;
+        } else if (caller->kind == Kind::kMerchant) {
+            if (shared_filter->merchant_id && *shared_filter->merchant_id != caller->id) {
+                *decision = payments::Response{403, payments::ErrorBody(ErrorCode::kForbidden)};
+            }
+            shared_filter->merchant_id = caller->id;
+        }
+    };
+    query->done = [this, decision, shared_filter, responder](engine::Request& r) {
+        std::unique_ptr<engine::Request> owned(&r);
+        if (!r.status.ok()) return responder(EngineRefusal(r.status));
+        if (*decision) return responder(Json((*decision)->status, (*decision)->body));
+        const uint64_t seq = r.seq;
+        bool posted = workers_.Post([this, seq, shared_filter, responder] {
+            if (!projector_.WaitFor(seq, options_.read_wait_ms_max)) {
+                return responder(FromError(ErrorCode::kUnavailable, "The read model is behind."));
+            }
+            // One SQLite connection per worker thread.
+            thread_local std::unique_ptr<projection::ReadModel> model;
+            if (!model) {
+                auto opened =
+                    projection::ReadModel::Open(projection::ReadModelPath(options_.data_dir));
+                if (!opened) return responder(FromError(ErrorCode::kInternal));
+                model = std::move(*opened);
+            }
+            bool more = false;
+            auto rows = model->List(*shared_filter, &more);
+            if (!rows) return responder(FromError(ErrorCode::kInternal));
+            JsonWriter json;
+            json.BeginObject().Key("items").BeginArray();
+            for (const projection::TransactionRow& row : *rows) {
+                json.BeginObject();
+                json.Key("txn_id").String(payments::FormatTxnId(row.txn_id));
+                json.Key("type").String(row.type);
+                json.Key("status").String(row.status);
+                json.Key("amount_minor").Number(row.amount_minor);
+                json.Key("fee_minor").Number(row.fee_minor);
+                json.Key("currency").String(row.currency);
+                json.Key("user_id").String(payments::FormatUserId(row.user_id));
+                json.Key("merchant_id");
+                if (row.merchant_id != 0) {
+                    json.String(payments::FormatMerchantId(row.merchant_id));
+                } else {
+                    json.Null();
+                }
+                json.Key("to_user_id");
+                if (row.to_user_id != 0) {
+                    json.String(payments::FormatUserId(row.to_user_id));
+                } else {
+                    json.Null();
+                }
+                json.Key("created_at").Number(row.created_at_ns / 1'000'000'000);
+                json.Key("postings").BeginArray();
+                for (const projection::Posting& posting : row.postings) {
+                    json.BeginObject();
+                    json.Key("account_id").String(posting.account);
+                    json.Key("direction").String(posting.direction);
+                    json.Key("amount_minor").Number(posting.amount_minor);
+                    json.EndObject();
+                }
+                json.EndArray().EndObject();
+            }
+            json.EndArray().Key("nextCursor");
+            if (more && !rows->empty()) {
+                json.String(payments::FormatTxnId(rows->back().txn_id));
+            } else {
+                json.Null();
+            }
+            json.EndObject();
+            responder(Json(200, json.Take()));
+        });
+        if (!posted) responder(EngineRefusal(Status(StatusCode::kBusy, "workers")));
+    };
+    Status status = engine_.Submit(query);
+    if (!status.ok()) {
+        delete query;
+        responder(EngineRefusal(status));
+    }
+}
+
+}  // namespace bursar::api

@@ -1,0 +1,85 @@
+#pragma once
+
+// The platform's HTTP endpoints (issue 3): thin handlers that parse and validate a request, turn
+// it into an engine command or query, and map the result. Authorization, idempotency and business
+// rules are decided by the state machine (payments::Platform); the handlers only add what needs
+// threads or secrets: argon2 on the worker pool, random tokens, and the in-flight check of
+// Idempotency-Keys (409 IDEMPOTENCY_KEY_IN_USE).
+
+#include <cstdint>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "api/http.h"
+#include "api/router.h"
+#include "api/worker_pool.h"
+#include "base/clock.h"
+#include "engine/engine.h"
+#include "payments/error_codes.h"
+#include "projection/projector.h"
+
+namespace bursar::api {
+
+struct PlatformApiOptions {
+    std::string admin_token;
+    uint32_t default_currency = 392;  // JPY
+    uint64_t session_ttl_ns = 24ull * 3600 * 1'000'000'000;
+    std::string data_dir;  // where the read model is
+    // How long a list waits for the read model to reach the caller's own writes.
+    uint64_t read_wait_ms_max = 2000;
+};
+
+class PlatformApi {
+  public:
+    PlatformApi(engine::Engine& engine, Clock& clock, WorkerPool& workers,
+                const projection::Projector& projector, PlatformApiOptions options);
+    void AddRoutes(Router& router);
+
+    // The principal a request's Authorization header names (none when absent).
+    payments::Principal PrincipalOf(const HttpRequest& request) const;
+    // Runs `query` on the engine thread after every earlier write, and answers with its result.
+    void Query(std::function<payments::Response(const payments::Platform&, uint64_t now)> query,
+               Responder responder);
+
+  private:
+    // What answering a command needs: the responder and the in-flight key to release.
+    struct Pending;
+
+    void Register(HttpRequest&& request, const PathParams& params, Responder responder);
+    void Login(HttpRequest&& request, const PathParams& params, Responder responder);
+    void Logout(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetUser(HttpRequest&& request, const PathParams& params, Responder responder);
+    void UpdateUser(HttpRequest&& request, const PathParams& params, Responder responder);
+    void CreateMerchant(HttpRequest&& request, const PathParams& params, Responder responder);
+    void Topup(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetWallet(HttpRequest&& request, const PathParams& params, Responder responder);
+    void Pay(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetPayment(HttpRequest&& request, const PathParams& params, Responder responder);
+    void Transfer(HttpRequest&& request, const PathParams& params, Responder responder);
+    void ListTransactions(HttpRequest&& request, const PathParams& params, Responder responder);
+
+    // Starts a command for `request`: checks the Idempotency-Key header and that no request with
+    // the same key is running. Returns null after answering an error itself.
+    std::shared_ptr<Pending> Begin(const HttpRequest& request, payments::Command* command,
+                                   Responder responder);
+    void Submit(std::shared_ptr<Pending> pending, payments::Command command);
+    static void Finish(const std::shared_ptr<Pending>& pending, HttpResponse response);
+
+    engine::Engine& engine_;
+    Clock& clock_;
+    WorkerPool& workers_;
+    const projection::Projector& projector_;
+    PlatformApiOptions options_;
+    Hash256 admin_hash_{};
+    std::mutex in_flight_mutex_;
+    std::set<std::string> in_flight_;  // credential hash + Idempotency-Key of running requests
+};
+
+// The mapping of engine refusals: busy → 503 SERVER_BUSY with Retry-After; stopped or failed →
+// 503 UNAVAILABLE.
+HttpResponse EngineRefusal(const Status& status);
+HttpResponse FromError(payments::ErrorCode code, std::string_view message = {},
+                       std::string_view param = {});
+
+}  // namespace bursar::api
