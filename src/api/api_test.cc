@@ -7,9 +7,9 @@ namespace bursar::api {
 namespace {
 
 TEST(JsonFields, AcceptsDeclaredFields) {
-    auto fields = JsonFields::Parse(R"({"name":"A \"B\"","amount_minor":42})",
-                                    {{"name", FieldKind::kString, true, 1, 10},
-                                     {"amount_minor", FieldKind::kAmount, true}});
+    auto fields = JsonFields::Parse(
+        R"({"name":"A \"B\"","amount_minor":42})",
+        {{"name", FieldKind::kString, true, 1, 10}, {"amount_minor", FieldKind::kAmount, true}});
     ASSERT_TRUE(fields);
     EXPECT_EQ(fields->String("name"), "A \"B\"");
     EXPECT_EQ(fields->Amount("amount_minor"), 42u);
@@ -22,22 +22,21 @@ TEST(JsonFields, RejectsWithTheField) {
         const char* body;
         const char* param;
     };
-    for (const Case& c : std::vector<Case>{{"{", ""},
-                                           {"[]", ""},
-                                           {R"({"name":"x","extra":1})", "extra"},
-                                           {R"({"name":7})", "name"},
-                                           {R"({"name":"toolong"})", "name"},
-                                           {R"({"name":""})", "name"},
-                                           {R"({})", "name"},
-                                           {R"({"name":"x","amount_minor":-5})", "amount_minor"},
-                                           {R"({"name":"x","amount_minor":0})", "amount_minor"},
-                                           {R"({"name":"x","amount_minor":1.5})", "amount_minor"},
-                                           {R"({"name":"x","amount_minor":"5"})", "amount_minor"},
-                                           {R"({"name":"x","amount_minor":1000000000000000001})",
-                                            "amount_minor"},
-                                           {R"({"name":"x","amount_minor":99999999999999999999999})",
-                                            ""},
-                                           {R"({"name":"x","name":"y"})", "name"}}) {
+    for (const Case& c :
+         std::vector<Case>{{"{", ""},
+                           {"[]", ""},
+                           {R"({"name":"x","extra":1})", "extra"},
+                           {R"({"name":7})", "name"},
+                           {R"({"name":"toolong"})", "name"},
+                           {R"({"name":""})", "name"},
+                           {R"({})", "name"},
+                           {R"({"name":"x","amount_minor":-5})", "amount_minor"},
+                           {R"({"name":"x","amount_minor":0})", "amount_minor"},
+                           {R"({"name":"x","amount_minor":1.5})", "amount_minor"},
+                           {R"({"name":"x","amount_minor":"5"})", "amount_minor"},
+                           {R"({"name":"x","amount_minor":1000000000000000001})", "amount_minor"},
+                           {R"({"name":"x","amount_minor":99999999999999999999999})", ""},
+                           {R"({"name":"x","name":"y"})", "name"}}) {
         auto fields = JsonFields::Parse(c.body, specs);
         ASSERT_FALSE(fields) << c.body;
         EXPECT_EQ(fields.error().code, payments::ErrorCode::kInvalidRequest);

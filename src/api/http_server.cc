@@ -1,6 +1,8 @@
+// Only this file of the project includes Boost (Beast and Asio): http_server.h keeps them out of
+// every file that uses the server.
+
 #include "api/http_server.h"
 
-// Only this file includes Boost: the header keeps Beast and Asio out of every other file.
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
@@ -354,7 +356,7 @@ void ReplySlot::PostLocked(HttpResponse response) {
 }
 
 void ReplySlot::Detach() {
-    std::shared_ptr<Session> released;
+    std::shared_ptr<Session> released;  // let go after the unlock: the last reference may be here
     std::lock_guard lock(mutex_);
     released = std::move(session_);
 }
@@ -374,7 +376,7 @@ Session::Session(ServerCore& core, tcp::socket socket, uint64_t id, bool rejecte
 
 void Session::Start() {
     asio::post(executor_, [self = shared_from_this()] {
-        BURSAR_ASSERT(self->state_ == State::kNew);
+        if (self->state_ != State::kNew) return;  // Stop() closed it first
         if (!self->rejected_) {
             self->WaitForRequest();
             return;

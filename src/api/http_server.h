@@ -33,7 +33,8 @@ struct HttpServerOptions {
     uint32_t write_timeout_ms = 30'000;  // to write one response; late: the connection is closed
     // Stop() waits this long for in-flight requests before closing every connection.
     uint32_t shutdown_timeout_ms = 10'000;
-    std::function<void(const std::string&)> log;  // failures worth an operator's eye, one line each
+    // Failures worth an operator's eye, one line each; called from the io threads.
+    std::function<void(const std::string&)> log;
 };
 
 // Counters since Start(), for a metrics endpoint.

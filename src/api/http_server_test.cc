@@ -211,6 +211,18 @@ TEST_F(HttpServerTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     EXPECT_EQ(stats.responses_4xx, 1u);
 }
 
+TEST_F(HttpServerTest, IdleKeepAliveConnectionIsClosed) {
+    HttpServerOptions options = TestOptions();
+    options.idle_timeout_ms = 100;
+    StartServer(options);
+    auto client = Client();
+    const auto start = steady_clock::now();  // before the server's idle timer starts
+    ASSERT_TRUE(client->Send("GET", "/v1/users/1/wallet"));
+    EXPECT_TRUE(client->WaitForServerClose());
+    EXPECT_GE(ElapsedMs(start), 100);
+    ASSERT_TRUE(WaitUntil([&] { return server_->stats().connections_open == 0; }));
+}
+
 TEST_F(HttpServerTest, AsynchronousHandlerAnswersFromAnotherThread) {
     StartServer();
     auto client = Client();

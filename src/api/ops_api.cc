@@ -18,24 +18,29 @@ void Metric(std::string* out, const char* name, const char* type, const char* he
 void RequestMetrics::Observe(uint64_t latency_ns) {
     const double seconds = static_cast<double>(latency_ns) / 1e9;
     for (size_t i = 0; i < kLatencyBucketsSeconds.size(); ++i) {
-        if (seconds <= kLatencyBucketsSeconds[i]) buckets_[i].fetch_add(1, std::memory_order_relaxed);
+        if (seconds <= kLatencyBucketsSeconds[i])
+            buckets_[i].fetch_add(1, std::memory_order_relaxed);
     }
     count_.fetch_add(1, std::memory_order_relaxed);
     sum_ns_.fetch_add(latency_ns, std::memory_order_relaxed);
 }
 
 void RequestMetrics::Write(std::string* out) const {
-    *out += "# HELP bursar_http_request_duration_seconds Time from a request's arrival to its response.\n";
+    *out +=
+        "# HELP bursar_http_request_duration_seconds Time from a request's arrival to its "
+        "response.\n";
     *out += "# TYPE bursar_http_request_duration_seconds histogram\n";
     char line[160];
     for (size_t i = 0; i < kLatencyBucketsSeconds.size(); ++i) {
-        std::snprintf(line, sizeof(line), "bursar_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+        std::snprintf(line, sizeof(line),
+                      "bursar_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
                       kLatencyBucketsSeconds[i],
                       static_cast<unsigned long long>(buckets_[i].load(std::memory_order_relaxed)));
         *out += line;
     }
     const unsigned long long count = count_.load(std::memory_order_relaxed);
-    std::snprintf(line, sizeof(line), "bursar_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", count);
+    std::snprintf(line, sizeof(line),
+                  "bursar_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", count);
     *out += line;
     std::snprintf(line, sizeof(line), "bursar_http_request_duration_seconds_sum %.9f\n",
                   static_cast<double>(sum_ns_.load(std::memory_order_relaxed)) / 1e9);
@@ -45,13 +50,14 @@ void RequestMetrics::Write(std::string* out) const {
 }
 
 Handler Instrumented(Handler inner, RequestMetrics& metrics, Clock& clock) {
-    return [inner = std::move(inner), &metrics, &clock](HttpRequest&& request, Responder responder) {
+    return [inner = std::move(inner), &metrics, &clock](HttpRequest&& request,
+                                                        Responder responder) {
         const uint64_t start = clock.MonotonicNs();
-        inner(std::move(request), [responder = std::move(responder), &metrics, &clock,
-                                   start](HttpResponse response) {
-            metrics.Observe(clock.MonotonicNs() - start);
-            responder(std::move(response));
-        });
+        inner(std::move(request),
+              [responder = std::move(responder), &metrics, &clock, start](HttpResponse response) {
+                  metrics.Observe(clock.MonotonicNs() - start);
+                  responder(std::move(response));
+              });
     };
 }
 
@@ -62,14 +68,15 @@ OpsApi::OpsApi(const engine::Engine& engine, const projection::Projector& projec
 std::string OpsApi::Metrics() const {
     const engine::EngineStats stats = engine_.stats();
     std::string out;
-    Metric(&out, "bursar_engine_committed_seq", "gauge", "Journal position of the last durable batch.",
-           static_cast<double>(stats.committed_seq));
+    Metric(&out, "bursar_engine_committed_seq", "gauge",
+           "Journal position of the last durable batch.", static_cast<double>(stats.committed_seq));
     Metric(&out, "bursar_engine_batches_total", "counter", "Batches written to the journal.",
            static_cast<double>(stats.batches));
-    Metric(&out, "bursar_engine_events_total", "counter", "Events applied (transfers, commands, queries).",
-           static_cast<double>(stats.events));
-    Metric(&out, "bursar_engine_batch_events_mean", "gauge", "Mean events per journaled batch.",
-           stats.batches ? static_cast<double>(stats.events) / static_cast<double>(stats.batches) : 0);
+    Metric(&out, "bursar_engine_events_total", "counter",
+           "Events applied (transfers, commands, queries).", static_cast<double>(stats.events));
+    Metric(
+        &out, "bursar_engine_batch_events_mean", "gauge", "Mean events per journaled batch.",
+        stats.batches ? static_cast<double>(stats.events) / static_cast<double>(stats.batches) : 0);
     Metric(&out, "bursar_engine_queue_depth", "gauge", "Requests waiting for the engine.",
            static_cast<double>(stats.queue_depth));
     Metric(&out, "bursar_engine_fsync_seconds_total", "counter", "Time spent in journal fsyncs.",
@@ -88,10 +95,10 @@ std::string OpsApi::Metrics() const {
         const HttpServerStats http = server_->stats();
         Metric(&out, "bursar_http_requests_total", "counter", "HTTP requests received.",
                static_cast<double>(http.requests));
-        Metric(&out, "bursar_http_responses_4xx_total", "counter", "HTTP responses with 4xx status.",
-               static_cast<double>(http.responses_4xx));
-        Metric(&out, "bursar_http_responses_5xx_total", "counter", "HTTP responses with 5xx status.",
-               static_cast<double>(http.responses_5xx));
+        Metric(&out, "bursar_http_responses_4xx_total", "counter",
+               "HTTP responses with 4xx status.", static_cast<double>(http.responses_4xx));
+        Metric(&out, "bursar_http_responses_5xx_total", "counter",
+               "HTTP responses with 5xx status.", static_cast<double>(http.responses_5xx));
         Metric(&out, "bursar_http_connections_open", "gauge", "Open HTTP connections.",
                static_cast<double>(http.connections_open));
     }
@@ -105,18 +112,22 @@ void OpsApi::AddRoutes(Router& router) {
     });
     router.Add("GET", "/readyz", [this](HttpRequest&&, const PathParams&, Responder responder) {
         if (engine_.failed()) {
-            return responder(HttpResponse{503, "application/json", {},
-                                          "{\"status\":\"failed\",\"reason\":\"journal write failed: "
-                                          "the engine stopped taking writes\"}"});
+            return responder(
+                HttpResponse{503,
+                             "application/json",
+                             {},
+                             "{\"status\":\"failed\",\"reason\":\"journal write failed: "
+                             "the engine stopped taking writes\"}"});
         }
         responder(HttpResponse{200, "application/json", {}, "{\"status\":\"ready\"}"});
     });
     router.Add("GET", "/metrics", [this](HttpRequest&&, const PathParams&, Responder responder) {
         responder(HttpResponse{200, "text/plain; version=0.0.4", {}, Metrics()});
     });
-    router.Add("GET", "/v1/openapi.json", [](HttpRequest&&, const PathParams&, Responder responder) {
-        responder(HttpResponse{200, "application/json", {}, std::string(OpenApiDocument())});
-    });
+    router.Add(
+        "GET", "/v1/openapi.json", [](HttpRequest&&, const PathParams&, Responder responder) {
+            responder(HttpResponse{200, "application/json", {}, std::string(OpenApiDocument())});
+        });
 }
 
 }  // namespace bursar::api

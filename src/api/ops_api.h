@@ -22,11 +22,11 @@ inline constexpr std::array<double, 12> kLatencyBucketsSeconds = {
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0};
 
 class RequestMetrics {
-public:
+  public:
     void Observe(uint64_t latency_ns);
     void Write(std::string* out) const;
 
-private:
+  private:
     std::array<std::atomic<uint64_t>, kLatencyBucketsSeconds.size()> buckets_{};
     std::atomic<uint64_t> count_{0};
     std::atomic<uint64_t> sum_ns_{0};
@@ -36,14 +36,14 @@ private:
 Handler Instrumented(Handler inner, RequestMetrics& metrics, Clock& clock);
 
 class OpsApi {
-public:
+  public:
     OpsApi(const engine::Engine& engine, const projection::Projector& projector,
            const RequestMetrics& metrics);
     void SetServer(const HttpServer* server) { server_ = server; }
     void AddRoutes(Router& router);
     std::string Metrics() const;
 
-private:
+  private:
     const engine::Engine& engine_;
     const projection::Projector& projector_;
     const RequestMetrics& metrics_;

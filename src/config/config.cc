@@ -29,8 +29,10 @@ Status Check(const Setting& setting, const std::string& value, const std::string
     }
     if (setting.key == "listen") {
         const size_t colon = value.rfind(':');
-        auto port = colon == std::string::npos ? std::nullopt : U128FromString(value.substr(colon + 1));
-        if (colon == 0 || !port || *port > 65535) return bad("must be host:port, e.g. 127.0.0.1:8080");
+        auto port =
+            colon == std::string::npos ? std::nullopt : U128FromString(value.substr(colon + 1));
+        if (colon == 0 || !port || *port > 65535)
+            return bad("must be host:port, e.g. 127.0.0.1:8080");
     }
     if (setting.key == "default_currency" && ledger::FindCurrencyByCode(value) == nullptr) {
         return bad("is not a known currency code");
@@ -48,18 +50,19 @@ const std::vector<Setting>& Settings() {
     static const std::vector<Setting> settings = {
         {"listen", "BURSAR_LISTEN", "127.0.0.1:8080", "address and port of the HTTP API"},
         {"data_dir", "BURSAR_DATA_DIR", "./data", "journal, snapshots, read model, admin token"},
-        {"default_currency", "BURSAR_DEFAULT_CURRENCY", "JPY", "currency when a request names none"},
+        {"default_currency", "BURSAR_DEFAULT_CURRENCY", "JPY",
+         "currency when a request names none"},
         {"io_threads", "BURSAR_IO_THREADS", "2", "HTTP io threads", 1, 64},
-        {"worker_threads", "BURSAR_WORKER_THREADS", "2", "threads for password hashing and reads", 1,
-         64},
+        {"worker_threads", "BURSAR_WORKER_THREADS", "2", "threads for password hashing and reads",
+         1, 64},
         {"session_ttl_seconds", "BURSAR_SESSION_TTL_SECONDS", "86400", "lifetime of a login token",
          60, 30 * 86400},
         {"snapshot_interval_records", "BURSAR_SNAPSHOT_INTERVAL_RECORDS", "4096",
          "journal records between snapshots (0: never)", 0, 1u << 30},
         {"recovery_mode", "BURSAR_RECOVERY_MODE", "strict",
          "strict, or truncate-at-corruption to drop a damaged journal's tail (operators only)"},
-        {"body_bytes_max", "BURSAR_BODY_BYTES_MAX", "65536", "largest request body (413 above)", 1024,
-         1u << 24},
+        {"body_bytes_max", "BURSAR_BODY_BYTES_MAX", "65536", "largest request body (413 above)",
+         1024, 1u << 24},
         {"request_timeout_ms", "BURSAR_REQUEST_TIMEOUT_MS", "30000",
          "time to receive a request and answer it (408 / 504 past it)", 100, 600'000},
         {"connections_max", "BURSAR_CONNECTIONS_MAX", "10000", "open connections (503 above)", 1,
@@ -131,7 +134,8 @@ uint64_t Config::Number(const std::string& key) const {
 std::string Config::Describe() {
     std::string text;
     for (const Setting& s : Settings()) {
-        text += "  " + s.key + " (" + s.env + ", default " + s.default_value + "): " + s.description + "\n";
+        text += "  " + s.key + " (" + s.env + ", default " + s.default_value +
+                "): " + s.description + "\n";
     }
     return text;
 }

@@ -15,18 +15,18 @@
 namespace bursar::config {
 
 struct Setting {
-    std::string key;          // in files: listen, data_dir, ...
-    std::string env;          // BURSAR_LISTEN, ...
+    std::string key;  // in files: listen, data_dir, ...
+    std::string env;  // BURSAR_LISTEN, ...
     std::string default_value;
     std::string description;
-    uint64_t minimum = 0;     // for numbers
-    uint64_t maximum = 0;     // 0: not a number
+    uint64_t minimum = 0;  // for numbers
+    uint64_t maximum = 0;  // 0: not a number
 };
 
 const std::vector<Setting>& Settings();
 
 class Config {
-public:
+  public:
     // `file` may be empty (no file). `environment` is the process's environment (environ).
     static Result<Config> Load(const std::string& file, char** environment);
     const std::string& Get(const std::string& key) const;
@@ -34,7 +34,7 @@ public:
     // A description of every setting, for --help and docs.
     static std::string Describe();
 
-private:
+  private:
     std::map<std::string, std::string> values_;
 };
 

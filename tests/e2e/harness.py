@@ -1,0 +1,164 @@
+"""Runs `bursar serve` on a free loopback port and talks to it over HTTP (standard library only)."""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BINARY = os.environ.get("BURSAR_TEST_BINARY", "build/release/bursar")
+START_TIMEOUT_S = 30
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = {k.lower(): v for k, v in headers}
+        self.body = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def error_code(self):
+        return (self.json or {}).get("error", {}).get("code")
+
+    def __repr__(self):
+        return f"<{self.status} {self.body[:300]!r}>"
+
+
+class Client:
+    """One keep-alive connection; reconnects once if the server closed it."""
+
+    def __init__(self, port, token=None):
+        self.port = port
+        self.token = token
+        self.connection = None
+
+    def request(self, method, path, body=None, token=None, headers=None, raw=None):
+        all_headers = dict(headers or {})
+        auth = token if token is not None else self.token
+        if auth:
+            all_headers["Authorization"] = "Bearer " + auth
+        payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        if payload is not None:
+            all_headers["Content-Type"] = "application/json"
+        for attempt in range(2):
+            try:
+                if self.connection is None:
+                    self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                self.connection.request(method, path, body=payload, headers=all_headers)
+                r = self.connection.getresponse()
+                data = r.read().decode()
+                result = Response(r.status, r.getheaders(), data)
+                if r.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return result
+            except (ConnectionError, http.client.HTTPException, OSError):
+                self.close()
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, body=None, **kwargs):
+        return self.request("POST", path, body, **kwargs)
+
+    def __del__(self):
+        self.close()
+
+    def close(self):
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+
+class Server:
+    """A `bursar serve` process with its own data directory."""
+
+    def __init__(self, data_dir=None, demo=False, env=None):
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="bursar-e2e-")
+        self.owns_dir = data_dir is None
+        self.demo = demo
+        self.extra_env = env or {}
+        self.port = free_port()
+        self.process = None
+        self.output = ""
+
+    def start(self):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BURSAR_")}
+        env.update({"BURSAR_DATA_DIR": self.data_dir, "BURSAR_LISTEN": f"127.0.0.1:{self.port}"})
+        env.update(self.extra_env)
+        args = [BINARY, "serve"] + (["--demo"] if self.demo else [])
+        if getattr(self, "log", None) is not None:
+            self.log.close()
+        self.log = open(self.data_dir.rstrip("/") + ".log", "a")
+        self.process = subprocess.Popen(args, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + START_TIMEOUT_S
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"bursar serve exited with {self.process.returncode}: {self.read_log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise AssertionError("bursar serve did not start: " + self.read_log())
+        with open(os.path.join(self.data_dir, "admin-token")) as f:
+            self.admin_token = f.read().strip()
+        return self
+
+    def read_log(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def client(self, token=None):
+        return Client(self.port, token)
+
+    def admin(self):
+        return Client(self.port, self.admin_token)
+
+    def stop(self):
+        """SIGTERM: a graceful stop; returns the exit code."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+        return self.process.returncode
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
+    def cleanup(self):
+        self.kill()
+        self.log.close()
+        if self.owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            try:
+                os.remove(self.log.name)
+            except OSError:
+                pass
+
+
+def register_and_login(client, email, password="secret-password", name="Test User"):
+    r = client.post("/v1/users/register", {"email": email, "password": password, "name": name})
+    assert r.status == 201, r
+    user_id = r.json["user_id"]
+    r = client.post("/v1/users/login", {"email": email, "password": password})
+    assert r.status == 200, r
+    return user_id, r.json["token"]

@@ -1,0 +1,271 @@
+"""End-to-end tests of the HTTP API against the real `bursar serve` (issue 3)."""
+
+import threading
+import unittest
+import uuid
+
+from harness import Server, register_and_login
+
+
+class ApiTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server().start()
+        cls.admin = cls.server.admin()
+        anonymous = cls.server.client()
+        cls.alice, alice_token = register_and_login(anonymous, "alice@example.com")
+        cls.bob, bob_token = register_and_login(anonymous, "bob@example.com")
+        cls.alice_client = cls.server.client(alice_token)
+        cls.bob_client = cls.server.client(bob_token)
+        r = cls.admin.post("/v1/merchants", {"name": "Coffee", "tier": "starter"})
+        assert r.status == 201, r
+        cls.shop, cls.shop_key = r.json["merchant_id"], r.json["api_key"]
+        r = cls.admin.post("/v1/merchants", {"name": "Books", "tier": "premium"})
+        cls.other_shop, cls.other_key = r.json["merchant_id"], r.json["api_key"]
+        r = cls.alice_client.post(f"/v1/wallets/{cls.alice}/topup", {"amount_minor": 100_000})
+        assert r.status == 200, r
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def balance(self, user, client):
+        r = client.get(f"/v1/wallets/{user}")
+        self.assertEqual(r.status, 200, r)
+        return {b["currency"]: b for b in r.json["balances"]}
+
+    # Users and sessions
+
+    def test_register_validation(self):
+        c = self.server.client()
+        for body, param in [({"email": "x", "password": "longenough", "name": "n"}, "email"),
+                            ({"email": "a@b.co", "password": "short", "name": "n"}, "password"),
+                            ({"email": "a@b.co", "password": "longenough"}, "name"),
+                            ({"email": "a@b.co", "password": "longenough", "name": "n", "x": 1}, "x"),
+                            ({"email": 5, "password": "longenough", "name": "n"}, "email")]:
+            r = c.post("/v1/users/register", body)
+            self.assertEqual(r.status, 400, (body, r))
+            self.assertEqual(r.error_code(), "INVALID_REQUEST")
+            self.assertEqual(r.json["error"]["param"], param)
+        r = c.request("POST", "/v1/users/register", raw="{not json")
+        self.assertEqual((r.status, r.error_code()), (400, "INVALID_REQUEST"))
+        r = c.post("/v1/users/register", {"email": "alice@example.com", "password": "longenough", "name": "n"})
+        self.assertEqual((r.status, r.error_code()), (409, "EMAIL_ALREADY_REGISTERED"))
+
+    def test_login_logout_and_profile(self):
+        c = self.server.client()
+        user, token = register_and_login(c, "carol@example.com", "carol-password", "Carol")
+        r = c.post("/v1/users/login", {"email": "carol@example.com", "password": "wrong-password"})
+        self.assertEqual((r.status, r.error_code()), (401, "UNAUTHENTICATED"))
+        r = c.post("/v1/users/login", {"email": "nobody@example.com", "password": "wrong-password"})
+        self.assertEqual(r.status, 401)
+        r = c.get(f"/v1/users/{user}", token=token)
+        self.assertEqual((r.status, r.json["name"], r.json["email"]), (200, "Carol", "carol@example.com"))
+        r = c.request("PUT", f"/v1/users/{user}", {"name": "Caroline"}, token=token)
+        self.assertEqual((r.status, r.json["name"]), (200, "Caroline"))
+        r = c.request("PUT", f"/v1/users/{self.alice}", {"name": "Mallory"}, token=token)
+        self.assertEqual((r.status, r.error_code()), (403, "FORBIDDEN"))
+        r = c.post("/v1/users/logout", token=token)
+        self.assertEqual(r.status, 200)
+        r = c.get(f"/v1/users/{user}", token=token)
+        self.assertEqual((r.status, r.error_code()), (401, "UNAUTHENTICATED"))
+
+    def test_unauthenticated_and_forbidden(self):
+        anonymous = self.server.client()
+        self.assertEqual(anonymous.get(f"/v1/wallets/{self.alice}").status, 401)
+        self.assertEqual(anonymous.get(f"/v1/wallets/{self.alice}", token="ses_forged").status, 401)
+        self.assertEqual(self.bob_client.get(f"/v1/wallets/{self.alice}").status, 403)
+        r = self.bob_client.post(f"/v1/wallets/{self.alice}/topup", {"amount_minor": 5})
+        self.assertEqual(r.status, 403)
+        r = self.alice_client.post("/v1/merchants", {"name": "Mine"})
+        self.assertEqual((r.status, r.error_code()), (403, "FORBIDDEN"))
+        r = self.server.client(self.shop_key).post("/v1/merchants", {"name": "Mine"})
+        self.assertEqual(r.status, 403)
+        self.assertEqual(self.alice_client.get("/v1/users/usr_abc").status, 404)
+
+    # Money
+
+    def test_topup_payment_fee_and_read_back(self):
+        before = self.balance(self.alice, self.alice_client)["JPY"]["balance_minor"]
+        r = self.alice_client.post("/v1/payments", {"user_id": self.alice, "merchant_id": self.shop,
+                                                    "amount_minor": 12_345})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["status"], "succeeded")
+        # Starter tier: 0.8 % of 12 345 = 98.76 -> 99 (half up).
+        self.assertEqual(r.json["fee_minor"], 99)
+        txn = r.json["txn_id"]
+        after = self.balance(self.alice, self.alice_client)["JPY"]["balance_minor"]
+        self.assertEqual(before - after, 12_345)
+        read = self.alice_client.get(f"/v1/payments/{txn}")
+        self.assertEqual((read.status, read.json["net_minor"], read.json["fee_minor"]), (200, 12_246, 99))
+        # The merchant sees it, another merchant and another user do not.
+        self.assertEqual(self.server.client(self.shop_key).get(f"/v1/payments/{txn}").status, 200)
+        self.assertEqual(self.server.client(self.other_key).get(f"/v1/payments/{txn}").status, 404)
+        self.assertEqual(self.bob_client.get(f"/v1/payments/{txn}").status, 404)
+        self.assertEqual(self.admin.get(f"/v1/payments/{txn}").status, 200)
+
+    def test_premium_fee_and_rounding(self):
+        r = self.alice_client.post("/v1/payments", {"user_id": self.alice, "merchant_id": self.other_shop,
+                                                    "amount_minor": 500})
+        self.assertEqual((r.status, r.json["fee_minor"]), (200, 2))  # 0.3 % of 500 = 1.5 -> 2
+
+    def test_payment_errors_move_nothing(self):
+        before = self.balance(self.alice, self.alice_client)["JPY"]["balance_minor"]
+        cases = [({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 10**12}, 402, "INSUFFICIENT_FUNDS"),
+                 ({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 0}, 400, "INVALID_REQUEST"),
+                 ({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": -5}, 400, "INVALID_REQUEST"),
+                 ({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 1.5}, 400, "INVALID_REQUEST"),
+                 ({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 5, "currency": "XXX"}, 400, "INVALID_REQUEST"),
+                 ({"user_id": self.alice, "merchant_id": "mch_999", "amount_minor": 5}, 404, "NOT_FOUND"),
+                 ({"user_id": self.alice, "merchant_id": "shop", "amount_minor": 5}, 400, "INVALID_REQUEST"),
+                 ({"user_id": self.bob, "merchant_id": self.shop, "amount_minor": 5}, 403, "FORBIDDEN")]
+        for body, status, code in cases:
+            r = self.alice_client.post("/v1/payments", body)
+            self.assertEqual((r.status, r.error_code()), (status, code), (body, r))
+        self.assertEqual(self.balance(self.alice, self.alice_client)["JPY"]["balance_minor"], before)
+
+    def test_p2p_transfer(self):
+        r = self.alice_client.post("/v1/transfers", {"from_user_id": self.alice, "to_user_id": self.bob,
+                                                     "amount_minor": 700})
+        self.assertEqual(r.status, 200, r)
+        self.assertGreaterEqual(self.balance(self.bob, self.bob_client)["JPY"]["balance_minor"], 700)
+        r = self.bob_client.post("/v1/transfers", {"from_user_id": self.alice, "to_user_id": self.bob,
+                                                   "amount_minor": 1})
+        self.assertEqual(r.status, 403)
+        r = self.alice_client.post("/v1/transfers", {"from_user_id": self.alice, "to_user_id": self.alice,
+                                                     "amount_minor": 1})
+        self.assertEqual(r.status, 400)
+        r = self.alice_client.post("/v1/transfers", {"from_user_id": self.alice, "to_user_id": "usr_999",
+                                                     "amount_minor": 1})
+        self.assertEqual(r.status, 404)
+
+    def test_multi_currency_wallet(self):
+        r = self.alice_client.post(f"/v1/wallets/{self.alice}/topup", {"amount_minor": 250, "currency": "USD"})
+        self.assertEqual((r.status, r.json["currency"], r.json["balance_minor"]), (200, "USD", 250))
+        balances = self.balance(self.alice, self.alice_client)
+        self.assertIn("USD", balances)
+        self.assertEqual(balances["USD"]["available_minor"], 250)
+
+    # Idempotency
+
+    def test_idempotency_replay_and_mismatch(self):
+        key = str(uuid.uuid4())
+        body = {"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 100}
+        first = self.alice_client.post("/v1/payments", body, headers={"Idempotency-Key": key})
+        self.assertEqual(first.status, 200)
+        self.assertNotIn("idempotent-replayed", first.headers)
+        balance = self.balance(self.alice, self.alice_client)["JPY"]["balance_minor"]
+        again = self.alice_client.post("/v1/payments", body, headers={"Idempotency-Key": key})
+        self.assertEqual((again.status, again.body), (first.status, first.body))
+        self.assertEqual(again.headers.get("idempotent-replayed"), "true")
+        self.assertEqual(self.balance(self.alice, self.alice_client)["JPY"]["balance_minor"], balance)
+        other = dict(body, amount_minor=101)
+        r = self.alice_client.post("/v1/payments", other, headers={"Idempotency-Key": key})
+        self.assertEqual((r.status, r.error_code()), (400, "IDEMPOTENCY_KEY_MISMATCH"))
+        r = self.alice_client.post("/v1/payments", body, headers={"Idempotency-Key": "x" * 256})
+        self.assertEqual((r.status, r.error_code()), (400, "INVALID_REQUEST"))
+
+    def test_validation_failure_is_not_stored(self):
+        key = str(uuid.uuid4())
+        bad = {"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 0}
+        self.assertEqual(self.alice_client.post("/v1/payments", bad, headers={"Idempotency-Key": key}).status, 400)
+        good = dict(bad, amount_minor=10)
+        r = self.alice_client.post("/v1/payments", good, headers={"Idempotency-Key": key})
+        self.assertEqual(r.status, 200)
+        self.assertNotIn("idempotent-replayed", r.headers)
+
+    def test_fifty_concurrent_requests_with_one_key_have_one_effect(self):
+        key = str(uuid.uuid4())
+        body = {"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 1000}
+        before = self.balance(self.alice, self.alice_client)["JPY"]["balance_minor"]
+        results = []
+        lock = threading.Lock()
+
+        def pay():
+            r = self.server.client(self.alice_client.token).post(
+                "/v1/payments", body, headers={"Idempotency-Key": key})
+            with lock:
+                results.append(r)
+
+        threads = [threading.Thread(target=pay) for _ in range(50)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        statuses = sorted(r.status for r in results)
+        self.assertTrue(all(s in (200, 409) for s in statuses), statuses)
+        fresh = [r for r in results if r.status == 200 and "idempotent-replayed" not in r.headers]
+        self.assertEqual(len(fresh), 1, statuses)
+        for r in results:
+            if r.status == 409:
+                self.assertEqual(r.error_code(), "IDEMPOTENCY_KEY_IN_USE")
+        after = self.balance(self.alice, self.alice_client)["JPY"]["balance_minor"]
+        self.assertEqual(before - after, 1000)
+
+    # Ledger list
+
+    def test_transactions_list_paginates_while_payments_are_written(self):
+        c = self.server.client()
+        user, token = register_and_login(c, "dave@example.com")
+        client = self.server.client(token)
+        self.assertEqual(client.post(f"/v1/wallets/{user}/topup", {"amount_minor": 10_000}).status, 200)
+        for _ in range(7):
+            self.assertEqual(client.post("/v1/payments", {"user_id": user, "merchant_id": self.shop,
+                                                          "amount_minor": 10}).status, 200)
+        seen, cursor, pages = [], None, 0
+        while True:
+            path = "/v1/ledger/transactions?size=3" + (f"&cursor={cursor}" if cursor else "")
+            r = client.get(path)
+            self.assertEqual(r.status, 200, r)
+            seen += [item["txn_id"] for item in r.json["items"]]
+            pages += 1
+            # A new payment between pages must not shift or repeat what the pages show.
+            client.post("/v1/payments", {"user_id": user, "merchant_id": self.shop, "amount_minor": 1})
+            cursor = r.json["nextCursor"]
+            if cursor is None:
+                break
+        self.assertEqual(len(seen), 8)
+        self.assertEqual(len(set(seen)), 8)
+        numbers = [int(t[4:]) for t in seen]
+        self.assertEqual(numbers, sorted(numbers, reverse=True))
+        self.assertEqual(pages, 3)
+        first = client.get("/v1/ledger/transactions?size=1").json["items"][0]
+        self.assertEqual(first["type"], "PAY")
+        self.assertEqual(sum(p["amount_minor"] for p in first["postings"] if p["direction"] == "credit"),
+                         first["amount_minor"])
+        # Another user's list is forbidden; a merchant sees only its own payments.
+        self.assertEqual(client.get(f"/v1/ledger/transactions?user_id={self.alice}").status, 403)
+        r = self.server.client(self.other_key).get("/v1/ledger/transactions?size=100")
+        self.assertTrue(all(i["merchant_id"] == self.other_shop for i in r.json["items"]), r)
+        self.assertEqual(client.get("/v1/ledger/transactions?size=0").status, 400)
+        self.assertEqual(client.get("/v1/ledger/transactions?size=101").status, 400)
+
+    # HTTP layer and operations
+
+    def test_unknown_route_method_and_limits(self):
+        c = self.server.client()
+        self.assertEqual(c.get("/v1/nothing").status, 404)
+        r = c.request("DELETE", "/v1/payments")
+        self.assertEqual(r.status, 405)
+        r = c.request("POST", "/v1/users/register", raw="{" + " " * 70_000 + "}")
+        self.assertEqual((r.status, r.error_code()), (413, "PAYLOAD_TOO_LARGE"))
+        self.assertEqual(c.get("/healthz").status, 200)
+
+    def test_health_ready_metrics_openapi(self):
+        c = self.server.client()
+        self.assertEqual(c.get("/healthz").json, {"status": "ok"})
+        self.assertEqual(c.get("/readyz").json["status"], "ready")
+        metrics = c.get("/metrics")
+        self.assertEqual(metrics.status, 200)
+        for name in ["bursar_engine_committed_seq", "bursar_engine_fsyncs_total", "bursar_engine_queue_depth",
+                     "bursar_journal_bytes", "bursar_http_request_duration_seconds_bucket",
+                     "bursar_engine_batch_events_mean"]:
+            self.assertIn(name, metrics.body)
+        spec = c.get("/v1/openapi.json")
+        self.assertEqual(spec.json["openapi"], "3.0.3")
+        for path in ["/v1/users/register", "/v1/payments", "/v1/ledger/transactions", "/v1/wallets/{userId}"]:
+            self.assertIn(path, spec.json["paths"])
+
+
+if __name__ == "__main__":
+    unittest.main()
