@@ -29,6 +29,12 @@ for package in "${packages[@]}"; do
     fi
 done
 
+# Node.js and npm validate the OpenAPI document. Checked by command, not by package: a machine may
+# already have another Node.js (with its own npm), which Debian's npm package would conflict with.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+fi
+
 if ((${#missing[@]} == 0)); then
     exit 0
 fi

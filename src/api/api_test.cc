@@ -1,10 +1,21 @@
 #include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cctype>
 
 #include "api/auth.h"
 #include "api/json_input.h"
+#include "api/ops_api.h"
+#include "api/platform_api.h"
+#include "base/sim_file_system.h"
 
 namespace bursar::api {
 namespace {
+
+TEST(JsonFields, AmountBoundIsThePlatforms) {
+    EXPECT_EQ(static_cast<u128>(kAmountMinorMax), payments::kAmountMinorMax);
+}
 
 TEST(JsonFields, AcceptsDeclaredFields) {
     auto fields = JsonFields::Parse(
@@ -57,6 +68,43 @@ TEST(Auth, SecretsAreRandomAndPrefixed) {
     EXPECT_EQ(a.size(), 3u + 64u);
     EXPECT_EQ(a.rfind("sk_", 0), 0u);
     EXPECT_NE(a, b);
+}
+
+// Every route of the router is described in the OpenAPI document, with its method.
+TEST(OpenApi, DescribesEveryRoute) {
+    SimFileSystem fs(1);
+    ManualClock clock(1);
+    engine::EngineOptions options;
+    options.data_dir = "data";
+    auto engine = engine::Engine::Open(fs, clock, options);
+    ASSERT_TRUE(engine);
+    projection::Projector projector(fs, **engine, "data", nullptr);
+    WorkerPool workers(1);
+    PlatformApi platform(**engine, clock, workers, projector, {});
+    RequestMetrics metrics;
+    OpsApi ops(**engine, projector, metrics);
+    Router router;
+    platform.AddRoutes(router);
+    ops.AddRoutes(router);
+
+    simdjson::dom::parser parser;
+    simdjson::padded_string document(OpenApiDocument());
+    simdjson::dom::element root;
+    ASSERT_EQ(parser.parse(document).get(root), simdjson::SUCCESS);
+    simdjson::dom::object paths;
+    ASSERT_EQ(root["paths"].get_object().get(paths), simdjson::SUCCESS);
+    ASSERT_GT(router.Routes().size(), 10u);
+    for (const RouteInfo& route : router.Routes()) {
+        simdjson::dom::object item;
+        ASSERT_EQ(paths[route.pattern].get_object().get(item), simdjson::SUCCESS) << route.pattern;
+        std::string method = route.method;
+        std::transform(method.begin(), method.end(), method.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        simdjson::dom::object operation;
+        EXPECT_EQ(item[method].get_object().get(operation), simdjson::SUCCESS)
+            << route.method << " " << route.pattern;
+    }
+    workers.Stop();
 }
 
 }  // namespace

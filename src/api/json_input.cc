@@ -2,8 +2,6 @@
 
 #include <simdjson.h>
 
-#include "payments/command.h"
-
 namespace bursar::api {
 namespace {
 
@@ -13,18 +11,17 @@ ApiError Invalid(std::string message, std::string param = {}) {
 
 }  // namespace
 
-std::expected<JsonFields, ApiError> JsonFields::Parse(std::string_view body,
-                                                      std::initializer_list<FieldSpec> specs) {
+ParsedFields JsonFields::Parse(std::string_view body, std::initializer_list<FieldSpec> specs) {
     // One parser per thread: parsers are not thread-safe and are costly to create.
     thread_local simdjson::dom::parser parser;
     simdjson::padded_string padded(body);
     simdjson::dom::element document;
     if (parser.parse(padded).get(document) != simdjson::SUCCESS) {
-        return std::unexpected(Invalid("The body is not valid JSON."));
+        return (Invalid("The body is not valid JSON."));
     }
     simdjson::dom::object object;
     if (document.get_object().get(object) != simdjson::SUCCESS) {
-        return std::unexpected(Invalid("The body must be a JSON object."));
+        return (Invalid("The body must be a JSON object."));
     }
     JsonFields fields;
     for (auto field : object) {
@@ -34,31 +31,29 @@ std::expected<JsonFields, ApiError> JsonFields::Parse(std::string_view body,
             if (candidate.name == key) spec = &candidate;
         }
         if (spec == nullptr) {
-            return std::unexpected(
-                Invalid("Unknown field '" + std::string(key) + "'.", std::string(key)));
+            return (Invalid("Unknown field '" + std::string(key) + "'.", std::string(key)));
         }
         if (fields.strings_.contains(key) || fields.amounts_.contains(key)) {
-            return std::unexpected(Invalid("Duplicate field.", std::string(key)));
+            return (Invalid("Duplicate field.", std::string(key)));
         }
         if (spec->kind == FieldKind::kString) {
             std::string_view value;
             if (field.value.get_string().get(value) != simdjson::SUCCESS) {
-                return std::unexpected(Invalid("Must be a string.", std::string(key)));
+                return (Invalid("Must be a string.", std::string(key)));
             }
             if (value.size() < spec->bytes_min || value.size() > spec->bytes_max) {
-                return std::unexpected(Invalid("Must be " + std::to_string(spec->bytes_min) +
-                                                   " to " + std::to_string(spec->bytes_max) +
-                                                   " bytes long.",
-                                               std::string(key)));
+                return (Invalid("Must be " + std::to_string(spec->bytes_min) + " to " +
+                                    std::to_string(spec->bytes_max) + " bytes long.",
+                                std::string(key)));
             }
             fields.strings_.emplace(std::string(key), std::string(value));
         } else {
             uint64_t value = 0;
             const bool integer = field.value.is_uint64() || field.value.is_int64();
             if (!integer || field.value.get_uint64().get(value) != simdjson::SUCCESS ||
-                value == 0 || value > static_cast<uint64_t>(payments::kAmountMinorMax)) {
-                return std::unexpected(Invalid(
-                    "Must be a whole number of minor units from 1 to 10^18.", std::string(key)));
+                value == 0 || value > kAmountMinorMax) {
+                return (Invalid("Must be a whole number of minor units from 1 to 10^18.",
+                                std::string(key)));
             }
             fields.amounts_.emplace(std::string(key), value);
         }
@@ -66,7 +61,7 @@ std::expected<JsonFields, ApiError> JsonFields::Parse(std::string_view body,
     for (const FieldSpec& spec : specs) {
         if (spec.required && !fields.strings_.contains(spec.name) &&
             !fields.amounts_.contains(spec.name)) {
-            return std::unexpected(Invalid("Missing field.", std::string(spec.name)));
+            return (Invalid("Missing field.", std::string(spec.name)));
         }
     }
     return fields;

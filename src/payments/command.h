@@ -57,6 +57,7 @@ inline constexpr size_t kPasswordHashBytesMax = 256;
 inline constexpr size_t kSecretBytesMax = 128;
 inline constexpr size_t kIdempotencyKeyBytesMax = 255;
 inline constexpr u128 kAmountMinorMax = static_cast<u128>(1'000'000'000'000'000'000ull);  // 10^18
+// (api/json_input.h repeats it for the JSON decoder; api_test checks they agree.)
 
 struct Command {
     CommandType type = CommandType::kRegisterUser;

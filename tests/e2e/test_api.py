@@ -1,5 +1,6 @@
 """End-to-end tests of the HTTP API against the real `bursar serve` (issue 3)."""
 
+import subprocess
 import threading
 import unittest
 import uuid
@@ -261,6 +262,10 @@ class ApiTest(unittest.TestCase):
                      "bursar_journal_bytes", "bursar_http_request_duration_seconds_bucket",
                      "bursar_engine_batch_events_mean"]:
             self.assertIn(name, metrics.body)
+        # A real Prometheus parser accepts the exposition (Debian's prometheus package: promtool).
+        check = subprocess.run(["promtool", "check", "metrics"], input=metrics.body, capture_output=True,
+                               text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         spec = c.get("/v1/openapi.json")
         self.assertEqual(spec.json["openapi"], "3.0.3")
         for path in ["/v1/users/register", "/v1/payments", "/v1/ledger/transactions", "/v1/wallets/{userId}"]:
