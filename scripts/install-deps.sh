@@ -2,6 +2,7 @@
 # Installs what building and testing Bursar needs on Debian 12, from the compiler up; a bare
 # Debian 12 has neither a compiler nor make. Idempotent: installs only what is missing, and asks
 # apt nothing when everything is there. Run as root (or with sudo available).
+# `install-deps.sh --bench` also installs what the benchmarks under bench/ use.
 set -euo pipefail
 
 packages=(
@@ -18,9 +19,15 @@ packages=(
     libargon2-dev     # argon2id password hashing
     libsimdjson-dev   # JSON request parsing
     libsqlite3-dev    # the embedded read model
-    python3           # end-to-end tests drive the binary over HTTP
     clang-format      # the format check of the test command (clang-format 14 on Debian 12)
+    python3           # end-to-end tests drive the binary over HTTP
+    prometheus        # promtool checks the /metrics exposition (no server is started)
+    clang-14          # libFuzzer over the JSON request decoding
+    libclang-rt-14-dev
 )
+if [ "${1:-}" = "--bench" ]; then
+    packages+=(wrk curl postgresql)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

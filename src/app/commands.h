@@ -17,6 +17,7 @@ int BenchCommand(const Args& args);
 int VerifyCommand(const Args& args);
 int JournalCommand(const Args& args);
 int ProjectionCommand(const Args& args);
+int SeedCommand(const Args& args);
 
 // Shared by the commands that run an engine on a data directory.
 void LogLine(const std::string& line);

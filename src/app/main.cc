@@ -16,6 +16,7 @@ commands:
   verify DIR           replay a data directory offline: hash chain, invariants, state hash
   journal dump DIR     print the journal's records
   projection rebuild DIR   drop the read model and project the journal again (offline)
+  seed DIR             create many users, merchants and funded wallets (offline; benchmarks)
   pipe DIR             line protocol on stdin/stdout, for scripts and the crash tests
   help                 this text; `bursar <command> --help` for a command's flags
 )";
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     if (command == "verify") return VerifyCommand(args);
     if (command == "journal") return JournalCommand(args);
     if (command == "projection") return ProjectionCommand(args);
+    if (command == "seed") return SeedCommand(args);
     std::fprintf(stderr, "bursar: unknown command '%s'\n%s", command.c_str(), kUsage);
     return 2;
 }

@@ -126,6 +126,17 @@ class Posix final : public FileSystem {
             if (errno == ENOENT) return Error(StatusCode::kNotFound, path);
             return Error(IoError("open", path));
         }
+        // Only what the file holds: callers ask for large chunks that are mostly not there yet.
+        struct stat info {};
+        if (::fstat(fd, &info) != 0) {
+            Status status = IoError("fstat", path);
+            ::close(fd);
+            return Error(status);
+        }
+        const auto file_size = static_cast<uint64_t>(info.st_size);
+        size = offset >= file_size
+                   ? 0
+                   : static_cast<size_t>(std::min<uint64_t>(size, file_size - offset));
         std::string data(size, '\0');
         size_t total = 0;
         while (total < size) {

@@ -9,6 +9,13 @@
 
 namespace bursar::engine {
 
+// The callback is moved out first: it may delete the request, and with it the std::function
+// that would otherwise still be running.
+void Engine::Complete(Request* request) {
+    std::function<void(Request&)> done = std::move(request->done);
+    done(*request);
+}
+
 Engine::Engine(FileSystem& fs, Clock& clock, EngineOptions options)
     : fs_(fs),
       clock_(clock),
@@ -202,7 +209,7 @@ void Engine::ProcessBatch(std::vector<Request*>& requests) {
         Status status = failure();
         for (Request* request : requests) {
             request->status = status;
-            request->done(*request);
+            Complete(request);
         }
         return;
     }
@@ -332,7 +339,7 @@ void Engine::JournalLoop() {
         for (Request* request : batch.requests) {
             request->seq = status.ok() ? seq : 0;
             request->status = status;
-            request->done(*request);
+            Complete(request);
         }
         {
             std::lock_guard lock(pipe_mutex_);

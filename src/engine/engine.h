@@ -114,6 +114,7 @@ class Engine {
     void MaybeSnapshot();
     void JoinSnapshot();
     void Fail(Status status);
+    static void Complete(Request* request);
     void Log(const std::string& line) const;
 
     FileSystem& fs_;

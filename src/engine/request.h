@@ -2,7 +2,8 @@
 
 // A request to the engine: one operation over up to kBatchEventsMax events. The caller owns the
 // Request until `done` has been called; `done` runs exactly once, on an engine thread, after the
-// batch holding the request is durable (or has failed), and must not block.
+// batch holding the request is durable (or has failed), and must not block. `done` may delete the
+// Request (the engine no longer touches it once `done` runs).
 
 #include <cstdint>
 #include <functional>

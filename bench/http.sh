@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# HTTP payments benchmark (issue 3): `bursar serve` with 10 000 funded users and 100 merchants,
+# wrk with 64 keep-alive connections for 20 s, every request a payment with its own
+# Idempotency-Key, durable before its reply. Then the server is stopped and the ledger checked
+# (`bursar verify`). A benchmark: it reports numbers. Usage: bench/http.sh [SECONDS] [CONNECTIONS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-20}
+connections=${2:-64}
+./scripts/install-deps.sh --bench
+cmake --preset release >/dev/null && cmake --build --preset release >/dev/null
+bursar=./build/release/bursar
+dir=$(mktemp -d /tmp/bursar-http-bench-XXXXXX)
+port=$((20000 + RANDOM % 20000))
+trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
+
+"$bursar" seed "$dir" --users=10000 --merchants=100 --balance=100000000 2>/dev/null
+BURSAR_DATA_DIR=$dir BURSAR_LISTEN=127.0.0.1:$port "$bursar" serve >"$dir.log" 2>&1 &
+server=$!
+for _ in $(seq 100); do
+    curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+echo "wrk: 2 threads, $connections connections, ${seconds}s, POST /v1/payments with Idempotency-Key"
+BURSAR_BENCH_TOKEN=$(cat "$dir/admin-token") BURSAR_BENCH_RUN=$(date +%s) \
+    wrk -t2 -c"$connections" -d"${seconds}s" -s bench/payment.lua "http://127.0.0.1:$port" |
+    grep -E '^(requests|errors|latency):'
+curl -s "http://127.0.0.1:$port/metrics" | grep -E '^bursar_engine_(batches_total|batch_events_mean|fsyncs_total) '
+kill -TERM $server
+wait $server
+echo "server stopped with exit code $?"
+"$bursar" verify "$dir" | grep -E '^(verify|records|transfers|users|merchants):'
