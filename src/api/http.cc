@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "base/json_writer.h"
+
 namespace bursar::api {
 namespace {
 
@@ -20,37 +22,6 @@ int HexValue(char c) {
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
-}
-
-bool IsContinuation(uint8_t byte) { return (byte & 0xC0) == 0x80; }
-
-// The length of the well-formed UTF-8 sequence at the start of `text` (RFC 3629 table 3-7), or 0.
-size_t Utf8SequenceLength(std::string_view text) {
-    const auto byte = [&](size_t i) { return static_cast<uint8_t>(text[i]); };
-    const uint8_t lead = byte(0);
-    if (lead < 0x80) return 1;
-    size_t length = 0;
-    uint8_t second_min = 0x80;
-    uint8_t second_max = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-        length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-        length = 3;
-        if (lead == 0xE0) second_min = 0xA0;  // no overlong forms
-        if (lead == 0xED) second_max = 0x9F;  // no surrogates
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-        length = 4;
-        if (lead == 0xF0) second_min = 0x90;  // no overlong forms
-        if (lead == 0xF4) second_max = 0x8F;  // nothing above U+10FFFF
-    } else {
-        return 0;
-    }
-    if (text.size() < length) return 0;
-    if (byte(1) < second_min || byte(1) > second_max) return 0;
-    for (size_t i = 2; i < length; i++) {
-        if (!IsContinuation(byte(i))) return 0;
-    }
-    return length;
 }
 
 }  // namespace
@@ -103,60 +74,6 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string_view m
 HttpResponse ErrorResponse(const HttpError& error, std::string_view message,
                            std::string_view param) {
     return ErrorResponse(error.status, error.code, message, param);
-}
-
-void AppendJsonString(std::string& out, std::string_view text) {
-    static constexpr char kHexDigits[] = "0123456789abcdef";
-    static constexpr std::string_view kReplacementCharacter = "\xEF\xBF\xBD";  // U+FFFD
-    out += '"';
-    size_t i = 0;
-    while (i < text.size()) {
-        const auto c = static_cast<uint8_t>(text[i]);
-        if (c >= 0x80) {
-            const size_t length = Utf8SequenceLength(text.substr(i));
-            if (length == 0) {
-                out += kReplacementCharacter;
-                i++;
-            } else {
-                out += text.substr(i, length);
-                i += length;
-            }
-            continue;
-        }
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\b':
-                out += "\\b";
-                break;
-            case '\f':
-                out += "\\f";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    out += kHexDigits[c >> 4];
-                    out += kHexDigits[c & 0xF];
-                } else {
-                    out += static_cast<char>(c);
-                }
-        }
-        i++;
-    }
-    out += '"';
 }
 
 std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/json_writer.h"
+
 namespace bursar::api {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
@@ -75,10 +77,6 @@ HttpResponse ErrorResponse(int status, std::string_view code, std::string_view m
                            std::string_view param = {});
 HttpResponse ErrorResponse(const HttpError& error, std::string_view message,
                            std::string_view param = {});
-
-// Appends `text` as a JSON string literal, quotes included. Control characters are escaped;
-// bytes that are not valid UTF-8 become U+FFFD.
-void AppendJsonString(std::string& out, std::string_view text);
 
 // Decodes %XX escapes (and '+' as a space when `plus_is_space`); nullopt when an escape is
 // malformed.

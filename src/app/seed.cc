@@ -29,7 +29,8 @@ int SeedCommand(const Args& args) {
     };
     auto flags = Flags::Parse(args, specs);
     if (!flags || flags->positional().size() != 1) {
-        LogLine(flags ? "usage: bursar seed DIR [flags]\n" + Flags::Usage(specs) : flags.error().message());
+        LogLine(flags ? "usage: bursar seed DIR [flags]\n" + Flags::Usage(specs)
+                      : flags.error().message());
         return 2;
     }
     auto users = flags->Number("users", 0, 10'000'000);
@@ -127,10 +128,11 @@ int SeedCommand(const Args& args) {
     }
     drain();
     engine.Stop();
-    std::printf("seed: %llu users, %llu merchants, %llu failed commands, journal at sequence %llu\n",
-                static_cast<unsigned long long>(*users), static_cast<unsigned long long>(*merchants),
-                static_cast<unsigned long long>(failures),
-                static_cast<unsigned long long>(engine.committed_seq()));
+    std::printf(
+        "seed: %llu users, %llu merchants, %llu failed commands, journal at sequence %llu\n",
+        static_cast<unsigned long long>(*users), static_cast<unsigned long long>(*merchants),
+        static_cast<unsigned long long>(failures),
+        static_cast<unsigned long long>(engine.committed_seq()));
     return failures == 0 ? 0 : 1;
 }
 

@@ -33,7 +33,9 @@ class JsonWriter {
     bool need_comma_ = false;
 };
 
-// `text` as a JSON string literal, quotes included.
+// Appends `text` as a JSON string literal, quotes included. Control characters are escaped;
+// bytes that are not valid UTF-8 become U+FFFD (error messages can carry user input).
+void AppendJsonString(std::string& out, std::string_view text);
 std::string JsonQuote(std::string_view text);
 
 }  // namespace bursar

@@ -98,5 +98,53 @@ class CrashOverHttpTest(unittest.TestCase):
             server.cleanup()
 
 
+class GracefulShutdownTest(unittest.TestCase):
+    def test_sigterm_finishes_in_flight_requests(self):
+        server = Server().start()
+        try:
+            user, token = register_and_login(server.client(), "payer@example.com")
+            admin = server.admin()
+            shop = admin.post("/v1/merchants", {"name": "Shop"}).json["merchant_id"]
+            self.assertEqual(admin.post(f"/v1/wallets/{user}/topup", {"amount_minor": 1_000_000}).status, 200)
+            answered, other = {}, []
+            lock = threading.Lock()
+
+            def pay(n):
+                client = server.client(token)
+                for i in range(100_000):
+                    key = f"graceful-{n}-{i}"
+                    try:
+                        r = client.post("/v1/payments", {"user_id": user, "merchant_id": shop, "amount_minor": 1},
+                                        headers={"Idempotency-Key": key})
+                    except OSError:
+                        return  # the server stopped accepting: fine
+                    with lock:
+                        if r.status == 200:
+                            answered[key] = r.body
+                        else:
+                            other.append(r)
+
+            threads = [threading.Thread(target=pay, args=(n,)) for n in range(8)]
+            for t in threads:
+                t.start()
+            time.sleep(0.5)
+            self.assertEqual(server.stop(), 0, server.read_log())
+            for t in threads:
+                t.join()
+            self.assertGreater(len(answered), 0)
+            # Nothing but payments and, at the very end, refusals of new work.
+            for r in other:
+                self.assertIn(r.status, (503,), r)
+            self.assertIn("stopped at journal sequence", server.read_log())
+            server.start()
+            client = server.client(token)
+            for key, body in answered.items():
+                r = client.post("/v1/payments", {"user_id": user, "merchant_id": shop, "amount_minor": 1},
+                                headers={"Idempotency-Key": key})
+                self.assertEqual((r.status, r.headers.get("idempotent-replayed"), r.body), (200, "true", body))
+        finally:
+            server.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
