@@ -6,6 +6,7 @@
 
 #include "api/auth.h"
 #include "api/json_input.h"
+#include "api/metrics_api.h"
 #include "api/ops_api.h"
 #include "api/platform_api.h"
 #include "base/sim_file_system.h"
@@ -83,8 +84,12 @@ TEST(OpenApi, DescribesEveryRoute) {
     PlatformApi platform(**engine, clock, workers, projector, {});
     RequestMetrics metrics;
     OpsApi ops(**engine, projector, metrics);
+    analytics::LiveMetrics live(0, 392);
+    analytics::MetricsService service(fs, **engine, "data/journal", live);
+    MetricsApi metrics_api(**engine, clock, platform, live, service, 392);
     Router router;
     platform.AddRoutes(router);
+    metrics_api.AddRoutes(router);
     ops.AddRoutes(router);
 
     simdjson::dom::parser parser;

@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <future>
 
+#include "analytics/live_metrics.h"
 #include "api/auth.h"
 #include "api/http_server.h"
+#include "api/metrics_api.h"
 #include "api/ops_api.h"
 #include "api/platform_api.h"
 #include "api/router.h"
@@ -150,6 +152,11 @@ int ServeCommand(const Args& args) {
     std::optional<Demo> demo;
     if (flags->Switch("demo")) demo = CreateDemoData(engine, currency);
 
+    analytics::LiveMetrics live_metrics(*config::ParseUtcOffset(config->Get("utc_offset")),
+                                        currency);
+    analytics::MetricsService metrics_service(PosixFileSystem(), engine, JoinPath(dir, "journal"),
+                                              live_metrics);
+    metrics_service.Start();
     api::WorkerPool workers(config->Number("worker_threads"));
     api::PlatformApiOptions api_options;
     api_options.admin_token = *admin_token;
@@ -160,7 +167,10 @@ int ServeCommand(const Args& args) {
     api::RequestMetrics metrics;
     api::OpsApi ops_api(engine, projector, metrics);
     api::Router router;
+    api::MetricsApi metrics_api(engine, SystemClock::Instance(), platform_api, live_metrics,
+                                metrics_service, currency);
     platform_api.AddRoutes(router);
+    metrics_api.AddRoutes(router);
     ops_api.AddRoutes(router);
 
     const std::string listen = config->Get("listen");
@@ -206,6 +216,7 @@ int ServeCommand(const Args& args) {
             ": finishing in-flight requests and flushing the journal");
     server.Stop();
     workers.Stop();
+    metrics_service.Stop();
     projector.Stop();
     engine.Stop();
     LogLine("stopped at journal sequence " + std::to_string(engine.committed_seq()));

@@ -41,10 +41,26 @@ Status Check(const Setting& setting, const std::string& value, const std::string
         return bad("must be strict or truncate-at-corruption");
     }
     if (setting.key == "data_dir" && value.empty()) return bad("must not be empty");
+    if (setting.key == "utc_offset" && !ParseUtcOffset(value)) {
+        return bad("must be +HH:MM or -HH:MM, from -12:00 to +14:00");
+    }
     return Status::Ok();
 }
 
 }  // namespace
+
+std::optional<int32_t> ParseUtcOffset(const std::string& text) {
+    if (text.size() != 6 || (text[0] != '+' && text[0] != '-') || text[3] != ':')
+        return std::nullopt;
+    for (size_t i : {1, 2, 4, 5}) {
+        if (text[i] < '0' || text[i] > '9') return std::nullopt;
+    }
+    const int32_t hours = (text[1] - '0') * 10 + (text[2] - '0');
+    const int32_t minutes = (text[4] - '0') * 10 + (text[5] - '0');
+    const int32_t total = (hours * 60 + minutes) * (text[0] == '-' ? -1 : 1);
+    if (minutes >= 60 || total < -12 * 60 || total > 14 * 60) return std::nullopt;
+    return total;
+}
 
 const std::vector<Setting>& Settings() {
     static const std::vector<Setting> settings = {
@@ -52,6 +68,8 @@ const std::vector<Setting>& Settings() {
         {"data_dir", "BURSAR_DATA_DIR", "./data", "journal, snapshots, read model, admin token"},
         {"default_currency", "BURSAR_DEFAULT_CURRENCY", "JPY",
          "currency when a request names none"},
+        {"utc_offset", "BURSAR_UTC_OFFSET", "+00:00",
+         "time zone of the live metrics' days, as an offset from UTC (+09:00 for Tokyo)"},
         {"io_threads", "BURSAR_IO_THREADS", "2", "HTTP io threads", 1, 64},
         {"worker_threads", "BURSAR_WORKER_THREADS", "2", "threads for password hashing and reads",
          1, 64},

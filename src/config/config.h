@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct Setting {
 };
 
 const std::vector<Setting>& Settings();
+
+// "+09:00" -> 540 minutes; nullopt when malformed or outside -12:00..+14:00.
+std::optional<int32_t> ParseUtcOffset(const std::string& text);
 
 class Config {
   public:

@@ -32,10 +32,19 @@ TEST(Config, UnknownKeysAndBadValuesAreRejected) {
     char* environment[] = {unknown.data(), nullptr};
     EXPECT_FALSE(Config::Load("", environment));
     for (std::string bad : {"BURSAR_IO_THREADS=0", "BURSAR_IO_THREADS=abc", "BURSAR_LISTEN=nope",
-                            "BURSAR_DEFAULT_CURRENCY=XXX", "BURSAR_RECOVERY_MODE=maybe"}) {
+                            "BURSAR_DEFAULT_CURRENCY=XXX", "BURSAR_RECOVERY_MODE=maybe",
+                            "BURSAR_UTC_OFFSET=9", "BURSAR_UTC_OFFSET=+15:00"}) {
         char* env[] = {bad.data(), nullptr};
         EXPECT_FALSE(Config::Load("", env)) << bad;
     }
+}
+
+TEST(Config, UtcOffset) {
+    EXPECT_EQ(ParseUtcOffset("+09:00"), 540);
+    EXPECT_EQ(ParseUtcOffset("-03:30"), -210);
+    EXPECT_EQ(ParseUtcOffset("+00:00"), 0);
+    EXPECT_FALSE(ParseUtcOffset("09:00"));
+    EXPECT_FALSE(ParseUtcOffset("+09:60"));
 }
 
 }  // namespace

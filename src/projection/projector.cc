@@ -2,9 +2,6 @@
 
 #include <chrono>
 
-#include "engine/batch_codec.h"
-#include "journal/tailer.h"
-
 namespace bursar::projection {
 namespace {
 
@@ -15,18 +12,6 @@ constexpr uint64_t kRetryMs = 1000;        // after a failure, before trying aga
 
 std::string ReadModelPath(const std::string& data_dir) {
     return JoinPath(data_dir, kReadModelFile);
-}
-
-Status CollectTxns(const journal::RecordView& record, std::vector<payments::Txn>* txns) {
-    auto operations = engine::DecodeBatch(record.payload);
-    if (!operations) return operations.error();
-    for (const engine::DecodedOperation& operation : *operations) {
-        if (operation.operation != engine::Operation::kCommand) continue;
-        auto result = payments::DecodeResult(operation.result);
-        if (!result) return result.error();
-        if (result->txn && !result->replayed) txns->push_back(*result->txn);
-    }
-    return Status::Ok();
 }
 
 Projector::Projector(FileSystem& fs, const engine::Engine& engine, std::string data_dir,
@@ -46,7 +31,8 @@ Status Projector::Start() {
                       "the read model is ahead of the journal: delete " + ReadModelPath(data_dir_));
     }
     position_ = *position;
-    tailer_ = std::make_unique<journal::Tailer>(fs_, JoinPath(data_dir_, "journal"), position_);
+    subscription_ =
+        std::make_unique<events::Subscription>(fs_, JoinPath(data_dir_, "journal"), position_);
     thread_ = std::thread([this] { Run(); });
     return Status::Ok();
 }
@@ -72,36 +58,43 @@ bool Projector::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
     }) && position_ >= seq;
 }
 
-void Projector::Run() {
+namespace {
+
+std::vector<payments::Txn> TxnsOf(const std::vector<events::Event>& events) {
     std::vector<payments::Txn> txns;
+    txns.reserve(events.size());
+    for (const events::Event& event : events) txns.push_back(event.txn);
+    return txns;
+}
+
+}  // namespace
+
+void Projector::Run() {
+    std::vector<events::Event> batch;
     while (true) {
         {
             std::lock_guard lock(mutex_);
             if (stopping_) return;
         }
-        const uint64_t committed = engine_.WaitCommitted(tailer_->position(), kPollNs);
-        txns.clear();
-        uint64_t last = 0;
-        auto polled = tailer_->Poll(committed, kRecordsPerTransaction,
-                                    [&](const journal::RecordView& record) {
-                                        last = record.seq;
-                                        return CollectTxns(record, &txns);
-                                    });
+        const uint64_t committed = engine_.WaitCommitted(subscription_->position(), kPollNs);
+        batch.clear();
+        auto polled = subscription_->Poll(committed, kRecordsPerTransaction, &batch);
         Status status = polled ? Status::Ok() : polled.error();
-        if (status.ok() && *polled > 0) status = model_->Apply(txns, last);
+        if (status.ok() && *polled > 0)
+            status = model_->Apply(TxnsOf(batch), subscription_->position());
         if (!status.ok()) {
             if (log_) log_("projection: " + status.ToString() + "; retrying");
             // Start over from what the model has, so nothing is skipped or applied twice.
             auto position = model_->Position();
-            tailer_ = std::make_unique<journal::Tailer>(fs_, JoinPath(data_dir_, "journal"),
-                                                        position ? *position : position_);
+            subscription_ = std::make_unique<events::Subscription>(
+                fs_, JoinPath(data_dir_, "journal"), position ? *position : position_);
             std::unique_lock lock(mutex_);
             cv_.wait_for(lock, std::chrono::milliseconds(kRetryMs), [&] { return stopping_; });
             continue;
         }
         if (*polled > 0) {
             std::lock_guard lock(mutex_);
-            position_ = last;
+            position_ = subscription_->position();
         }
         cv_.notify_all();
     }
@@ -122,20 +115,16 @@ Status Projector::Rebuild(FileSystem& fs, const std::string& data_dir, uint64_t*
     const uint64_t end = scanned->tail.next_seq - 1;
     auto model = ReadModel::Open(path);
     if (!model) return model.error();
-    journal::Tailer tailer(fs, journal_dir, 0);
+    events::Subscription subscription(fs, journal_dir, 0);
     *records = 0;
-    std::vector<payments::Txn> txns;
-    while (tailer.position() < end) {
-        txns.clear();
-        uint64_t last = 0;
-        auto polled = tailer.Poll(end, kRecordsPerTransaction, [&](const journal::RecordView& r) {
-            last = r.seq;
-            return CollectTxns(r, &txns);
-        });
+    std::vector<events::Event> batch;
+    while (subscription.position() < end) {
+        batch.clear();
+        auto polled = subscription.Poll(end, kRecordsPerTransaction, &batch);
         if (!polled) return polled.error();
         if (*polled == 0) break;
         *records += *polled;
-        BURSAR_RETURN_IF_ERROR((*model)->Apply(txns, last));
+        BURSAR_RETURN_IF_ERROR((*model)->Apply(TxnsOf(batch), subscription.position()));
     }
     return Status::Ok();
 }

@@ -1,9 +1,9 @@
 #pragma once
 
-// Keeps the read model up with the journal: a thread that tails the committed journal and
-// applies the money movements of each record, with the record's position, in one SQLite
-// transaction. Reads wait (bounded) for the position that was committed when they arrived, so a
-// client always sees its own writes.
+// Keeps the read model up with the journal: a thread subscribed to the event stream that applies
+// the money movements of each batch of journal records, with the last record's position, in one
+// SQLite transaction. Reads wait (bounded) for the position that was committed when they arrived,
+// so a client always sees its own writes.
 
 #include <condition_variable>
 #include <cstdint>
@@ -16,8 +16,7 @@
 
 #include "base/file_system.h"
 #include "engine/engine.h"
-#include "journal/reader.h"
-#include "journal/tailer.h"
+#include "events/event.h"
 #include "projection/read_model.h"
 
 namespace bursar::projection {
@@ -26,9 +25,6 @@ inline constexpr const char* kReadModelFile = "readmodel.sqlite";
 inline constexpr uint64_t kRecordsPerTransaction = 256;
 
 std::string ReadModelPath(const std::string& data_dir);
-
-// The money movements of one journal record (commands that moved money and were not replays).
-Status CollectTxns(const journal::RecordView& record, std::vector<payments::Txn>* txns);
 
 class Projector {
   public:
@@ -53,7 +49,7 @@ class Projector {
     std::string data_dir_;
     std::function<void(const std::string&)> log_;
     std::unique_ptr<ReadModel> model_;
-    std::unique_ptr<journal::Tailer> tailer_;
+    std::unique_ptr<events::Subscription> subscription_;
     mutable std::mutex mutex_;
     mutable std::condition_variable cv_;
     uint64_t position_ = 0;

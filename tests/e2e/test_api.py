@@ -241,6 +241,32 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(client.get("/v1/ledger/transactions?size=0").status, 400)
         self.assertEqual(client.get("/v1/ledger/transactions?size=101").status, 400)
 
+    # Live metrics
+
+    def test_live_metrics_see_a_payment_at_once(self):
+        before = self.admin.get("/v1/metrics/today")
+        self.assertEqual(before.status, 200, before)
+        r = self.alice_client.post("/v1/payments", {"user_id": self.alice, "merchant_id": self.other_shop,
+                                                    "amount_minor": 4321})
+        self.assertEqual(r.status, 200)
+        after = self.admin.get("/v1/metrics/today").json
+        self.assertEqual(after["txn_count"], before.json["txn_count"] + 1)
+        self.assertEqual(after["total_amount_minor"], before.json["total_amount_minor"] + 4321)
+        self.assertGreaterEqual(after["dau"], 1)
+        self.assertIn(self.other_shop, [m["merchant_id"] for m in after["top_merchants"]])
+        # A merchant sees its own figures, a user none.
+        own = self.server.client(self.other_key).get("/v1/metrics/today")
+        self.assertEqual(own.status, 200, own)
+        self.assertGreaterEqual(own.json["total_amount_minor"], 4321)
+        self.assertEqual(own.json["top_merchants"], [])
+        self.assertEqual(self.alice_client.get("/v1/metrics/today").status, 403)
+        self.assertEqual(self.server.client().get("/v1/metrics/today").status, 401)
+        daily = self.admin.get("/v1/metrics/daily?days=30")
+        self.assertEqual((daily.status, len(daily.json["days"])), (200, 30))
+        self.assertEqual(daily.json["days"][-1]["txn_count"], after["txn_count"])
+        self.assertEqual(len(self.admin.get("/v1/metrics/daily").json["days"]), 7)
+        self.assertEqual(self.admin.get("/v1/metrics/daily?days=9").status, 400)
+
     # HTTP layer and operations
 
     def test_unknown_route_method_and_limits(self):

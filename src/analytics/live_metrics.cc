@@ -1,0 +1,116 @@
+#include "analytics/live_metrics.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace bursar::analytics {
+
+int64_t LiveMetrics::DayOf(uint64_t ns) const {
+    const int64_t seconds = static_cast<int64_t>(ns / 1'000'000'000) + offset_seconds_;
+    return seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
+}
+
+void LiveMetrics::Apply(const events::Event& event) {
+    const payments::Txn& txn = event.txn;
+    const int64_t day = DayOf(txn.created_at);
+    std::lock_guard lock(mutex_);
+    Aggregate& aggregate = days_[day];
+    ++aggregate.platform.txns;
+    aggregate.platform.users.insert(txn.user_id);
+    if (txn.to_user_id != 0) aggregate.platform.users.insert(txn.to_user_id);
+    if (txn.type == payments::TxnType::kPay) {
+        Figures& merchant = aggregate.merchants[txn.merchant_id];
+        ++merchant.txns;
+        merchant.users.insert(txn.user_id);
+        if (txn.currency == currency_) {
+            aggregate.platform.amount += txn.amount;
+            merchant.amount += txn.amount;
+            aggregate.merchant_volume[txn.merchant_id] += txn.amount;
+        }
+    }
+    while (days_.size() > kDaysKept) days_.erase(days_.begin());
+}
+
+DayFigures LiveMetrics::Day(int64_t day, std::optional<uint64_t> merchant) const {
+    DayFigures figures;
+    figures.day = day;
+    std::lock_guard lock(mutex_);
+    auto it = days_.find(day);
+    if (it == days_.end()) return figures;
+    const Aggregate& aggregate = it->second;
+    const Figures* source = &aggregate.platform;
+    if (merchant) {
+        auto found = aggregate.merchants.find(*merchant);
+        if (found == aggregate.merchants.end()) return figures;
+        source = &found->second;
+    }
+    figures.amount_minor = source->amount;
+    figures.txn_count = source->txns;
+    figures.dau = source->users.size();
+    if (!merchant) {
+        for (const auto& [id, amount] : aggregate.merchant_volume) {
+            figures.top_merchants.push_back({id, amount});
+        }
+        std::sort(figures.top_merchants.begin(), figures.top_merchants.end(),
+                  [](const MerchantAmount& a, const MerchantAmount& b) {
+                      return a.amount_minor != b.amount_minor ? a.amount_minor > b.amount_minor
+                                                              : a.merchant_id < b.merchant_id;
+                  });
+        if (figures.top_merchants.size() > kTopMerchants) figures.top_merchants.resize(kTopMerchants);
+    }
+    return figures;
+}
+
+MetricsService::MetricsService(FileSystem& fs, const engine::Engine& engine, std::string journal_dir,
+                               LiveMetrics& metrics)
+    : engine_(engine), metrics_(metrics), subscription_(fs, std::move(journal_dir), 0) {}
+
+MetricsService::~MetricsService() { Stop(); }
+
+void MetricsService::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void MetricsService::Stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+bool MetricsService::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                        [&] { return position_ >= seq || stopping_; }) &&
+           position_ >= seq;
+}
+
+void MetricsService::Run() {
+    constexpr uint64_t kPollNs = 100'000'000;
+    constexpr uint64_t kRecordsPerPoll = 1024;
+    constexpr uint64_t kRetryMs = 1000;
+    std::vector<events::Event> batch;
+    while (true) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_) return;
+        }
+        const uint64_t committed = engine_.WaitCommitted(subscription_.position(), kPollNs);
+        batch.clear();
+        auto polled = subscription_.Poll(committed, kRecordsPerPoll, &batch);
+        if (!polled) {
+            // The journal is read again from the same place: events are not skipped.
+            std::unique_lock lock(mutex_);
+            cv_.wait_for(lock, std::chrono::milliseconds(kRetryMs), [&] { return stopping_; });
+            continue;
+        }
+        for (const events::Event& event : batch) metrics_.Apply(event);
+        {
+            std::lock_guard lock(mutex_);
+            position_ = subscription_.position();
+        }
+        cv_.notify_all();
+    }
+}
+
+}  // namespace bursar::analytics

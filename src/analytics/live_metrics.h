@@ -1,0 +1,92 @@
+#pragma once
+
+// Live metrics (SPEC.md E2): today's payment volume, transaction count, daily active users and top
+// merchants, and daily series, for the platform or one merchant. Computed incrementally from the
+// event stream (a thread subscribed to the journal), rebuilt from the journal on start. Days follow
+// a fixed UTC offset (the configured time zone). Amounts are in one currency (the default one);
+// transactions in other currencies count, their amounts do not.
+//
+// Definitions: volume = amounts of payments (PAY); transactions = every money movement (TOPUP,
+// PAY, TRANSFER); daily active users = distinct users who paid, were topped up, sent or received.
+
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+#include "events/event.h"
+
+namespace bursar::analytics {
+
+inline constexpr uint32_t kTopMerchants = 5;
+inline constexpr uint32_t kDaysKept = 400;  // older days leave memory (the journal keeps them)
+
+struct MerchantAmount {
+    uint64_t merchant_id;
+    u128 amount_minor;
+};
+
+struct DayFigures {
+    int64_t day = 0;  // days since 1970-01-01 in the configured offset
+    u128 amount_minor = 0;
+    uint64_t txn_count = 0;
+    uint64_t dau = 0;
+    std::vector<MerchantAmount> top_merchants;  // platform figures only
+};
+
+class LiveMetrics {
+public:
+    LiveMetrics(int32_t utc_offset_minutes, uint32_t currency)
+        : offset_seconds_(int64_t{utc_offset_minutes} * 60), currency_(currency) {}
+
+    void Apply(const events::Event& event);
+    int64_t DayOf(uint64_t ns) const;
+    // The figures of `day`, for the platform or for one merchant.
+    DayFigures Day(int64_t day, std::optional<uint64_t> merchant) const;
+
+private:
+    struct Figures {
+        u128 amount = 0;
+        uint64_t txns = 0;
+        std::set<uint64_t> users;
+    };
+    struct Aggregate {
+        Figures platform;
+        std::map<uint64_t, Figures> merchants;
+        std::map<uint64_t, u128> merchant_volume;
+    };
+    int64_t offset_seconds_;
+    uint32_t currency_;
+    mutable std::mutex mutex_;
+    std::map<int64_t, Aggregate> days_;
+};
+
+// Feeds LiveMetrics from the journal: from the first record on start, then as batches commit.
+class MetricsService {
+public:
+    MetricsService(FileSystem& fs, const engine::Engine& engine, std::string journal_dir,
+                   LiveMetrics& metrics);
+    ~MetricsService();
+    void Start();
+    void Stop();
+    bool WaitFor(uint64_t seq, uint64_t timeout_ms) const;
+
+private:
+    void Run();
+    const engine::Engine& engine_;
+    LiveMetrics& metrics_;
+    events::Subscription subscription_;
+    mutable std::mutex mutex_;
+    mutable std::condition_variable cv_;
+    uint64_t position_ = 0;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace bursar::analytics

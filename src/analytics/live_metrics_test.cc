@@ -1,0 +1,185 @@
+#include "analytics/live_metrics.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+#include <random>
+#include <set>
+
+#include "projection/projector.h"
+
+namespace bursar::analytics {
+namespace {
+
+constexpr uint32_t kJpy = 392;
+constexpr int32_t kOffsetMinutes = 9 * 60;  // Asia/Tokyo
+constexpr uint64_t kDayNs = 86'400'000'000'000ull;
+constexpr uint64_t kStart = 1'795'000'000ull * 1'000'000'000ull;
+
+class LiveMetricsTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = (std::filesystem::temp_directory_path() /
+                ("bursar-metrics-" + std::to_string(::getpid()))).string();
+        std::filesystem::remove_all(dir_);
+        Open();
+    }
+    void TearDown() override {
+        Close();
+        std::filesystem::remove_all(dir_);
+    }
+
+    void Open() {
+        engine::EngineOptions options;
+        options.data_dir = dir_;
+        auto engine = engine::Engine::Open(PosixFileSystem(), clock_, options);
+        ASSERT_TRUE(engine) << engine.error().ToString();
+        engine_ = std::move(*engine);
+        engine_->Start();
+        projector_ = std::make_unique<projection::Projector>(PosixFileSystem(), *engine_, dir_, nullptr);
+        ASSERT_TRUE(projector_->Start().ok());
+        metrics_ = std::make_unique<LiveMetrics>(kOffsetMinutes, kJpy);
+        service_ = std::make_unique<MetricsService>(PosixFileSystem(), *engine_, dir_ + "/journal", *metrics_);
+        service_->Start();
+    }
+    void Close() {
+        service_.reset();
+        projector_.reset();
+        engine_.reset();
+    }
+
+    payments::CommandResult Run(payments::Command c) {
+        c.principal.kind = payments::PrincipalKind::kAdmin;
+        engine::Request request;
+        request.operation = engine::Operation::kCommand;
+        request.command = std::move(c);
+        std::promise<void> done;
+        request.done = [&](engine::Request&) { done.set_value(); };
+        EXPECT_TRUE(engine_->Submit(&request).ok());
+        done.get_future().wait();
+        return request.command_result;
+    }
+
+    // Random users, merchants and money movements over two days (and one in USD).
+    void Traffic(uint64_t seed) {
+        std::mt19937_64 random(seed);
+        for (int i = 0; i < 6; ++i) {
+            payments::Command reg;
+            reg.type = payments::CommandType::kRegisterUser;
+            reg.email = "u" + std::to_string(seed) + "-" + std::to_string(i) + "@example.com";
+            Run(reg);
+        }
+        for (int i = 0; i < 3; ++i) {
+            payments::Command m;
+            m.type = payments::CommandType::kCreateMerchant;
+            m.secret_hash = Sha256::Of(&i, sizeof(i));
+            m.secret_hash[0] ^= static_cast<uint8_t>(seed);
+            Run(m);
+        }
+        const uint64_t users = 6 * seed, merchants = 3 * seed;
+        for (int step = 0; step < 120; ++step) {
+            if (step == 60) clock_.Advance(kDayNs);
+            payments::Command c;
+            c.user_id = 1 + random() % users;
+            c.amount = 1 + random() % 500;
+            c.currency = random() % 10 == 0 ? 840 : kJpy;
+            switch (random() % 3) {
+                case 0: c.type = payments::CommandType::kTopup; c.amount *= 10; break;
+                case 1: c.type = payments::CommandType::kPay; c.merchant_id = 1 + random() % merchants; break;
+                default:
+                    c.type = payments::CommandType::kTransfer;
+                    c.to_user_id = 1 + random() % users;
+                    if (c.to_user_id == c.user_id) c.to_user_id = c.user_id % users + 1;
+            }
+            Run(c);
+        }
+    }
+
+    // The same figures from a full scan of the read model's rows.
+    DayFigures Recount(int64_t day, std::optional<uint64_t> merchant) {
+        EXPECT_TRUE(projector_->WaitFor(engine_->committed_seq(), 5000));
+        auto model = projection::ReadModel::Open(projection::ReadModelPath(dir_));
+        bool more = true;
+        std::optional<uint64_t> cursor;
+        DayFigures figures;
+        figures.day = day;
+        std::set<uint64_t> users;
+        std::map<uint64_t, u128> volume;
+        while (more) {
+            projection::ListFilter filter;
+            filter.size = projection::kListSizeMax;
+            filter.before_txn_id = cursor;
+            auto rows = (*model)->List(filter, &more);
+            EXPECT_TRUE(rows);
+            for (const auto& row : *rows) {
+                cursor = row.txn_id;
+                if (metrics_->DayOf(row.created_at_ns) != day) continue;
+                if (merchant && !(row.type == "PAY" && row.merchant_id == *merchant)) continue;
+                ++figures.txn_count;
+                users.insert(row.user_id);
+                if (!merchant && row.to_user_id != 0) users.insert(row.to_user_id);
+                if (row.type == "PAY" && row.currency == "JPY") {
+                    figures.amount_minor += row.amount_minor;
+                    volume[row.merchant_id] += row.amount_minor;
+                }
+            }
+        }
+        figures.dau = users.size();
+        if (merchant) return figures;  // top merchants are platform figures only
+        for (const auto& [id, amount] : volume) figures.top_merchants.push_back({id, amount});
+        std::sort(figures.top_merchants.begin(), figures.top_merchants.end(),
+                  [](const MerchantAmount& a, const MerchantAmount& b) {
+                      return a.amount_minor != b.amount_minor ? a.amount_minor > b.amount_minor
+                                                              : a.merchant_id < b.merchant_id;
+                  });
+        if (figures.top_merchants.size() > kTopMerchants) figures.top_merchants.resize(kTopMerchants);
+        return figures;
+    }
+
+    void ExpectEqualToRecount() {
+        ASSERT_TRUE(service_->WaitFor(engine_->committed_seq(), 5000));
+        for (int64_t day : {metrics_->DayOf(kStart), metrics_->DayOf(kStart + kDayNs)}) {
+            for (std::optional<uint64_t> merchant : {std::optional<uint64_t>(), std::optional<uint64_t>(1),
+                                                     std::optional<uint64_t>(2)}) {
+                const DayFigures live = metrics_->Day(day, merchant);
+                const DayFigures full = Recount(day, merchant);
+                EXPECT_EQ(live.txn_count, full.txn_count) << day;
+                EXPECT_EQ(live.amount_minor, full.amount_minor) << day;
+                EXPECT_EQ(live.dau, full.dau) << day;
+                ASSERT_EQ(live.top_merchants.size(), full.top_merchants.size());
+                for (size_t i = 0; i < live.top_merchants.size(); ++i) {
+                    EXPECT_EQ(live.top_merchants[i].merchant_id, full.top_merchants[i].merchant_id);
+                    EXPECT_EQ(live.top_merchants[i].amount_minor, full.top_merchants[i].amount_minor);
+                }
+            }
+        }
+    }
+
+    std::string dir_;
+    ManualClock clock_{kStart};
+    std::unique_ptr<engine::Engine> engine_;
+    std::unique_ptr<projection::Projector> projector_;
+    std::unique_ptr<LiveMetrics> metrics_;
+    std::unique_ptr<MetricsService> service_;
+};
+
+TEST_F(LiveMetricsTest, IncrementalFiguresEqualAFullRecountAlsoAfterARestart) {
+    Traffic(1);
+    EXPECT_GT(metrics_->Day(metrics_->DayOf(kStart), std::nullopt).txn_count, 0u);
+    ExpectEqualToRecount();
+    Close();
+    Open();  // rebuilt from the journal
+    ExpectEqualToRecount();
+}
+
+TEST(LiveMetrics, DaysFollowTheConfiguredOffset) {
+    LiveMetrics tokyo(9 * 60, kJpy), utc(0, kJpy);
+    // 2026-11-25T20:00:00Z is already 2026-11-26 in Tokyo.
+    const uint64_t ns = 1'796'155'200ull * 1'000'000'000ull;
+    EXPECT_EQ(tokyo.DayOf(ns), utc.DayOf(ns) + 1);
+}
+
+}  // namespace
+}  // namespace bursar::analytics

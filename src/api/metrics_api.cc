@@ -1,0 +1,116 @@
+#include "api/metrics_api.h"
+
+#include <ctime>
+
+#include "base/json_writer.h"
+#include "ledger/currency.h"
+
+namespace bursar::api {
+
+using payments::ErrorCode;
+
+MetricsApi::MetricsApi(engine::Engine& engine, Clock& clock, const PlatformApi& platform_api,
+                       const analytics::LiveMetrics& metrics,
+                       const analytics::MetricsService& service, uint32_t currency)
+    : engine_(engine),
+      clock_(clock),
+      platform_api_(platform_api),
+      metrics_(metrics),
+      service_(service),
+      currency_(currency) {}
+
+std::string MetricsApi::Date(int64_t day) {
+    const time_t seconds = static_cast<time_t>(day * 86400);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[16];
+    std::strftime(text, sizeof(text), "%Y-%m-%d", &utc);
+    return text;
+}
+
+void MetricsApi::Answer(const HttpRequest& request,
+                        std::function<std::string(std::optional<uint64_t>)> figures,
+                        Responder responder) {
+    const payments::Principal principal = platform_api_.PrincipalOf(request);
+    auto caller = std::make_shared<std::optional<payments::Caller>>();
+    auto* query = new engine::Request;
+    query->operation = engine::Operation::kQuery;
+    query->query = [this, caller, principal](const payments::Platform& p) {
+        *caller = p.Authenticate(principal, clock_.RealtimeNs());
+    };
+    query->done = [this, caller, figures, responder](engine::Request& r) {
+        std::unique_ptr<engine::Request> owned(&r);
+        if (!r.status.ok()) return responder(EngineRefusal(r.status));
+        using Kind = payments::Caller::Kind;
+        if (!*caller || (*caller)->kind == Kind::kAnonymous) {
+            return responder(FromError(ErrorCode::kUnauthenticated));
+        }
+        if ((*caller)->kind == Kind::kUser) return responder(FromError(ErrorCode::kForbidden));
+        if (!service_.WaitFor(r.seq, kWaitMsMax)) {
+            return responder(FromError(ErrorCode::kUnavailable, "The metrics are behind."));
+        }
+        std::optional<uint64_t> merchant;
+        if ((*caller)->kind == Kind::kMerchant) merchant = (*caller)->id;
+        HttpResponse response;
+        response.body = figures(merchant);
+        responder(std::move(response));
+    };
+    Status status = engine_.Submit(query);
+    if (!status.ok()) {
+        delete query;
+        responder(EngineRefusal(status));
+    }
+}
+
+void MetricsApi::AddRoutes(Router& router) {
+    router.Add("GET", "/v1/metrics/today", [this](HttpRequest&& request, const PathParams&,
+                                                   Responder responder) {
+        Answer(request, [this](std::optional<uint64_t> merchant) {
+            const analytics::DayFigures today = metrics_.Day(metrics_.DayOf(clock_.RealtimeNs()), merchant);
+            JsonWriter json;
+            json.BeginObject();
+            json.Key("date").String(Date(today.day));
+            json.Key("currency").String(ledger::FindCurrency(currency_)->code);
+            json.Key("dau").Number(today.dau);
+            json.Key("total_amount_minor").Number(today.amount_minor);
+            json.Key("txn_count").Number(today.txn_count);
+            json.Key("top_merchants").BeginArray();
+            for (const auto& m : today.top_merchants) {
+                json.BeginObject();
+                json.Key("merchant_id").String(payments::FormatMerchantId(m.merchant_id));
+                json.Key("amount_minor").Number(m.amount_minor);
+                json.EndObject();
+            }
+            json.EndArray().EndObject();
+            return json.Take();
+        }, std::move(responder));
+    });
+    router.Add("GET", "/v1/metrics/daily", [this](HttpRequest&& request, const PathParams&,
+                                                   Responder responder) {
+        const std::string days_text = request.QueryParam("days").value_or("7");
+        if (days_text != "7" && days_text != "30") {
+            return responder(FromError(ErrorCode::kInvalidRequest, "days must be 7 or 30.", "days"));
+        }
+        const int64_t days = days_text == "7" ? 7 : 30;
+        Answer(request, [this, days](std::optional<uint64_t> merchant) {
+            const int64_t today = metrics_.DayOf(clock_.RealtimeNs());
+            JsonWriter json;
+            json.BeginObject();
+            json.Key("currency").String(ledger::FindCurrency(currency_)->code);
+            json.Key("days").BeginArray();
+            for (int64_t day = today - days + 1; day <= today; ++day) {
+                const analytics::DayFigures figures = metrics_.Day(day, merchant);
+                json.BeginObject();
+                json.Key("date").String(Date(day));
+                json.Key("amount_minor").Number(figures.amount_minor);
+                json.Key("txn_count").Number(figures.txn_count);
+                json.Key("dau").Number(figures.dau);
+                json.EndObject();
+            }
+            json.EndArray().EndObject();
+            return json.Take();
+        }, std::move(responder));
+    });
+}
+
+}  // namespace bursar::api

@@ -1,0 +1,36 @@
+#pragma once
+
+// Live metrics endpoints (SPEC.md E2): GET /v1/metrics/today and GET /v1/metrics/daily?days=7|30.
+// The admin gets the platform's figures, a merchant its own; users are refused. Figures include
+// everything committed when the request arrived (the metrics service is waited for).
+
+#include "analytics/live_metrics.h"
+#include "api/platform_api.h"
+
+namespace bursar::api {
+
+class MetricsApi {
+public:
+    MetricsApi(engine::Engine& engine, Clock& clock, const PlatformApi& platform_api,
+               const analytics::LiveMetrics& metrics, const analytics::MetricsService& service,
+               uint32_t currency);
+    void AddRoutes(Router& router);
+
+    static constexpr uint64_t kWaitMsMax = 2000;
+
+private:
+    // Authorizes on the engine thread, then answers `figures(merchant or none)`.
+    void Answer(const HttpRequest& request,
+                std::function<std::string(std::optional<uint64_t> merchant)> figures,
+                Responder responder);
+    static std::string Date(int64_t day);
+
+    engine::Engine& engine_;
+    Clock& clock_;
+    const PlatformApi& platform_api_;
+    const analytics::LiveMetrics& metrics_;
+    const analytics::MetricsService& service_;
+    uint32_t currency_;
+};
+
+}  // namespace bursar::api

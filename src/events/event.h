@@ -1,0 +1,54 @@
+#pragma once
+
+// The event stream (SPEC.md E1, docs/events.md): one event per committed money movement, derived
+// from the journal, in commit order. An event is never emitted for an uncommitted change and never
+// lost: a subscriber keeps its own journal position and reads the journal from there, so a slow or
+// restarted subscriber catches up instead of blocking the engine.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/file_system.h"
+#include "base/status.h"
+#include "journal/reader.h"
+#include "journal/tailer.h"
+#include "payments/platform.h"
+
+namespace bursar::events {
+
+inline constexpr const char* kSubject = "payments.events.v1";
+
+struct Event {
+    uint64_t seq = 0;  // the journal record it comes from
+    payments::Txn txn;
+
+    // evt_<txn id>: unique and stable, so a re-sent event is recognized as the same one.
+    std::string EventId() const;
+    // {event_id, txn_id, type, user_id, merchant_id, to_user_id, amount_minor, fee_minor,
+    //  currency, ts}: ts in RFC 3339 UTC with milliseconds.
+    std::string ToJson() const;
+};
+
+// The events of one journal record (commands that moved money; replays move nothing).
+Status EventsOf(const journal::RecordView& record, std::vector<Event>* events);
+
+std::string FormatTimestamp(uint64_t ns);  // RFC 3339, UTC, milliseconds
+
+// A reader of the event stream with its own position in the journal.
+class Subscription {
+public:
+    Subscription(FileSystem& fs, std::string journal_dir, uint64_t after_seq)
+        : tailer_(fs, std::move(journal_dir), after_seq) {}
+
+    // The events of up to `records_max` journal records committed up to `committed_seq`
+    // (appended to `events`); returns the number of records read. position() then names the
+    // last record read, whole.
+    Result<uint64_t> Poll(uint64_t committed_seq, uint64_t records_max, std::vector<Event>* events);
+    uint64_t position() const { return tailer_.position(); }
+
+private:
+    journal::Tailer tailer_;
+};
+
+}  // namespace bursar::events
