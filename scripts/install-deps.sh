@@ -22,6 +22,8 @@ packages=(
     clang-format      # the format check of the test command (clang-format 14 on Debian 12)
     python3           # end-to-end tests drive the binary over HTTP
     prometheus        # promtool checks the /metrics exposition (no server is started)
+    libnats-dev       # the NATS client: events to JetStream
+    nats-server       # JetStream for the event tests, started by them on loopback
     clang-14          # libFuzzer over the JSON request decoding
     libclang-rt-14-dev
 )

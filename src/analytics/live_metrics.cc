@@ -56,18 +56,21 @@ DayFigures LiveMetrics::Day(int64_t day, std::optional<uint64_t> merchant) const
                       return a.amount_minor != b.amount_minor ? a.amount_minor > b.amount_minor
                                                               : a.merchant_id < b.merchant_id;
                   });
-        if (figures.top_merchants.size() > kTopMerchants) figures.top_merchants.resize(kTopMerchants);
+        if (figures.top_merchants.size() > kTopMerchants)
+            figures.top_merchants.resize(kTopMerchants);
     }
     return figures;
 }
 
-MetricsService::MetricsService(FileSystem& fs, const engine::Engine& engine, std::string journal_dir,
-                               LiveMetrics& metrics)
+MetricsService::MetricsService(FileSystem& fs, const engine::Engine& engine,
+                               std::string journal_dir, LiveMetrics& metrics)
     : engine_(engine), metrics_(metrics), subscription_(fs, std::move(journal_dir), 0) {}
 
 MetricsService::~MetricsService() { Stop(); }
 
-void MetricsService::Start() { thread_ = std::thread([this] { Run(); }); }
+void MetricsService::Start() {
+    thread_ = std::thread([this] { Run(); });
+}
 
 void MetricsService::Stop() {
     {
@@ -80,9 +83,9 @@ void MetricsService::Stop() {
 
 bool MetricsService::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
     std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                        [&] { return position_ >= seq || stopping_; }) &&
-           position_ >= seq;
+    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+        return position_ >= seq || stopping_;
+    }) && position_ >= seq;
 }
 
 void MetricsService::Run() {

@@ -41,7 +41,7 @@ struct DayFigures {
 };
 
 class LiveMetrics {
-public:
+  public:
     LiveMetrics(int32_t utc_offset_minutes, uint32_t currency)
         : offset_seconds_(int64_t{utc_offset_minutes} * 60), currency_(currency) {}
 
@@ -50,7 +50,7 @@ public:
     // The figures of `day`, for the platform or for one merchant.
     DayFigures Day(int64_t day, std::optional<uint64_t> merchant) const;
 
-private:
+  private:
     struct Figures {
         u128 amount = 0;
         uint64_t txns = 0;
@@ -69,7 +69,7 @@ private:
 
 // Feeds LiveMetrics from the journal: from the first record on start, then as batches commit.
 class MetricsService {
-public:
+  public:
     MetricsService(FileSystem& fs, const engine::Engine& engine, std::string journal_dir,
                    LiveMetrics& metrics);
     ~MetricsService();
@@ -77,7 +77,7 @@ public:
     void Stop();
     bool WaitFor(uint64_t seq, uint64_t timeout_ms) const;
 
-private:
+  private:
     void Run();
     const engine::Engine& engine_;
     LiveMetrics& metrics_;

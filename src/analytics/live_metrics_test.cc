@@ -19,10 +19,11 @@ constexpr uint64_t kDayNs = 86'400'000'000'000ull;
 constexpr uint64_t kStart = 1'795'000'000ull * 1'000'000'000ull;
 
 class LiveMetricsTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         dir_ = (std::filesystem::temp_directory_path() /
-                ("bursar-metrics-" + std::to_string(::getpid()))).string();
+                ("bursar-metrics-" + std::to_string(::getpid())))
+                   .string();
         std::filesystem::remove_all(dir_);
         Open();
     }
@@ -38,10 +39,12 @@ protected:
         ASSERT_TRUE(engine) << engine.error().ToString();
         engine_ = std::move(*engine);
         engine_->Start();
-        projector_ = std::make_unique<projection::Projector>(PosixFileSystem(), *engine_, dir_, nullptr);
+        projector_ =
+            std::make_unique<projection::Projector>(PosixFileSystem(), *engine_, dir_, nullptr);
         ASSERT_TRUE(projector_->Start().ok());
         metrics_ = std::make_unique<LiveMetrics>(kOffsetMinutes, kJpy);
-        service_ = std::make_unique<MetricsService>(PosixFileSystem(), *engine_, dir_ + "/journal", *metrics_);
+        service_ = std::make_unique<MetricsService>(PosixFileSystem(), *engine_, dir_ + "/journal",
+                                                    *metrics_);
         service_->Start();
     }
     void Close() {
@@ -86,8 +89,14 @@ protected:
             c.amount = 1 + random() % 500;
             c.currency = random() % 10 == 0 ? 840 : kJpy;
             switch (random() % 3) {
-                case 0: c.type = payments::CommandType::kTopup; c.amount *= 10; break;
-                case 1: c.type = payments::CommandType::kPay; c.merchant_id = 1 + random() % merchants; break;
+                case 0:
+                    c.type = payments::CommandType::kTopup;
+                    c.amount *= 10;
+                    break;
+                case 1:
+                    c.type = payments::CommandType::kPay;
+                    c.merchant_id = 1 + random() % merchants;
+                    break;
                 default:
                     c.type = payments::CommandType::kTransfer;
                     c.to_user_id = 1 + random() % users;
@@ -134,15 +143,17 @@ protected:
                       return a.amount_minor != b.amount_minor ? a.amount_minor > b.amount_minor
                                                               : a.merchant_id < b.merchant_id;
                   });
-        if (figures.top_merchants.size() > kTopMerchants) figures.top_merchants.resize(kTopMerchants);
+        if (figures.top_merchants.size() > kTopMerchants)
+            figures.top_merchants.resize(kTopMerchants);
         return figures;
     }
 
     void ExpectEqualToRecount() {
         ASSERT_TRUE(service_->WaitFor(engine_->committed_seq(), 5000));
         for (int64_t day : {metrics_->DayOf(kStart), metrics_->DayOf(kStart + kDayNs)}) {
-            for (std::optional<uint64_t> merchant : {std::optional<uint64_t>(), std::optional<uint64_t>(1),
-                                                     std::optional<uint64_t>(2)}) {
+            for (std::optional<uint64_t> merchant :
+                 {std::optional<uint64_t>(), std::optional<uint64_t>(1),
+                  std::optional<uint64_t>(2)}) {
                 const DayFigures live = metrics_->Day(day, merchant);
                 const DayFigures full = Recount(day, merchant);
                 EXPECT_EQ(live.txn_count, full.txn_count) << day;
@@ -151,7 +162,8 @@ protected:
                 ASSERT_EQ(live.top_merchants.size(), full.top_merchants.size());
                 for (size_t i = 0; i < live.top_merchants.size(); ++i) {
                     EXPECT_EQ(live.top_merchants[i].merchant_id, full.top_merchants[i].merchant_id);
-                    EXPECT_EQ(live.top_merchants[i].amount_minor, full.top_merchants[i].amount_minor);
+                    EXPECT_EQ(live.top_merchants[i].amount_minor,
+                              full.top_merchants[i].amount_minor);
                 }
             }
         }

@@ -63,54 +63,63 @@ void MetricsApi::Answer(const HttpRequest& request,
 }
 
 void MetricsApi::AddRoutes(Router& router) {
-    router.Add("GET", "/v1/metrics/today", [this](HttpRequest&& request, const PathParams&,
-                                                   Responder responder) {
-        Answer(request, [this](std::optional<uint64_t> merchant) {
-            const analytics::DayFigures today = metrics_.Day(metrics_.DayOf(clock_.RealtimeNs()), merchant);
-            JsonWriter json;
-            json.BeginObject();
-            json.Key("date").String(Date(today.day));
-            json.Key("currency").String(ledger::FindCurrency(currency_)->code);
-            json.Key("dau").Number(today.dau);
-            json.Key("total_amount_minor").Number(today.amount_minor);
-            json.Key("txn_count").Number(today.txn_count);
-            json.Key("top_merchants").BeginArray();
-            for (const auto& m : today.top_merchants) {
-                json.BeginObject();
-                json.Key("merchant_id").String(payments::FormatMerchantId(m.merchant_id));
-                json.Key("amount_minor").Number(m.amount_minor);
-                json.EndObject();
-            }
-            json.EndArray().EndObject();
-            return json.Take();
-        }, std::move(responder));
-    });
-    router.Add("GET", "/v1/metrics/daily", [this](HttpRequest&& request, const PathParams&,
-                                                   Responder responder) {
-        const std::string days_text = request.QueryParam("days").value_or("7");
-        if (days_text != "7" && days_text != "30") {
-            return responder(FromError(ErrorCode::kInvalidRequest, "days must be 7 or 30.", "days"));
-        }
-        const int64_t days = days_text == "7" ? 7 : 30;
-        Answer(request, [this, days](std::optional<uint64_t> merchant) {
-            const int64_t today = metrics_.DayOf(clock_.RealtimeNs());
-            JsonWriter json;
-            json.BeginObject();
-            json.Key("currency").String(ledger::FindCurrency(currency_)->code);
-            json.Key("days").BeginArray();
-            for (int64_t day = today - days + 1; day <= today; ++day) {
-                const analytics::DayFigures figures = metrics_.Day(day, merchant);
-                json.BeginObject();
-                json.Key("date").String(Date(day));
-                json.Key("amount_minor").Number(figures.amount_minor);
-                json.Key("txn_count").Number(figures.txn_count);
-                json.Key("dau").Number(figures.dau);
-                json.EndObject();
-            }
-            json.EndArray().EndObject();
-            return json.Take();
-        }, std::move(responder));
-    });
+    router.Add(
+        "GET", "/v1/metrics/today",
+        [this](HttpRequest&& request, const PathParams&, Responder responder) {
+            Answer(
+                request,
+                [this](std::optional<uint64_t> merchant) {
+                    const analytics::DayFigures today =
+                        metrics_.Day(metrics_.DayOf(clock_.RealtimeNs()), merchant);
+                    JsonWriter json;
+                    json.BeginObject();
+                    json.Key("date").String(Date(today.day));
+                    json.Key("currency").String(ledger::FindCurrency(currency_)->code);
+                    json.Key("dau").Number(today.dau);
+                    json.Key("total_amount_minor").Number(today.amount_minor);
+                    json.Key("txn_count").Number(today.txn_count);
+                    json.Key("top_merchants").BeginArray();
+                    for (const auto& m : today.top_merchants) {
+                        json.BeginObject();
+                        json.Key("merchant_id").String(payments::FormatMerchantId(m.merchant_id));
+                        json.Key("amount_minor").Number(m.amount_minor);
+                        json.EndObject();
+                    }
+                    json.EndArray().EndObject();
+                    return json.Take();
+                },
+                std::move(responder));
+        });
+    router.Add("GET", "/v1/metrics/daily",
+               [this](HttpRequest&& request, const PathParams&, Responder responder) {
+                   const std::string days_text = request.QueryParam("days").value_or("7");
+                   if (days_text != "7" && days_text != "30") {
+                       return responder(
+                           FromError(ErrorCode::kInvalidRequest, "days must be 7 or 30.", "days"));
+                   }
+                   const int64_t days = days_text == "7" ? 7 : 30;
+                   Answer(
+                       request,
+                       [this, days](std::optional<uint64_t> merchant) {
+                           const int64_t today = metrics_.DayOf(clock_.RealtimeNs());
+                           JsonWriter json;
+                           json.BeginObject();
+                           json.Key("currency").String(ledger::FindCurrency(currency_)->code);
+                           json.Key("days").BeginArray();
+                           for (int64_t day = today - days + 1; day <= today; ++day) {
+                               const analytics::DayFigures figures = metrics_.Day(day, merchant);
+                               json.BeginObject();
+                               json.Key("date").String(Date(day));
+                               json.Key("amount_minor").Number(figures.amount_minor);
+                               json.Key("txn_count").Number(figures.txn_count);
+                               json.Key("dau").Number(figures.dau);
+                               json.EndObject();
+                           }
+                           json.EndArray().EndObject();
+                           return json.Take();
+                       },
+                       std::move(responder));
+               });
 }
 
 }  // namespace bursar::api

@@ -10,7 +10,7 @@
 namespace bursar::api {
 
 class MetricsApi {
-public:
+  public:
     MetricsApi(engine::Engine& engine, Clock& clock, const PlatformApi& platform_api,
                const analytics::LiveMetrics& metrics, const analytics::MetricsService& service,
                uint32_t currency);
@@ -18,7 +18,7 @@ public:
 
     static constexpr uint64_t kWaitMsMax = 2000;
 
-private:
+  private:
     // Authorizes on the engine thread, then answers `figures(merchant or none)`.
     void Answer(const HttpRequest& request,
                 std::function<std::string(std::optional<uint64_t> merchant)> figures,

@@ -22,6 +22,7 @@
 #include "app/flags.h"
 #include "base/clock.h"
 #include "config/config.h"
+#include "events/jetstream_publisher.h"
 #include "ledger/currency.h"
 #include "projection/projector.h"
 
@@ -157,6 +158,18 @@ int ServeCommand(const Args& args) {
     analytics::MetricsService metrics_service(PosixFileSystem(), engine, JoinPath(dir, "journal"),
                                               live_metrics);
     metrics_service.Start();
+    std::unique_ptr<events::JetStreamPublisher> jetstream;
+    if (!config->Get("nats_url").empty()) {
+        events::JetStreamOptions js_options;
+        js_options.url = config->Get("nats_url");
+        jetstream = std::make_unique<events::JetStreamPublisher>(PosixFileSystem(), engine, dir,
+                                                                 js_options, LogLine);
+        if (Status status = jetstream->Start(); !status.ok()) {
+            LogLine("cannot start the JetStream publisher: " + status.ToString());
+            return 1;
+        }
+        LogLine("publishing events to " + js_options.url + " on " + events::kSubject);
+    }
     api::WorkerPool workers(config->Number("worker_threads"));
     api::PlatformApiOptions api_options;
     api_options.admin_token = *admin_token;
@@ -216,6 +229,7 @@ int ServeCommand(const Args& args) {
             ": finishing in-flight requests and flushing the journal");
     server.Stop();
     workers.Stop();
+    if (jetstream) jetstream->Stop();
     metrics_service.Stop();
     projector.Stop();
     engine.Stop();

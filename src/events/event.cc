@@ -63,8 +63,9 @@ Status EventsOf(const journal::RecordView& record, std::vector<Event>* events) {
 
 Result<uint64_t> Subscription::Poll(uint64_t committed_seq, uint64_t records_max,
                                     std::vector<Event>* events) {
-    return tailer_.Poll(committed_seq, records_max,
-                        [&](const journal::RecordView& record) { return EventsOf(record, events); });
+    return tailer_.Poll(committed_seq, records_max, [&](const journal::RecordView& record) {
+        return EventsOf(record, events);
+    });
 }
 
 }  // namespace bursar::events

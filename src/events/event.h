@@ -37,7 +37,7 @@ std::string FormatTimestamp(uint64_t ns);  // RFC 3339, UTC, milliseconds
 
 // A reader of the event stream with its own position in the journal.
 class Subscription {
-public:
+  public:
     Subscription(FileSystem& fs, std::string journal_dir, uint64_t after_seq)
         : tailer_(fs, std::move(journal_dir), after_seq) {}
 
@@ -47,7 +47,7 @@ public:
     Result<uint64_t> Poll(uint64_t committed_seq, uint64_t records_max, std::vector<Event>* events);
     uint64_t position() const { return tailer_.position(); }
 
-private:
+  private:
     journal::Tailer tailer_;
 };
 

@@ -14,7 +14,7 @@ namespace {
 constexpr uint64_t kStart = 1'795'000'000ull * 1'000'000'000ull;
 
 class EventTest : public ::testing::Test {
-protected:
+  protected:
     void Open() {
         engine::EngineOptions options;
         options.data_dir = "data";
@@ -82,7 +82,8 @@ TEST_F(EventTest, OneEventPerMovementInCommitOrder) {
     Open();
     CreateUserAndMerchant();
     constexpr int kPayments = 50;
-    for (int i = 0; i < kPayments; ++i) ASSERT_EQ(Run(Pay(100 + i, "k" + std::to_string(i))).status, 200);
+    for (int i = 0; i < kPayments; ++i)
+        ASSERT_EQ(Run(Pay(100 + i, "k" + std::to_string(i))).status, 200);
     // Replays move no money: no event.
     for (int i = 0; i < 10; ++i) EXPECT_TRUE(Run(Pay(100 + i, "k" + std::to_string(i))).replayed);
     // A failed payment moves no money either.

@@ -1,0 +1,77 @@
+#pragma once
+
+// Publishes the event stream to NATS JetStream (issue 4): subject payments.events.v1, message id =
+// event id, so a re-sent event is dropped by the server (the stream's duplicate window). The
+// position of the last record whose events were all acknowledged is kept in a file; after a crash
+// or a lost connection the publisher starts again from there, so every event arrives once, in
+// commit order. A slow or absent NATS server never blocks the engine: the publisher reads the
+// journal at its own pace.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "base/file_system.h"
+#include "engine/engine.h"
+#include "events/event.h"
+
+namespace bursar::events {
+
+struct JetStreamOptions {
+    std::string url;                     // e.g. nats://127.0.0.1:4222
+    std::string stream = "PAYMENTS";
+    uint64_t duplicate_window_ns = 2ull * 3600 * 1'000'000'000;  // re-sends within it are dropped
+    int64_t ack_wait_ms = 5000;          // for the acknowledgments of one batch
+    uint64_t records_per_batch = 256;    // journal records published between two cursor writes
+    uint64_t retry_ms = 1000;            // after a failure, before starting again from the cursor
+};
+
+struct JetStreamStats {
+    uint64_t position = 0;     // journal record whose events are all acknowledged
+    uint64_t published = 0;    // events acknowledged by this process
+    uint64_t failures = 0;     // batches started again
+    bool connected = false;
+};
+
+class JetStreamPublisher {
+public:
+    JetStreamPublisher(FileSystem& fs, const engine::Engine& engine, std::string data_dir,
+                       JetStreamOptions options, std::function<void(const std::string&)> log);
+    ~JetStreamPublisher();
+
+    // Reads the cursor and starts the publishing thread (which connects, and reconnects).
+    Status Start();
+    void Stop();
+    JetStreamStats stats() const;
+    bool WaitFor(uint64_t seq, uint64_t timeout_ms) const;
+
+    static std::string CursorPath(const std::string& data_dir);
+
+private:
+    struct Nats;  // the NATS client's objects, kept out of this header
+    void Run();
+    Status Connect();
+    void Disconnect();
+    Status PublishBatch(const std::vector<Event>& events);
+    Status StoreCursor(uint64_t seq);
+
+    FileSystem& fs_;
+    const engine::Engine& engine_;
+    std::string data_dir_;
+    JetStreamOptions options_;
+    std::function<void(const std::string&)> log_;
+    std::unique_ptr<Nats> nats_;
+    std::unique_ptr<Subscription> subscription_;
+    mutable std::mutex mutex_;
+    mutable std::condition_variable cv_;
+    JetStreamStats stats_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace bursar::events
