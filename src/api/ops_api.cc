@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "base/file_system.h"
+
 namespace bursar::api {
 namespace {
 
@@ -62,8 +64,49 @@ Handler Instrumented(Handler inner, RequestMetrics& metrics, Clock& clock) {
 }
 
 OpsApi::OpsApi(const engine::Engine& engine, const projection::Projector& projector,
-               const RequestMetrics& metrics)
-    : engine_(engine), projector_(projector), metrics_(metrics) {}
+               const RequestMetrics& metrics, std::string web_dir)
+    : engine_(engine), projector_(projector), metrics_(metrics), web_dir_(std::move(web_dir)) {}
+
+namespace {
+
+constexpr size_t kStaticFileBytesMax = 16u << 20;
+
+std::string ContentType(const std::string& name) {
+    const size_t dot = name.rfind('.');
+    const std::string extension = dot == std::string::npos ? "" : name.substr(dot + 1);
+    if (extension == "html") return "text/html; charset=utf-8";
+    if (extension == "js" || extension == "mjs") return "text/javascript; charset=utf-8";
+    if (extension == "css") return "text/css; charset=utf-8";
+    if (extension == "svg") return "image/svg+xml";
+    if (extension == "png") return "image/png";
+    if (extension == "ico") return "image/x-icon";
+    if (extension == "json" || extension == "map") return "application/json";
+    if (extension == "woff2") return "font/woff2";
+    return "application/octet-stream";
+}
+
+}  // namespace
+
+HttpResponse OpsApi::StaticFile(const std::string& relative_path) const {
+    auto not_found = [] { return ErrorResponse(kNotFound, "No such file."); };
+    const size_t slash = relative_path.rfind('/');
+    const std::string name =
+        slash == std::string::npos ? relative_path : relative_path.substr(slash + 1);
+    if (web_dir_.empty() || name.empty() || name[0] == '.' ||
+        relative_path.find("..") != std::string::npos) {
+        return not_found();
+    }
+    auto data = PosixFileSystem().ReadFile(JoinPath(web_dir_, relative_path));
+    if (!data || data->size() > kStaticFileBytesMax) return not_found();
+    HttpResponse response;
+    response.content_type = ContentType(name);
+    response.body = std::move(*data);
+    // Vite puts a content hash in asset names: they never change. index.html may.
+    response.headers.emplace_back("Cache-Control", relative_path.rfind("assets/", 0) == 0
+                                                       ? "public, max-age=31536000, immutable"
+                                                       : "no-cache");
+    return response;
+}
 
 std::string OpsApi::Metrics() const {
     const engine::EngineStats stats = engine_.stats();
@@ -124,6 +167,13 @@ void OpsApi::AddRoutes(Router& router) {
     router.Add("GET", "/metrics", [this](HttpRequest&&, const PathParams&, Responder responder) {
         responder(HttpResponse{200, "text/plain; version=0.0.4", {}, Metrics()});
     });
+    router.Add("GET", "/", [this](HttpRequest&&, const PathParams&, Responder responder) {
+        responder(StaticFile("index.html"));
+    });
+    router.Add("GET", "/assets/{file}",
+               [this](HttpRequest&&, const PathParams& params, Responder responder) {
+                   responder(StaticFile("assets/" + std::string(params.Get("file"))));
+               });
     router.Add(
         "GET", "/v1/openapi.json", [](HttpRequest&&, const PathParams&, Responder responder) {
             responder(HttpResponse{200, "application/json", {}, std::string(OpenApiDocument())});

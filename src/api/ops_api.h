@@ -37,16 +37,20 @@ Handler Instrumented(Handler inner, RequestMetrics& metrics, Clock& clock);
 
 class OpsApi {
   public:
+    // `web_dir` holds the dashboard's built files (web/dist): served at / and /assets/.
     OpsApi(const engine::Engine& engine, const projection::Projector& projector,
-           const RequestMetrics& metrics);
+           const RequestMetrics& metrics, std::string web_dir = {});
     void SetServer(const HttpServer* server) { server_ = server; }
     void AddRoutes(Router& router);
     std::string Metrics() const;
+    // A file of the dashboard, or 404; names are checked (no '/', no leading '.').
+    HttpResponse StaticFile(const std::string& relative_path) const;
 
   private:
     const engine::Engine& engine_;
     const projection::Projector& projector_;
     const RequestMetrics& metrics_;
+    std::string web_dir_;
     const HttpServer* server_ = nullptr;
 };
 

@@ -5,9 +5,14 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
+#include <mutex>
+#include <random>
+#include <thread>
 
 #include "analytics/live_metrics.h"
 #include "api/auth.h"
@@ -91,12 +96,96 @@ Demo CreateDemoData(engine::Engine& engine, uint32_t currency) {
     return demo;
 }
 
+// Modest, random traffic for the demo (issue 4): new users now and then, top-ups, payments and
+// transfers among the demo's users and merchants, so the dashboard is alive on first start.
+class TrafficSimulator {
+  public:
+    static constexpr uint64_t kIntervalMs = 400;  // about 2.5 money movements a second
+
+    TrafficSimulator(engine::Engine& engine, uint32_t currency)
+        : engine_(engine), currency_(currency), random_(SystemClock::Instance().RealtimeNs()) {}
+    ~TrafficSimulator() { Stop(); }
+
+    void Start() {
+        thread_ = std::thread([this] { Run(); });
+    }
+    void Stop() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+
+  private:
+    void Run() {
+        const std::string password_hash = api::HashPassword("correct horse battery");
+        while (true) {
+            {
+                std::unique_lock lock(mutex_);
+                if (cv_.wait_for(lock, std::chrono::milliseconds(kIntervalMs),
+                                 [&] { return stopping_; })) {
+                    return;
+                }
+            }
+            Step(password_hash);
+        }
+    }
+
+    void Step(const std::string& password_hash) {
+        payments::Command c;
+        c.principal.kind = payments::PrincipalKind::kAdmin;
+        c.currency = currency_;
+        const uint64_t roll = random_() % 100;
+        if (roll < 3 || users_ < 2) {
+            c.type = payments::CommandType::kRegisterUser;
+            c.email = "shopper" + std::to_string(random_() % 1'000'000'000) + "@example.com";
+            c.name = "Shopper";
+            c.password_hash = password_hash;
+            if (Run(c).status == 201) ++users_;
+            return;
+        }
+        c.user_id = 1 + random_() % users_;
+        if (roll < 25) {
+            c.type = payments::CommandType::kTopup;
+            c.amount = 1000 * (1 + random_() % 20);
+        } else if (roll < 85) {
+            c.type = payments::CommandType::kPay;
+            c.merchant_id = 1;
+            c.amount = 100 + random_() % 3000;
+        } else {
+            c.type = payments::CommandType::kTransfer;
+            c.to_user_id = 1 + random_() % users_;
+            if (c.to_user_id == c.user_id) c.to_user_id = c.user_id % users_ + 1;
+            c.amount = 100 + random_() % 2000;
+        }
+        Run(c);
+    }
+
+    payments::CommandResult Run(payments::Command command) {
+        return ::bursar::app::Run(engine_, command);
+    }
+
+    engine::Engine& engine_;
+    uint32_t currency_;
+    std::mt19937_64 random_;
+    uint64_t users_ = 2;  // the demo's
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
 }  // namespace
 
 int ServeCommand(const Args& args) {
     const std::vector<FlagSpec> specs = {
         {"config", "", "a configuration file of key = value lines (see below)"},
-        {"demo", "false", "also create demo users, a merchant and a few payments", true},
+        {"demo", "false",
+         "also create demo users, a merchant and a few payments, and simulate modest traffic",
+         true},
+        {"no-simulator", "false", "with --demo: no simulated traffic", true},
         {"help", "false", "print the flags and settings", true},
     };
     auto flags = Flags::Parse(args, specs);
@@ -151,7 +240,15 @@ int ServeCommand(const Args& args) {
     }
     const uint32_t currency = ledger::FindCurrencyByCode(config->Get("default_currency"))->id;
     std::optional<Demo> demo;
-    if (flags->Switch("demo")) demo = CreateDemoData(engine, currency);
+    std::unique_ptr<TrafficSimulator> simulator;
+    if (flags->Switch("demo")) {
+        demo = CreateDemoData(engine, currency);
+        // BURSAR_TEST_NO_SIMULATOR: tests that need the figures to hold still.
+        if (!flags->Switch("no-simulator") && std::getenv("BURSAR_TEST_NO_SIMULATOR") == nullptr) {
+            simulator = std::make_unique<TrafficSimulator>(engine, currency);
+            simulator->Start();
+        }
+    }
 
     analytics::LiveMetrics live_metrics(*config::ParseUtcOffset(config->Get("utc_offset")),
                                         currency);
@@ -178,7 +275,10 @@ int ServeCommand(const Args& args) {
     api_options.data_dir = dir;
     api::PlatformApi platform_api(engine, SystemClock::Instance(), workers, projector, api_options);
     api::RequestMetrics metrics;
-    api::OpsApi ops_api(engine, projector, metrics);
+    const std::string web_dir = config->Get("web_dir").empty()
+                                    ? std::string(BURSAR_SOURCE_DIR) + "/web/dist"
+                                    : config->Get("web_dir");
+    api::OpsApi ops_api(engine, projector, metrics, web_dir);
     api::Router router;
     api::MetricsApi metrics_api(engine, SystemClock::Instance(), platform_api, live_metrics,
                                 metrics_service, currency);
@@ -227,6 +327,7 @@ int ServeCommand(const Args& args) {
     const int signal = WaitForStopSignal();
     LogLine(std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
             ": finishing in-flight requests and flushing the journal");
+    if (simulator) simulator->Stop();
     server.Stop();
     workers.Stop();
     if (jetstream) jetstream->Stop();

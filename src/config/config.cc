@@ -72,6 +72,8 @@ const std::vector<Setting>& Settings() {
          "time zone of the live metrics' days, as an offset from UTC (+09:00 for Tokyo)"},
         {"nats_url", "BURSAR_NATS_URL", "",
          "publish events to NATS JetStream there (e.g. nats://127.0.0.1:4222); empty: off"},
+        {"web_dir", "BURSAR_WEB_DIR", "",
+         "the dashboard's built files; empty: web/dist of the source tree the binary was built in"},
         {"io_threads", "BURSAR_IO_THREADS", "2", "HTTP io threads", 1, 64},
         {"worker_threads", "BURSAR_WORKER_THREADS", "2", "threads for password hashing and reads",
          1, 64},
