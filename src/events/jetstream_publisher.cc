@@ -75,9 +75,9 @@ JetStreamStats JetStreamPublisher::stats() const {
 
 bool JetStreamPublisher::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
     std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                        [&] { return stats_.position >= seq || stopping_; }) &&
-           stats_.position >= seq;
+    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+        return stats_.position >= seq || stopping_;
+    }) && stats_.position >= seq;
 }
 
 Status JetStreamPublisher::Connect() {
@@ -146,7 +146,8 @@ Status JetStreamPublisher::PublishBatch(const std::vector<Event>& events) {
     if (status != NATS_OK) {
         // Take back what was not acknowledged; it is sent again from the cursor.
         natsMsgList pending;
-        if (js_PublishAsyncGetPendingList(&pending, nats_->js) == NATS_OK) natsMsgList_Destroy(&pending);
+        if (js_PublishAsyncGetPendingList(&pending, nats_->js) == NATS_OK)
+            natsMsgList_Destroy(&pending);
         return NatsError("acknowledgments", status);
     }
     if (nats_->async_errors.load() != errors_before) {
@@ -207,7 +208,8 @@ void JetStreamPublisher::Run() {
             position = stats_.position;
         }
         Disconnect();
-        subscription_ = std::make_unique<Subscription>(fs_, JoinPath(data_dir_, "journal"), position);
+        subscription_ =
+            std::make_unique<Subscription>(fs_, JoinPath(data_dir_, "journal"), position);
         std::unique_lock lock(mutex_);
         cv_.wait_for(lock, std::chrono::milliseconds(options_.retry_ms), [&] { return stopping_; });
     }

@@ -23,23 +23,23 @@
 namespace bursar::events {
 
 struct JetStreamOptions {
-    std::string url;                     // e.g. nats://127.0.0.1:4222
+    std::string url;  // e.g. nats://127.0.0.1:4222
     std::string stream = "PAYMENTS";
     uint64_t duplicate_window_ns = 2ull * 3600 * 1'000'000'000;  // re-sends within it are dropped
-    int64_t ack_wait_ms = 5000;          // for the acknowledgments of one batch
-    uint64_t records_per_batch = 256;    // journal records published between two cursor writes
-    uint64_t retry_ms = 1000;            // after a failure, before starting again from the cursor
+    int64_t ack_wait_ms = 5000;        // for the acknowledgments of one batch
+    uint64_t records_per_batch = 256;  // journal records published between two cursor writes
+    uint64_t retry_ms = 1000;          // after a failure, before starting again from the cursor
 };
 
 struct JetStreamStats {
-    uint64_t position = 0;     // journal record whose events are all acknowledged
-    uint64_t published = 0;    // events acknowledged by this process
-    uint64_t failures = 0;     // batches started again
+    uint64_t position = 0;   // journal record whose events are all acknowledged
+    uint64_t published = 0;  // events acknowledged by this process
+    uint64_t failures = 0;   // batches started again
     bool connected = false;
 };
 
 class JetStreamPublisher {
-public:
+  public:
     JetStreamPublisher(FileSystem& fs, const engine::Engine& engine, std::string data_dir,
                        JetStreamOptions options, std::function<void(const std::string&)> log);
     ~JetStreamPublisher();
@@ -52,7 +52,7 @@ public:
 
     static std::string CursorPath(const std::string& data_dir);
 
-private:
+  private:
     struct Nats;  // the NATS client's objects, kept out of this header
     void Run();
     Status Connect();

@@ -1,7 +1,5 @@
 // Against a real nats-server with JetStream (Debian's nats-server, started here on loopback).
 
-#include "events/jetstream_publisher.h"
-
 #include <gtest/gtest.h>
 #include <nats/nats.h>
 #include <netinet/in.h>
@@ -15,6 +13,8 @@
 #include <future>
 #include <set>
 #include <thread>
+
+#include "events/jetstream_publisher.h"
 
 extern char** environ;
 
@@ -34,13 +34,14 @@ uint16_t FreePort() {
 }
 
 class NatsServer {
-public:
+  public:
     NatsServer(uint16_t port, std::string store) : port_(port), store_(std::move(store)) {}
     ~NatsServer() { Kill(); }
     void Start() {
         const std::string port = std::to_string(port_);
-        std::vector<std::string> args = {"nats-server", "-js", "-a", "127.0.0.1", "-p", port,
-                                         "-sd", store_, "-l", store_ + "/nats.log"};
+        std::vector<std::string> args = {
+            "nats-server", "-js", "-a",   "127.0.0.1", "-p",
+            port,          "-sd", store_, "-l",        store_ + "/nats.log"};
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(a.data());
         argv.push_back(nullptr);
@@ -51,7 +52,8 @@ public:
             address.sin_family = AF_INET;
             address.sin_port = htons(port_);
             address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+            const bool up =
+                ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
             ::close(fd);
             if (up) return;
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -66,16 +68,18 @@ public:
     }
     std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
 
-private:
+  private:
     uint16_t port_;
     std::string store_;
     pid_t pid_ = -1;
 };
 
 class JetStreamTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
-        root_ = (std::filesystem::temp_directory_path() / ("bursar-js-" + std::to_string(::getpid()))).string();
+        root_ =
+            (std::filesystem::temp_directory_path() / ("bursar-js-" + std::to_string(::getpid())))
+                .string();
         std::filesystem::remove_all(root_);
         std::filesystem::create_directories(root_ + "/nats");
         nats_ = std::make_unique<NatsServer>(FreePort(), root_ + "/nats");
@@ -100,8 +104,8 @@ protected:
         js.url = nats_->url();
         js.retry_ms = 100;
         js.ack_wait_ms = 1000;
-        publisher_ = std::make_unique<JetStreamPublisher>(PosixFileSystem(), *engine_, root_ + "/data", js,
-                                                          nullptr);
+        publisher_ = std::make_unique<JetStreamPublisher>(PosixFileSystem(), *engine_,
+                                                          root_ + "/data", js, nullptr);
         ASSERT_TRUE(publisher_->Start().ok());
     }
 
