@@ -145,6 +145,24 @@ std::string OpsApi::Metrics() const {
         Metric(&out, "bursar_http_connections_open", "gauge", "Open HTTP connections.",
                static_cast<double>(http.connections_open));
     }
+    if (jetstream_ != nullptr) {
+        const events::JetStreamStats js = jetstream_->stats();
+        Metric(&out, "bursar_jetstream_seq", "gauge",
+               "Journal position whose events JetStream acknowledged.",
+               static_cast<double>(js.position));
+        Metric(&out, "bursar_jetstream_published_total", "counter",
+               "Events acknowledged by JetStream.", static_cast<double>(js.published));
+        Metric(&out, "bursar_jetstream_failures_total", "counter", "Batches published again.",
+               static_cast<double>(js.failures));
+        Metric(&out, "bursar_jetstream_connected", "gauge", "1 while connected to NATS.",
+               js.connected ? 1 : 0);
+        Metric(&out, "bursar_jetstream_lag_seconds", "gauge",
+               "Commit to JetStream acknowledgment, last batch.",
+               static_cast<double>(js.lag_ns_last) / 1e9);
+        Metric(&out, "bursar_jetstream_lag_seconds_max", "gauge",
+               "Commit to JetStream acknowledgment, longest.",
+               static_cast<double>(js.lag_ns_max) / 1e9);
+    }
     metrics_.Write(&out);
     return out;
 }

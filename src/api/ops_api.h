@@ -13,6 +13,7 @@
 #include "api/router.h"
 #include "base/clock.h"
 #include "engine/engine.h"
+#include "events/jetstream_publisher.h"
 #include "projection/projector.h"
 
 namespace bursar::api {
@@ -41,6 +42,7 @@ class OpsApi {
     OpsApi(const engine::Engine& engine, const projection::Projector& projector,
            const RequestMetrics& metrics, std::string web_dir = {});
     void SetServer(const HttpServer* server) { server_ = server; }
+    void SetJetStream(const events::JetStreamPublisher* jetstream) { jetstream_ = jetstream; }
     void AddRoutes(Router& router);
     std::string Metrics() const;
     // A file of the dashboard, or 404; names are checked (no '/', no leading '.').
@@ -52,6 +54,7 @@ class OpsApi {
     const RequestMetrics& metrics_;
     std::string web_dir_;
     const HttpServer* server_ = nullptr;
+    const events::JetStreamPublisher* jetstream_ = nullptr;
 };
 
 // The OpenAPI 3 document of the whole API (src/api/openapi.json, built in).

@@ -302,6 +302,7 @@ int ServeCommand(const Args& args) {
         return 1;
     }
     ops_api.SetServer(&server);
+    ops_api.SetJetStream(jetstream.get());
     const std::string url = "http://" + http_options.address + ":" + std::to_string(server.port());
     LogLine("engine ready at journal sequence " + std::to_string(engine.committed_seq()) +
             ", data in " + std::filesystem::absolute(dir).lexically_normal().string());

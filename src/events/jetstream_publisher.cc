@@ -2,8 +2,10 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <chrono>
 
+#include "base/clock.h"
 #include "base/u128.h"
 
 namespace bursar::events {
@@ -196,6 +198,12 @@ void JetStreamPublisher::Run() {
                 std::lock_guard lock(mutex_);
                 stats_.position = subscription_->position();
                 stats_.published += published;
+                if (published > 0) {
+                    const uint64_t now = SystemClock::Instance().RealtimeNs();
+                    const uint64_t committed_at = batch.back().txn.created_at;
+                    stats_.lag_ns_last = now > committed_at ? now - committed_at : 0;
+                    stats_.lag_ns_max = std::max(stats_.lag_ns_max, stats_.lag_ns_last);
+                }
             }
             cv_.notify_all();
             continue;

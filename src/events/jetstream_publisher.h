@@ -36,6 +36,8 @@ struct JetStreamStats {
     uint64_t published = 0;  // events acknowledged by this process
     uint64_t failures = 0;   // batches started again
     bool connected = false;
+    uint64_t lag_ns_last = 0;  // commit of the batch's last event -> its acknowledgment
+    uint64_t lag_ns_max = 0;
 };
 
 class JetStreamPublisher {

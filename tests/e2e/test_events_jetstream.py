@@ -112,6 +112,11 @@ class JetStreamEventsTest(unittest.TestCase):
             self.assertTrue(all(m["amount_minor"] == 7 and m["merchant_id"] == shop for m in messages[1:]))
             time.sleep(0.5)
             self.assertEqual(len(nats.stream_messages()), 1 + len(txns))  # nothing more arrives
+            metrics = server.client().get("/metrics").body
+            self.assertIn("bursar_jetstream_connected 1", metrics)
+            self.assertIn("bursar_jetstream_lag_seconds", metrics)
+            check = subprocess.run(["promtool", "check", "metrics"], input=metrics, capture_output=True, text=True)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         finally:
             server.cleanup()
             nats.kill()
