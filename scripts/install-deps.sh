@@ -54,4 +54,22 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 $sudo apt-get update -q
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# prometheus and nats-server are wanted for their programs (promtool, a nats-server that the tests
+# start on loopback), not as system services: keep Debian from starting them while installing
+# (policy-rc.d answers 101, "not allowed"), and disable them where systemd runs.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+    $sudo chmod 755 "$policy"
+    own_policy=1
+fi
+status=0
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
+if [ "$own_policy" = 1 ]; then
+    $sudo rm -f "$policy"
+fi
+if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then
+    $sudo systemctl disable --now prometheus nats-server >/dev/null 2>&1 || true
+fi
+exit "$status"
