@@ -24,6 +24,7 @@ packages=(
     prometheus        # promtool checks the /metrics exposition (no server is started)
     libnats-dev       # the NATS client: events to JetStream
     nats-server       # JetStream for the event tests, started by them on loopback
+    chromium          # the dashboard's browser test (driven by playwright-core, no browser download)
     clang-14          # libFuzzer over the JSON request decoding
     libclang-rt-14-dev
 )

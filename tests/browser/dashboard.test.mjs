@@ -1,0 +1,356 @@
+// End-to-end test of the dashboard (web/) in headless Chromium against a real `bursar serve
+// --demo`: admin login with the token, today's cards, a payment that appears without reload,
+// cursor pagination, filters, the demo user's wallet, 401 back to login, and screenshots.
+//
+// Run: node --test tests/browser/   (see README.md beside this file)
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BINARY = process.env.BURSAR_TEST_BINARY || path.join(ROOT, 'build', 'release', 'bursar');
+const WEB_DIR = process.env.BURSAR_WEB_DIR || path.join(ROOT, 'web', 'dist');
+const CHROMIUM = process.env.BURSAR_TEST_CHROMIUM || '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'build', 'artifacts');
+
+const PAGE_SIZE = 10; // the dashboard's (web/src/admin.ts)
+const LIVE_DEADLINE_MS = 2000; // a change shows within 2 s over the WebSocket
+const POLL_INTERVAL_MS = 2000; // without it, the dashboard polls every 2 s (web/src/live.ts)
+
+const DEMO_EMAIL = 'alice@example.com';
+const DEMO_PASSWORD = 'correct horse battery';
+
+let server = null;
+let serverLog = '';
+let dataDir = null;
+let base = null;
+let adminToken = null;
+let browser = null;
+let adminContext = null;
+let admin = null; // the admin's page, kept across the tests below
+let liveState = null;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitForHealth(deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) {
+      throw new Error(`bursar exited with ${server.exitCode} before /healthz answered:\n${serverLog}`);
+    }
+    try {
+      const response = await fetch(`${base}/healthz`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  throw new Error(`/healthz did not answer within ${deadlineMs} ms:\n${serverLog}`);
+}
+
+async function api(method, urlPath, body) {
+  const response = await fetch(`${base}${urlPath}`, {
+    method,
+    headers: { Authorization: `Bearer ${adminToken}`, 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.equal(response.status, 200, `${method} ${urlPath}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+function pay(amount = 1234) {
+  return api('POST', '/v1/payments', { user_id: 'usr_1', merchant_id: 'mch_1', amount_minor: amount });
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function rowIds(page) {
+  return page.$$eval('[data-testid="txn-row"]', (rows) => rows.map((r) => r.getAttribute('data-txn-id')));
+}
+
+const txnNumber = (id) => Number(String(id).replace(/^txn_/, ''));
+
+async function cardValue(page, testId) {
+  const raw = await page.getAttribute(`[data-testid="${testId}"]`, 'data-value');
+  return raw === null ? null : Number(raw);
+}
+
+// How long a change may take to show: 2 s over the WebSocket; with the polling fallback, up to
+// one poll interval more (the change may land just after a poll).
+function changeDeadline() {
+  return liveState === 'live' ? LIVE_DEADLINE_MS : LIVE_DEADLINE_MS + POLL_INTERVAL_MS;
+}
+
+describe('dashboard', { timeout: 90_000 }, () => {
+  before(async () => {
+    assert.ok(existsSync(BINARY), `no bursar binary at ${BINARY} (set BURSAR_TEST_BINARY)`);
+    assert.ok(
+      existsSync(path.join(WEB_DIR, 'index.html')),
+      `no built dashboard at ${WEB_DIR} (cd web && npm ci && npm run build, or set BURSAR_WEB_DIR)`,
+    );
+    assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'bursar-browser-'));
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    server = spawn(BINARY, ['serve', '--demo'], {
+      env: {
+        ...process.env,
+        BURSAR_DATA_DIR: dataDir,
+        BURSAR_LISTEN: `127.0.0.1:${port}`,
+        BURSAR_WEB_DIR: WEB_DIR,
+        BURSAR_TEST_NO_SIMULATOR: '1',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout.on('data', (chunk) => (serverLog += chunk));
+    server.stderr.on('data', (chunk) => (serverLog += chunk));
+    await waitForHealth(20_000);
+    adminToken = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+    assert.ok(adminToken, 'empty admin token');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await stopServer();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the dashboard: index.html at / and its assets from /assets/', async () => {
+    const response = await fetch(`${base}/`);
+    assert.equal(response.status, 200);
+    const html = await response.text();
+    const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]);
+    assert.ok(assets.length >= 2, `index.html references its script and stylesheet: ${assets}`);
+    for (const asset of assets) {
+      const answer = await fetch(`${base}${asset}`);
+      assert.equal(answer.status, 200, asset);
+    }
+  });
+
+  it('logs in with the admin token and shows today\'s figures', async () => {
+    adminContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    admin = await adminContext.newPage();
+    const pageErrors = [];
+    admin.on('pageerror', (e) => pageErrors.push(String(e)));
+    await admin.goto(`${base}/`);
+    await admin.getByRole('tab', { name: 'Admin token' }).click();
+    await admin.getByTestId('login-token').fill(adminToken);
+    await admin.getByTestId('login-token-submit').click();
+
+    for (const id of ['card-volume', 'card-txn-count', 'card-dau']) {
+      await admin.waitForSelector(`[data-testid="${id}"][data-value]`, { timeout: 5000 });
+      const value = await cardValue(admin, id);
+      assert.ok(Number.isInteger(value) && value >= 0, `${id}: ${value}`);
+      const text = await admin.getByTestId(`${id}-value`).textContent();
+      assert.match(text, /\d/, `${id} shows a number: ${text}`);
+    }
+    // The demo: two top-ups and a payment of 480, by two users.
+    assert.ok((await cardValue(admin, 'card-txn-count')) >= 3);
+    assert.ok((await cardValue(admin, 'card-dau')) >= 2);
+    assert.ok((await cardValue(admin, 'card-volume')) >= 480);
+    assert.match(await admin.getByTestId('card-volume-value').textContent(), /480/);
+
+    await admin.waitForSelector('[data-testid="txn-row"]');
+    await admin.waitForSelector('[data-testid="chart-daily"] svg');
+    await admin.waitForSelector('[data-testid="top-merchant"]');
+    // The live indicator settles on live (WebSocket) or polling (fallback).
+    await admin.waitForFunction(
+      () => {
+        const s = document.querySelector('[data-testid="live-indicator"]')?.getAttribute('data-state');
+        return s === 'live' || s === 'polling';
+      },
+      null,
+      { timeout: 5000 },
+    );
+    liveState = await admin.getAttribute('[data-testid="live-indicator"]', 'data-state');
+    console.log(`live indicator: ${liveState}`);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it('shows a new payment in the cards and the table without a reload', async () => {
+    await admin.evaluate(() => {
+      window.__notReloaded = true;
+    });
+    const countBefore = await cardValue(admin, 'card-txn-count');
+    const payment = await pay(1234);
+    const started = Date.now();
+    const deadline = changeDeadline();
+    await admin.waitForFunction(
+      ([count, txnId]) => {
+        const card = document.querySelector('[data-testid="card-txn-count"]');
+        const row = document.querySelector('[data-testid="txn-row"]');
+        return Number(card?.getAttribute('data-value')) === count && row?.getAttribute('data-txn-id') === txnId;
+      },
+      [countBefore + 1, payment.txn_id],
+      { timeout: deadline },
+    );
+    const took = Date.now() - started;
+    console.log(`payment ${payment.txn_id} shown after ${took} ms (${liveState}; deadline ${deadline} ms)`);
+    assert.equal(await admin.evaluate(() => window.__notReloaded), true, 'the page was reloaded');
+    const firstRow = admin.getByTestId('txn-row').first();
+    assert.match(await firstRow.textContent(), /1,234|1234/);
+    assert.match(await firstRow.textContent(), /mch_1/);
+  });
+
+  it('pages forward and back through the transactions', async () => {
+    let last = null;
+    for (let i = 0; i < 25; i++) last = await pay(100 + i);
+    // The first page catches up with the last payment.
+    await admin.waitForFunction(
+      (txnId) => document.querySelector('[data-testid="txn-row"]')?.getAttribute('data-txn-id') === txnId,
+      last.txn_id,
+      { timeout: changeDeadline() + 1000 },
+    );
+    const prev = admin.getByTestId('page-prev');
+    const next = admin.getByTestId('page-next');
+    assert.equal(await prev.isDisabled(), true, 'no previous page on the first');
+
+    const page1 = await rowIds(admin);
+    assert.equal(page1.length, PAGE_SIZE);
+    await next.click();
+    await admin.waitForFunction(
+      (first) => document.querySelector('[data-testid="txn-row"]')?.getAttribute('data-txn-id') !== first,
+      page1[0],
+    );
+    const page2 = await rowIds(admin);
+    assert.equal(page2.length, PAGE_SIZE);
+    assert.ok(txnNumber(page2[0]) < txnNumber(page1[PAGE_SIZE - 1]), 'page 2 is older than page 1');
+    assert.equal(await prev.isDisabled(), false);
+
+    // 3 demo transactions + 1 + 25 payments = 29: the third page holds the last 9.
+    await next.click();
+    await admin.waitForFunction(
+      (first) => document.querySelector('[data-testid="txn-row"]')?.getAttribute('data-txn-id') !== first,
+      page2[0],
+    );
+    const page3 = await rowIds(admin);
+    assert.ok(page3.length >= 1 && page3.length <= PAGE_SIZE);
+    assert.ok(txnNumber(page3[0]) < txnNumber(page2[PAGE_SIZE - 1]));
+    await admin.waitForFunction(() => document.querySelector('[data-testid="page-next"]')?.disabled === true);
+    assert.match(await admin.getByTestId('page-info').textContent(), /Page 3/);
+
+    await prev.click();
+    await admin.waitForFunction((first) => document.querySelector('[data-testid="txn-row"]')?.getAttribute('data-txn-id') === first, page2[0]);
+    assert.deepEqual(await rowIds(admin), page2);
+    await prev.click();
+    await admin.waitForFunction((first) => document.querySelector('[data-testid="txn-row"]')?.getAttribute('data-txn-id') === first, page1[0]);
+    assert.deepEqual(await rowIds(admin), page1);
+    await admin.waitForFunction(() => document.querySelector('[data-testid="page-prev"]')?.disabled === true);
+  });
+
+  it('filters the transactions by user and by merchant', async () => {
+    await admin.getByLabel('User', { exact: true }).fill('2');
+    await admin.getByTestId('filter-apply').click();
+    await admin.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('[data-testid="txn-row"]')];
+      return rows.length > 0 && rows.every((r) => r.textContent.includes('usr_2'));
+    });
+    assert.equal(await admin.getByLabel('User', { exact: true }).inputValue(), 'usr_2');
+    await admin.getByTestId('filter-clear').click();
+    await admin.getByLabel('Merchant', { exact: true }).fill('mch_424242');
+    await admin.getByTestId('filter-apply').click();
+    await admin.getByTestId('txn-empty').waitFor();
+    assert.match(await admin.getByTestId('txn-empty').textContent(), /No transactions match/);
+    await admin.getByTestId('filter-clear').click();
+    await admin.waitForFunction(() => document.querySelectorAll('[data-testid="txn-row"]').length === 10);
+  });
+
+  it('takes screenshots at laptop and phone widths', async () => {
+    await admin.evaluate(() => window.scrollTo(0, 0));
+    await admin.waitForTimeout(300); // let the last chart redraw settle
+    await admin.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    await admin.setViewportSize({ width: 390, height: 844 });
+    await admin.evaluate(() => window.scrollTo(0, 0));
+    await admin.waitForTimeout(300);
+    const overflow = await admin.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling at 390 px (${overflow} px too wide)`);
+    await admin.screenshot({ path: path.join(ARTIFACTS, 'dashboard-phone.png'), fullPage: true });
+    await admin.setViewportSize({ width: 1280, height: 900 });
+    assert.ok(existsSync(path.join(ARTIFACTS, 'dashboard.png')));
+    assert.ok(existsSync(path.join(ARTIFACTS, 'dashboard-phone.png')));
+  });
+
+  it('logs the demo user in and shows their balance', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(`${base}/`);
+      await page.getByTestId('login-email').fill(DEMO_EMAIL);
+      await page.getByTestId('login-password').fill(DEMO_PASSWORD);
+      await page.getByTestId('login-submit').click();
+      const card = page.locator('[data-testid="balance-card"][data-value]').first();
+      await card.waitFor({ timeout: 5000 });
+      const wallet = await api('GET', '/v1/wallets/usr_1');
+      const balance = wallet.balances[0];
+      assert.equal(Number(await card.getAttribute('data-value')), balance.balance_minor);
+      assert.match(await card.textContent(), /\d/);
+      await page.waitForSelector('[data-testid="chart-balance"] svg');
+      await page.waitForSelector('[data-testid="txn-row"]');
+      const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('bursar.session')).token);
+      assert.ok(token && token !== adminToken, 'a user token in sessionStorage');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-user.png'), fullPage: true });
+      await page.getByTestId('logout').click();
+      await page.getByTestId('login-form').waitFor();
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('bursar.session')), null);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('sends an expired or unknown token back to the login screen', async () => {
+    const context = await browser.newContext();
+    try {
+      await context.addInitScript(() => {
+        sessionStorage.setItem('bursar.session', JSON.stringify({ token: 'not-a-token', role: 'admin' }));
+      });
+      const page = await context.newPage();
+      await page.goto(`${base}/`);
+      await page.getByTestId('login-error').waitFor({ timeout: 5000 });
+      assert.match(await page.getByTestId('login-error').textContent(), /session has ended/);
+    } finally {
+      await context.close();
+    }
+  });
+});
