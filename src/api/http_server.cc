@@ -17,9 +17,12 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <optional>
@@ -36,6 +39,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using Milliseconds = std::chrono::milliseconds;
 
@@ -61,8 +65,25 @@ constexpr uint32_t kHeaderBytesMin = 256;
 constexpr int kStatusMin = 200;
 constexpr int kStatusMax = 599;
 constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr int kSwitchingProtocolsStatus = 101;
+constexpr std::string_view kWebSocketVersion = "13";
+// A Sec-WebSocket-Key is the base64 of 16 bytes.
+constexpr size_t kWebSocketKeyBytesMax = 24;
 
 class Session;
+class WebSocketSession;
+
+// What Stop() needs of a connection: an HTTP session, or the WebSocket session that took an
+// upgraded HTTP session's place in the registry.
+class Connection {
+  public:
+    virtual ~Connection() = default;
+    // Any thread: each posts to the connection's strand.
+    virtual void BeginShutdown() = 0;  // close when idle; a WebSocket closes with 1001
+    virtual void HardClose() = 0;
+    // The strand, or Stop() once the io threads are joined. Unregisters; idempotent.
+    virtual void Close() = 0;
+};
 
 // What the listener, the sessions and Stop() share. Sessions reach it only from the io threads
 // and from Stop(): never from their destructor, which may run after the server is gone.
@@ -76,13 +97,20 @@ struct ServerCore {
     // Registers an accepted connection; null when stopping or when it must be dropped at once.
     std::shared_ptr<Session> Register(tcp::socket socket);
     void Unregister(uint64_t session_id, bool rejected);
+    // Puts `connection` in the place of the registered session `session_id` (an upgrade); false,
+    // and nothing changed, when stopping.
+    bool Replace(uint64_t session_id, std::shared_ptr<Connection> connection);
     // Sets `stopping`, so that no session registers afterwards.
     void BeginStopping();
-    std::vector<std::shared_ptr<Session>> LiveSessions();
+    std::vector<std::shared_ptr<Connection>> LiveSessions();
     void WaitForNoSessions(uint32_t timeout_ms);
+    // The upgrade handler for this path, or null.
+    const UpgradeHandler* FindUpgradeHandler(const std::string& path) const;
 
     const HttpServerOptions options;
     const Handler handler;
+    // Written by SetUpgradeHandler() before the io threads start; read-only afterwards.
+    std::unordered_map<std::string, UpgradeHandler> upgrade_handlers;
     std::atomic<bool> stopping{false};
 
     std::atomic<uint64_t> requests{0};
@@ -90,35 +118,105 @@ struct ServerCore {
     std::atomic<uint64_t> connections_accepted{0};
     std::atomic<uint64_t> connections_open{0};
     std::atomic<uint64_t> connections_rejected{0};
+    std::atomic<uint64_t> websocket_connections_accepted{0};
+    std::atomic<uint64_t> websocket_connections_open{0};
+    std::atomic<uint64_t> websocket_connections_closed_slow{0};
 
   private:
     std::mutex registry_mutex_;
     std::condition_variable registry_cv_;
-    std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded
-    uint64_t next_session_id_ = 0;                                   // guarded
-    uint32_t rejecting_ = 0;                                         // guarded
+    std::unordered_map<uint64_t, std::weak_ptr<Connection>> sessions_;  // guarded
+    uint64_t next_session_id_ = 0;                                      // guarded
+    uint32_t rejecting_ = 0;                                            // guarded
 
     const std::string request_id_prefix_;
     std::atomic<uint64_t> next_request_id_{0};
 };
 
-// The meeting point of a handler's Responder and the session waiting for its answer. It holds
-// the session until the first answer, the timeout, the connection's close or Stop(), whichever
-// comes first; after that every answer is dropped.
+// The sink an upgrade handler's caller holds: a bounded queue between the publishing threads and
+// the connection's strand. It refers to its WebSocketSession only from the handshake to the
+// connection's close (Attach() to Detach()) and posts to the io_context only then, under its
+// mutex; every session is closed before Stop() returns, so a sink kept longer never touches the
+// io_context.
+class WebSocketOutbox final : public WebSocketSink {
+  public:
+    struct Limits {
+        uint32_t messages_max;
+        uint64_t bytes_max;
+    };
+    // What the connection does next.
+    struct Next {
+        enum class Kind { kNothing, kMessage, kClose };
+        Kind kind = Kind::kNothing;
+        std::string text;  // kMessage: the message; kClose: the reason
+        uint16_t close_code = 0;
+        bool too_slow = false;  // kClose because the queue was full
+    };
+
+    explicit WebSocketOutbox(Limits limits) : limits_(limits) {}
+    // For an accept that comes too late: closed from the start.
+    static std::shared_ptr<WebSocketOutbox> MakeClosed();
+
+    WebSocketSendResult Send(std::string text) override;
+    void Close(uint16_t code, std::string reason) override;
+    bool open() const override;
+
+    // The session's strand, once the handshake is done; the session calls WriteNext() next.
+    // False when the outbox was detached meanwhile.
+    bool Attach(std::shared_ptr<WebSocketSession> session);
+    // The session's strand. kNothing means the session is idle until the next wake-up.
+    Next TakeNext();
+    // Any thread; final: closed, the queue dropped, the session let go.
+    void Detach();
+
+  private:
+    struct CloseRequest {
+        uint16_t code;
+        std::string reason;
+        bool too_slow;
+    };
+    // Posts WriteNext() to the session unless it is not attached or already awake.
+    void WakeLocked();
+
+    const Limits limits_;
+    mutable std::mutex mutex_;
+    std::deque<std::string> queue_;  // guarded; behind the message being written, if any
+    uint64_t queue_bytes_ = 0;       // guarded
+    bool open_ = true;               // guarded; false once closing started
+    bool detached_ = false;          // guarded
+    std::optional<CloseRequest> close_request_;  // guarded; not yet taken by the session
+    // Guarded: a WriteNext() is posted or running, or a write is in flight, so that a Send()
+    // needs not post another.
+    bool awake_ = false;
+    std::shared_ptr<WebSocketSession> session_;  // guarded; from Attach() to Detach()
+};
+
+// The meeting point of a handler's Responder (and, for an upgrade, its accept) and the session
+// waiting for its answer. It holds the session until the first answer, the timeout, the
+// connection's close or Stop(), whichever comes first; after that every answer is dropped.
 class ReplySlot {
   public:
-    ReplySlot(std::shared_ptr<Session> session, uint64_t request_number)
-        : session_(std::move(session)), request_number_(request_number) {}
+    ReplySlot(std::shared_ptr<Session> session, uint64_t request_number,
+              WebSocketOutbox::Limits outbox_limits)
+        : session_(std::move(session)),
+          request_number_(request_number),
+          outbox_limits_(outbox_limits) {}
     void Deliver(HttpResponse response);  // any thread
     void DeliverDropped();                // any thread: the Responder died unused
-    void Detach();                        // the session's strand, or Stop() after the io threads
+    // Any thread: the upgrade handler accepted. The outbox stays here until the session takes
+    // it, so that Detach() closes it if the session never does.
+    std::shared_ptr<WebSocketSink> Accept();
+    std::shared_ptr<WebSocketOutbox> TakeAccepted();  // the session's strand
+    void Detach();  // the session's strand, or Stop() after the io threads
 
   private:
     void PostLocked(HttpResponse response);
 
     std::mutex mutex_;
-    std::shared_ptr<Session> session_;  // guarded; null once answered or detached
+    std::shared_ptr<Session> session_;           // guarded; null once answered or detached
+    std::shared_ptr<WebSocketOutbox> accepted_;  // guarded; accepted, not yet taken
     const uint64_t request_number_;
+    const WebSocketOutbox::Limits outbox_limits_;
 };
 
 // Owned by every copy of one Responder: when the last copy goes, an unanswered request gets 500.
@@ -167,6 +265,14 @@ bool IsValidRequestId(std::string_view id) {
     return true;
 }
 
+// What Beast's handshake checks beyond websocket::is_upgrade(): a bad upgrade request gets 400
+// before the upgrade handler sees it, rather than failing after the handler accepted it.
+bool IsValidWebSocketUpgrade(const http::request<http::string_body>& request) {
+    const std::string_view key = request[http::field::sec_websocket_key];
+    return !key.empty() && key.size() <= kWebSocketKeyBytesMax &&
+           request[http::field::sec_websocket_version] == kWebSocketVersion;
+}
+
 std::string Lowercase(std::string_view text) {
     std::string lower(text);
     for (char& c : lower) {
@@ -182,8 +288,8 @@ std::string RandomHex32() {
     return text;
 }
 
-// One connection. Every member function runs on the session's strand, except where noted.
-class Session : public std::enable_shared_from_this<Session> {
+// One HTTP connection. Every member function runs on the session's strand, except where noted.
+class Session final : public Connection, public std::enable_shared_from_this<Session> {
   public:
     Session(ServerCore& core, tcp::socket socket, uint64_t id, bool rejected);
 
@@ -193,12 +299,14 @@ class Session : public std::enable_shared_from_this<Session> {
 
     // Any thread: each posts to the strand.
     void Start();
-    void BeginShutdown();
-    void HardClose();
+    void BeginShutdown() override;
+    void HardClose() override;
 
     void OnHandlerResponse(uint64_t request_number, HttpResponse response);
+    // The upgrade handler accepted: the socket goes to a WebSocketSession.
+    void OnUpgradeAccepted(uint64_t request_number);
     // Also called by Stop() once the io threads are joined.
-    void Close();
+    void Close() override;
 
   private:
     enum class State {
@@ -208,6 +316,7 @@ class Session : public std::enable_shared_from_this<Session> {
         kAwaitingHandler,  // request_timeout_ms runs
         kWritingResponse,  // write_timeout_ms runs
         kLingering,        // the last response is written; draining what the client still sends
+        kUpgraded,         // the socket and the place in the registry went to a WebSocketSession
         kClosed,
     };
 
@@ -255,7 +364,78 @@ class Session : public std::enable_shared_from_this<Session> {
     bool head_request_ = false;
     std::string request_id_;
     std::shared_ptr<ReplySlot> reply_slot_;
+    // An upgrade request, from its arrival to the upgrade handler's answer.
+    std::optional<http::request<http::string_body>> upgrade_request_;
 };
+
+// One WebSocket connection: it took an upgraded HTTP session's socket and place in the registry.
+// It reads only to answer control frames (pings, the close) and to notice the peer going away;
+// it writes what its outbox holds, one message at a time. Beast sends a ping when nothing came
+// in for websocket_ping_interval_ms and fails the read when nothing comes in another interval.
+// Every member function runs on the strand, except where noted.
+class WebSocketSession final : public Connection,
+                               public std::enable_shared_from_this<WebSocketSession> {
+  public:
+    WebSocketSession(ServerCore& core, asio::any_io_executor executor, uint64_t id,
+                     std::string request_id, std::shared_ptr<WebSocketOutbox> outbox);
+
+    const asio::any_io_executor& executor() const { return executor_; }  // any thread
+
+    // Does the handshake answering `request`.
+    void Start(tcp::socket socket, http::request<http::string_body> request);
+    // Writes the outbox's next message, or starts its close, unless busy.
+    void WriteNext();
+
+    // Any thread.
+    void BeginShutdown() override;
+    void HardClose() override;
+    // Also called by Stop() once the io threads are joined.
+    void Close() override;
+
+  private:
+    enum class State {
+        kNew,
+        kHandshake,  // write_timeout_ms runs
+        kOpen,       // write_timeout_ms runs while a message is written
+        kClosing,    // our close frame is queued or sent; write_timeout_ms runs
+        kClosed,
+    };
+
+    void OnAccepted(beast::error_code error);
+    void Read();
+    void OnRead(beast::error_code error);
+    void OnWritten(beast::error_code error);
+    void StartClose(uint16_t code, const std::string& reason, bool too_slow);
+    void OnClosed(beast::error_code error);
+    void ArmTimer(uint32_t timeout_ms);
+    void DisarmTimer();
+    void OnTimer();
+
+    ServerCore& core_;
+    const asio::any_io_executor executor_;
+    std::optional<websocket::stream<tcp::socket>> stream_;  // from Start()
+    asio::steady_timer timer_;
+    uint64_t timer_generation_ = 0;  // a wait whose generation is not this one is stale
+    const uint64_t id_;
+    const std::string request_id_;  // the upgrade request's
+    // Refers back to this session from the handshake until Close(), which breaks the cycle.
+    const std::shared_ptr<WebSocketOutbox> outbox_;
+
+    State state_ = State::kNew;
+    http::request<http::string_body> request_;  // the upgrade request, for the handshake
+    beast::flat_buffer read_buffer_;
+    std::string writing_;  // the message being written
+    bool counted_open_ = false;
+};
+
+// Cuts a close reason to what fits a close frame, at a UTF-8 character boundary.
+std::string CloseReason(std::string reason) {
+    if (reason.size() <= WebSocketSink::kCloseReasonBytesMax) return reason;
+    size_t size = WebSocketSink::kCloseReasonBytesMax;
+    while (size > 0 && (static_cast<unsigned char>(reason[size]) & 0xC0) == 0x80) size--;
+    reason.resize(size);
+    return reason;
+}
 
 ServerCore::ServerCore(HttpServerOptions server_options, Handler server_handler)
     : options(std::move(server_options)),
@@ -313,19 +493,33 @@ void ServerCore::Unregister(uint64_t session_id, bool rejected) {
     registry_cv_.notify_all();
 }
 
+bool ServerCore::Replace(uint64_t session_id, std::shared_ptr<Connection> connection) {
+    std::lock_guard lock(registry_mutex_);
+    if (stopping.load()) return false;
+    const auto entry = sessions_.find(session_id);
+    BURSAR_ASSERT(entry != sessions_.end());
+    entry->second = connection;
+    return true;
+}
+
 void ServerCore::BeginStopping() {
     std::lock_guard lock(registry_mutex_);
     stopping.store(true);
 }
 
-std::vector<std::shared_ptr<Session>> ServerCore::LiveSessions() {
-    std::vector<std::shared_ptr<Session>> live;
+std::vector<std::shared_ptr<Connection>> ServerCore::LiveSessions() {
+    std::vector<std::shared_ptr<Connection>> live;
     std::lock_guard lock(registry_mutex_);
     live.reserve(sessions_.size());
     for (const auto& [id, weak] : sessions_) {
-        if (std::shared_ptr<Session> session = weak.lock()) live.push_back(std::move(session));
+        if (std::shared_ptr<Connection> session = weak.lock()) live.push_back(std::move(session));
     }
     return live;
+}
+
+const UpgradeHandler* ServerCore::FindUpgradeHandler(const std::string& path) const {
+    const auto entry = upgrade_handlers.find(path);
+    return entry == upgrade_handlers.end() ? nullptr : &entry->second;
 }
 
 void ServerCore::WaitForNoSessions(uint32_t timeout_ms) {
@@ -355,10 +549,120 @@ void ReplySlot::PostLocked(HttpResponse response) {
     });
 }
 
-void ReplySlot::Detach() {
-    std::shared_ptr<Session> released;  // let go after the unlock: the last reference may be here
+std::shared_ptr<WebSocketSink> ReplySlot::Accept() {
     std::lock_guard lock(mutex_);
+    if (session_ == nullptr) return WebSocketOutbox::MakeClosed();
+    accepted_ = std::make_shared<WebSocketOutbox>(outbox_limits_);
+    std::shared_ptr<Session> session = std::move(session_);
+    const asio::any_io_executor executor = session->executor();
+    asio::post(executor, [session = std::move(session), request_number = request_number_] {
+        session->OnUpgradeAccepted(request_number);
+    });
+    return accepted_;
+}
+
+std::shared_ptr<WebSocketOutbox> ReplySlot::TakeAccepted() {
+    std::lock_guard lock(mutex_);
+    return std::move(accepted_);
+}
+
+void ReplySlot::Detach() {
+    // Let go after the unlock: the last reference to the session may be here.
+    std::shared_ptr<Session> released;
+    std::shared_ptr<WebSocketOutbox> abandoned;
+    {
+        std::lock_guard lock(mutex_);
+        released = std::move(session_);
+        abandoned = std::move(accepted_);
+    }
+    if (abandoned != nullptr) abandoned->Detach();
+}
+
+std::shared_ptr<WebSocketOutbox> WebSocketOutbox::MakeClosed() {
+    auto outbox = std::make_shared<WebSocketOutbox>(Limits{.messages_max = 0, .bytes_max = 0});
+    outbox->Detach();
+    return outbox;
+}
+
+WebSocketSendResult WebSocketOutbox::Send(std::string text) {
+    std::lock_guard lock(mutex_);
+    if (!open_) return WebSocketSendResult::kClosed;
+    if (queue_.size() >= limits_.messages_max || queue_bytes_ >= limits_.bytes_max) {
+        open_ = false;
+        queue_.clear();
+        queue_bytes_ = 0;
+        close_request_ =
+            CloseRequest{.code = kClosePolicyViolation, .reason = "too slow", .too_slow = true};
+        WakeLocked();
+        return WebSocketSendResult::kTooSlow;
+    }
+    queue_bytes_ += text.size();
+    queue_.push_back(std::move(text));
+    WakeLocked();
+    return WebSocketSendResult::kQueued;
+}
+
+void WebSocketOutbox::Close(uint16_t code, std::string reason) {
+    std::lock_guard lock(mutex_);
+    if (!open_) return;
+    open_ = false;
+    close_request_ =
+        CloseRequest{.code = code, .reason = CloseReason(std::move(reason)), .too_slow = false};
+    WakeLocked();
+}
+
+bool WebSocketOutbox::open() const {
+    std::lock_guard lock(mutex_);
+    return open_;
+}
+
+bool WebSocketOutbox::Attach(std::shared_ptr<WebSocketSession> session) {
+    std::lock_guard lock(mutex_);
+    if (detached_) return false;
+    BURSAR_ASSERT(session_ == nullptr);
+    session_ = std::move(session);
+    awake_ = true;
+    return true;
+}
+
+WebSocketOutbox::Next WebSocketOutbox::TakeNext() {
+    Next next;
+    std::lock_guard lock(mutex_);
+    if (!queue_.empty()) {
+        next.kind = Next::Kind::kMessage;
+        next.text = std::move(queue_.front());
+        queue_.pop_front();
+        BURSAR_ASSERT(queue_bytes_ >= next.text.size());
+        queue_bytes_ -= next.text.size();
+        return next;
+    }
+    if (close_request_.has_value()) {
+        next.kind = Next::Kind::kClose;
+        next.text = std::move(close_request_->reason);
+        next.close_code = close_request_->code;
+        next.too_slow = close_request_->too_slow;
+        close_request_.reset();
+        return next;
+    }
+    awake_ = false;
+    return next;
+}
+
+void WebSocketOutbox::Detach() {
+    std::shared_ptr<WebSocketSession> released;  // let go after the unlock
+    std::lock_guard lock(mutex_);
+    open_ = false;
+    detached_ = true;
+    queue_.clear();
+    queue_bytes_ = 0;
+    close_request_.reset();
     released = std::move(session_);
+}
+
+void WebSocketOutbox::WakeLocked() {
+    if (session_ == nullptr || awake_) return;
+    awake_ = true;
+    asio::post(session_->executor(), [session = session_] { session->WriteNext(); });
 }
 
 Session::Session(ServerCore& core, tcp::socket socket, uint64_t id, bool rejected)
@@ -399,7 +703,7 @@ void Session::HardClose() {
 }
 
 void Session::Close() {
-    if (state_ == State::kClosed) return;
+    if (state_ == State::kClosed || state_ == State::kUpgraded) return;
     state_ = State::kClosed;
     beast::error_code ignored;
     timer_.cancel();
@@ -549,6 +853,8 @@ void Session::OnRequest() {
     }
     request.body = std::move(message.body());
     request.remote_address = remote_address_;
+    const UpgradeHandler* upgrade_handler =
+        websocket::is_upgrade(message) ? core_.FindUpgradeHandler(request.path) : nullptr;
     const std::string* client_id = request.Header("x-request-id");
     request_id_ =
         client_id != nullptr && IsValidRequestId(*client_id) ? *client_id : core_.NewRequestId();
@@ -556,24 +862,42 @@ void Session::OnRequest() {
     version_ = message.version();
     keep_alive_ = message.keep_alive();
     head_request_ = message.method() == http::verb::head;
+    upgrade_request_.reset();
+    if (upgrade_handler != nullptr) upgrade_request_.emplace(parser_->release());
     parser_.reset();
 
     if (request.path.empty() || request.path[0] != '/') {
         WriteError(kInvalidRequest, "the request target must be a path", /*close=*/true);
         return;
     }
+    if (upgrade_handler != nullptr && !IsValidWebSocketUpgrade(*upgrade_request_)) {
+        upgrade_request_.reset();
+        WriteError(kInvalidRequest,
+                   "a WebSocket upgrade needs a Sec-WebSocket-Key and Sec-WebSocket-Version: 13",
+                   /*close=*/true);
+        return;
+    }
     state_ = State::kAwaitingHandler;
     request_number_++;
     ArmTimer(core_.options.request_timeout_ms);
-    reply_slot_ = std::make_shared<ReplySlot>(shared_from_this(), request_number_);
-    const Responder responder =
-        [token = std::make_shared<ResponderToken>(reply_slot_)](HttpResponse response) {
-            token->slot->Deliver(std::move(response));
-        };
+    reply_slot_ = std::make_shared<ReplySlot>(
+        shared_from_this(), request_number_,
+        WebSocketOutbox::Limits{.messages_max = core_.options.websocket_send_queue_messages_max,
+                                .bytes_max = core_.options.websocket_send_queue_bytes_max});
+    // Accept and reject share one token: dropping both unused answers 500.
+    const auto token = std::make_shared<ResponderToken>(reply_slot_);
+    const Responder responder = [token](HttpResponse response) {
+        token->slot->Deliver(std::move(response));
+    };
     // Exceptions stop here: a handler that throws answers 500, the io thread goes on. The copy
     // kept here outlives the handler's, so that a throw is not taken for a dropped Responder.
     try {
-        core_.handler(std::move(request), responder);
+        if (upgrade_handler != nullptr) {
+            WebSocketAccept accept = [token] { return token->slot->Accept(); };
+            (*upgrade_handler)(std::move(request), std::move(accept), responder);
+        } else {
+            core_.handler(std::move(request), responder);
+        }
     } catch (const std::exception& exception) {
         core_.Log(std::string("http: handler threw: ") + exception.what());
         responder(ErrorResponse(kInternalError, "the handler failed"));
@@ -587,6 +911,29 @@ void Session::OnHandlerResponse(uint64_t request_number, HttpResponse response) 
     if (state_ != State::kAwaitingHandler || request_number != request_number_) return;
     reply_slot_.reset();
     WriteResponse(std::move(response), !keep_alive_ || core_.stopping.load());
+}
+
+void Session::OnUpgradeAccepted(uint64_t request_number) {
+    if (state_ != State::kAwaitingHandler || request_number != request_number_) return;
+    std::shared_ptr<WebSocketOutbox> outbox = reply_slot_->TakeAccepted();
+    reply_slot_.reset();
+    BURSAR_ASSERT(outbox != nullptr && upgrade_request_.has_value());
+    auto websocket = std::make_shared<WebSocketSession>(core_, executor_, id_, request_id_, outbox);
+    if (!core_.Replace(id_, websocket)) {
+        outbox->Detach();
+        upgrade_request_.reset();
+        WriteError(kServerBusy, "the server is stopping", /*close=*/true);
+        return;
+    }
+    state_ = State::kUpgraded;
+    timer_generation_++;
+    timer_.cancel();
+    // Whatever the client sent after the upgrade request is dropped: it may send no frame
+    // before the handshake's answer.
+    buffer_.consume(buffer_.size());
+    http::request<http::string_body> request = std::move(*upgrade_request_);
+    upgrade_request_.reset();
+    websocket->Start(std::move(socket_), std::move(request));
 }
 
 void Session::WriteError(const HttpError& error, std::string_view message, bool close) {
@@ -712,6 +1059,192 @@ void Session::OnTimer() {
             Close();
             return;
         case State::kNew:
+        case State::kUpgraded:
+        case State::kClosed:
+            return;
+    }
+}
+
+WebSocketSession::WebSocketSession(ServerCore& core, asio::any_io_executor executor, uint64_t id,
+                                   std::string request_id, std::shared_ptr<WebSocketOutbox> outbox)
+    : core_(core),
+      executor_(std::move(executor)),
+      timer_(executor_),
+      id_(id),
+      request_id_(std::move(request_id)),
+      outbox_(std::move(outbox)) {}
+
+void WebSocketSession::Start(tcp::socket socket, http::request<http::string_body> request) {
+    BURSAR_ASSERT(state_ == State::kNew);
+    stream_.emplace(std::move(socket));
+    request_ = std::move(request);
+    const HttpServerOptions& options = core_.options;
+    // The handshake, each message and our close are timed here (write_timeout_ms). Beast times
+    // the pings, and a close the peer starts: it answers that one on its own.
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = Milliseconds(options.write_timeout_ms);
+    timeouts.idle_timeout = 2 * Milliseconds(options.websocket_ping_interval_ms);
+    timeouts.keep_alive_pings = true;
+    stream_->set_option(timeouts);
+    stream_->set_option(websocket::stream_base::decorator(
+        [request_id = request_id_](websocket::response_type& response) {
+            response.set("X-Request-Id", request_id);
+        }));
+    stream_->read_message_max(options.websocket_message_bytes_max);
+    stream_->auto_fragment(false);  // one frame per message
+    state_ = State::kHandshake;
+    ArmTimer(options.write_timeout_ms);
+    stream_->async_accept(request_, [self = shared_from_this()](beast::error_code error) {
+        self->OnAccepted(error);
+    });
+}
+
+void WebSocketSession::OnAccepted(beast::error_code error) {
+    if (state_ != State::kHandshake) return;
+    DisarmTimer();
+    if (error) {
+        core_.Log("websocket: handshake failed: " + error.message() + "; request " + request_id_);
+        Close();
+        return;
+    }
+    core_.CountResponse(kSwitchingProtocolsStatus);
+    core_.websocket_connections_accepted.fetch_add(1, std::memory_order_relaxed);
+    core_.websocket_connections_open.fetch_add(1);
+    counted_open_ = true;
+    state_ = State::kOpen;
+    if (!outbox_->Attach(shared_from_this())) {
+        Close();
+        return;
+    }
+    Read();
+    WriteNext();
+}
+
+void WebSocketSession::Read() {
+    stream_->async_read(read_buffer_, [self = shared_from_this()](beast::error_code error, size_t) {
+        self->OnRead(error);
+    });
+}
+
+void WebSocketSession::OnRead(beast::error_code error) {
+    if (state_ == State::kClosed) return;
+    if (error) {
+        // The peer closed (Beast answered its close frame), sent too big a message (Beast
+        // closed with 1009), stopped answering pings, or the network failed. While our own
+        // close runs, its completion or its timer ends the session.
+        if (state_ != State::kClosing) Close();
+        return;
+    }
+    read_buffer_.consume(read_buffer_.size());  // what the client says is not listened to
+    Read();
+}
+
+void WebSocketSession::WriteNext() {
+    if (state_ != State::kOpen) return;
+    WebSocketOutbox::Next next = outbox_->TakeNext();
+    switch (next.kind) {
+        case WebSocketOutbox::Next::Kind::kNothing:
+            return;
+        case WebSocketOutbox::Next::Kind::kMessage:
+            writing_ = std::move(next.text);
+            ArmTimer(core_.options.write_timeout_ms);
+            stream_->async_write(
+                asio::buffer(writing_),
+                [self = shared_from_this()](beast::error_code write_error, size_t) {
+                    self->OnWritten(write_error);
+                });
+            return;
+        case WebSocketOutbox::Next::Kind::kClose:
+            StartClose(next.close_code, next.text, next.too_slow);
+            return;
+    }
+}
+
+void WebSocketSession::OnWritten(beast::error_code error) {
+    if (state_ != State::kOpen) return;
+    DisarmTimer();
+    writing_ = std::string();
+    if (error) {
+        Close();
+        return;
+    }
+    WriteNext();
+}
+
+void WebSocketSession::StartClose(uint16_t code, const std::string& reason, bool too_slow) {
+    state_ = State::kClosing;
+    if (too_slow) {
+        core_.websocket_connections_closed_slow.fetch_add(1, std::memory_order_relaxed);
+        core_.Log("websocket: closing a client too slow to read; request " + request_id_);
+    }
+    ArmTimer(core_.options.write_timeout_ms);
+    websocket::close_reason close_frame(code);
+    BURSAR_ASSERT(reason.size() <= WebSocketSink::kCloseReasonBytesMax);
+    close_frame.reason.assign(reason.data(), reason.size());
+    stream_->async_close(close_frame, [self = shared_from_this()](beast::error_code error) {
+        self->OnClosed(error);
+    });
+}
+
+void WebSocketSession::OnClosed(beast::error_code) {
+    if (state_ != State::kClosing) return;
+    Close();
+}
+
+void WebSocketSession::BeginShutdown() {
+    outbox_->Close(WebSocketSink::kCloseGoingAway, "going away");
+}
+
+void WebSocketSession::HardClose() {
+    asio::post(executor_, [self = shared_from_this()] { self->Close(); });
+}
+
+void WebSocketSession::Close() {
+    if (state_ == State::kClosed) return;
+    state_ = State::kClosed;
+    DisarmTimer();
+    if (stream_.has_value()) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(*stream_).close(ignored);
+    }
+    outbox_->Detach();
+    if (counted_open_) {
+        BURSAR_ASSERT(core_.websocket_connections_open.load() > 0);
+        core_.websocket_connections_open.fetch_sub(1);
+    }
+    // The stream and the buffers stay: operations still pending refer to them, and complete
+    // (aborted) later on the strand, where they find the state closed.
+    core_.Unregister(id_, /*rejected=*/false);
+}
+
+void WebSocketSession::ArmTimer(uint32_t timeout_ms) {
+    timer_generation_++;
+    timer_.expires_after(Milliseconds(timeout_ms));
+    timer_.async_wait(
+        [self = shared_from_this(), generation = timer_generation_](beast::error_code error) {
+            if (error || generation != self->timer_generation_) return;
+            self->OnTimer();
+        });
+}
+
+void WebSocketSession::DisarmTimer() {
+    timer_generation_++;
+    timer_.cancel();
+}
+
+void WebSocketSession::OnTimer() {
+    switch (state_) {
+        case State::kHandshake:
+        case State::kClosing:
+            Close();
+            return;
+        case State::kOpen:  // a message was not written in time: the client does not read
+            core_.Log("websocket: a message was not written within " +
+                      std::to_string(core_.options.write_timeout_ms) + " ms; request " +
+                      request_id_);
+            Close();
+            return;
+        case State::kNew:
         case State::kClosed:
             return;
     }
@@ -729,6 +1262,7 @@ class HttpServer::Impl {
 
     Status Start();
     void Stop();
+    void SetUpgradeHandler(std::string path, UpgradeHandler handler);
     uint16_t port() const { return port_.load(); }
     HttpServerStats stats() const;
 
@@ -765,6 +1299,11 @@ Status HttpServer::Impl::ValidateOptions() const {
         return Status(StatusCode::kInvalidArgument,
                       "http: connections_max and every timeout must be positive");
     }
+    if (options.websocket_message_bytes_max < 1 || options.websocket_send_queue_messages_max < 1 ||
+        options.websocket_send_queue_bytes_max < 1 || options.websocket_ping_interval_ms < 1) {
+        return Status(StatusCode::kInvalidArgument,
+                      "http: every websocket limit and interval must be positive");
+    }
     return Status::Ok();
 }
 
@@ -799,6 +1338,15 @@ Status HttpServer::Impl::Start() {
         threads_.emplace_back([this] { io_context_.run(); });
     }
     return Status::Ok();
+}
+
+void HttpServer::Impl::SetUpgradeHandler(std::string path, UpgradeHandler handler) {
+    BURSAR_ASSERT(!started_ && !stopped_);
+    BURSAR_ASSERT(!path.empty() && path[0] == '/' && handler);
+    BURSAR_ASSERT(core_.upgrade_handlers.size() < kUpgradePathsMax);
+    const bool inserted =
+        core_.upgrade_handlers.emplace(std::move(path), std::move(handler)).second;
+    BURSAR_ASSERT(inserted);
 }
 
 void HttpServer::Impl::Accept() {
@@ -843,10 +1391,12 @@ void HttpServer::Impl::Stop() {
         acceptor_.close(ignored);
         accept_retry_timer_.cancel();
     });
-    for (const std::shared_ptr<Session>& session : core_.LiveSessions()) session->BeginShutdown();
+    for (const std::shared_ptr<Connection>& session : core_.LiveSessions()) {
+        session->BeginShutdown();
+    }
     core_.WaitForNoSessions(core_.options.shutdown_timeout_ms);
 
-    for (const std::shared_ptr<Session>& session : core_.LiveSessions()) session->HardClose();
+    for (const std::shared_ptr<Connection>& session : core_.LiveSessions()) session->HardClose();
     core_.WaitForNoSessions(kHardCloseWaitMs);
 
     io_context_.stop();
@@ -856,7 +1406,7 @@ void HttpServer::Impl::Stop() {
     // io_context are destroyed with it, and the sessions they hold with them.
     beast::error_code ignored;
     acceptor_.close(ignored);
-    for (const std::shared_ptr<Session>& session : core_.LiveSessions()) session->Close();
+    for (const std::shared_ptr<Connection>& session : core_.LiveSessions()) session->Close();
     BURSAR_ASSERT(core_.LiveSessions().empty());
 }
 
@@ -871,6 +1421,12 @@ HttpServerStats HttpServer::Impl::stats() const {
     stats.connections_accepted = core_.connections_accepted.load(std::memory_order_relaxed);
     stats.connections_open = core_.connections_open.load(std::memory_order_relaxed);
     stats.connections_rejected = core_.connections_rejected.load(std::memory_order_relaxed);
+    stats.websocket_connections_accepted =
+        core_.websocket_connections_accepted.load(std::memory_order_relaxed);
+    stats.websocket_connections_open =
+        core_.websocket_connections_open.load(std::memory_order_relaxed);
+    stats.websocket_connections_closed_slow =
+        core_.websocket_connections_closed_slow.load(std::memory_order_relaxed);
     return stats;
 }
 
@@ -880,6 +1436,10 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler)
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() { return impl_->Start(); }
+
+void HttpServer::SetUpgradeHandler(std::string path, UpgradeHandler handler) {
+    impl_->SetUpgradeHandler(std::move(path), std::move(handler));
+}
 
 uint16_t HttpServer::port() const { return impl_->port(); }
 

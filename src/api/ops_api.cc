@@ -145,6 +145,16 @@ std::string OpsApi::Metrics() const {
         Metric(&out, "bursar_http_connections_open", "gauge", "Open HTTP connections.",
                static_cast<double>(http.connections_open));
     }
+    if (stream_ != nullptr) {
+        const WebSocketHubStats ws = stream_->stats();
+        Metric(&out, "bursar_stream_connections", "gauge", "WebSocket clients of /v1/stream now.",
+               static_cast<double>(ws.connections));
+        Metric(&out, "bursar_stream_messages_total", "counter", "Events sent to WebSocket clients.",
+               static_cast<double>(ws.messages_sent));
+        Metric(&out, "bursar_stream_slow_clients_closed_total", "counter",
+               "WebSocket clients closed for not keeping up (1008).",
+               static_cast<double>(ws.slow_clients_closed));
+    }
     if (jetstream_ != nullptr) {
         const events::JetStreamStats js = jetstream_->stats();
         Metric(&out, "bursar_jetstream_seq", "gauge",

@@ -11,6 +11,7 @@
 #include "api/http.h"
 #include "api/http_server.h"
 #include "api/router.h"
+#include "api/stream_api.h"
 #include "base/clock.h"
 #include "engine/engine.h"
 #include "events/jetstream_publisher.h"
@@ -43,6 +44,7 @@ class OpsApi {
            const RequestMetrics& metrics, std::string web_dir = {});
     void SetServer(const HttpServer* server) { server_ = server; }
     void SetJetStream(const events::JetStreamPublisher* jetstream) { jetstream_ = jetstream; }
+    void SetStream(const StreamApi* stream) { stream_ = stream; }
     void AddRoutes(Router& router);
     std::string Metrics() const;
     // A file of the dashboard, or 404; names are checked (no '/', no leading '.').
@@ -55,6 +57,7 @@ class OpsApi {
     std::string web_dir_;
     const HttpServer* server_ = nullptr;
     const events::JetStreamPublisher* jetstream_ = nullptr;
+    const StreamApi* stream_ = nullptr;
 };
 
 // The OpenAPI 3 document of the whole API (src/api/openapi.json, built in).

@@ -100,7 +100,10 @@ PlatformApi::PlatformApi(engine::Engine& engine, Clock& clock, WorkerPool& worke
 Principal PlatformApi::PrincipalOf(const HttpRequest& request) const {
     const std::string* header = request.Header("authorization");
     if (header == nullptr || header->rfind("Bearer ", 0) != 0) return Principal{};
-    const std::string_view token = std::string_view(*header).substr(7);
+    return PrincipalOfToken(std::string_view(*header).substr(7));
+}
+
+Principal PlatformApi::PrincipalOfToken(std::string_view token) const {
     const Hash256 hash = HashSecret(token);
     // Compared by hash: the comparison time says nothing about the admin token.
     if (hash == admin_hash_) return Principal{PrincipalKind::kAdmin, hash};

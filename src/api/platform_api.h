@@ -38,6 +38,8 @@ class PlatformApi {
 
     // The principal a request's Authorization header names (none when absent).
     payments::Principal PrincipalOf(const HttpRequest& request) const;
+    // The principal a bearer token names: the admin token, an API key (sk_...) or a session.
+    payments::Principal PrincipalOfToken(std::string_view token) const;
     // Runs `query` on the engine thread after every earlier write, and answers with its result.
     void Query(std::function<payments::Response(const payments::Platform&, uint64_t now)> query,
                Responder responder);

@@ -21,6 +21,7 @@
 #include "api/ops_api.h"
 #include "api/platform_api.h"
 #include "api/router.h"
+#include "api/stream_api.h"
 #include "api/worker_pool.h"
 #include "app/commands.h"
 #include "app/data_dir.h"
@@ -297,12 +298,16 @@ int ServeCommand(const Args& args) {
     http_options.log = LogLine;
     api::HttpServer server(http_options,
                            api::Instrumented(router.AsHandler(), metrics, SystemClock::Instance()));
+    api::StreamApi stream_api(engine, SystemClock::Instance(), platform_api, PosixFileSystem(),
+                              dir);
+    stream_api.Attach(server);
     if (Status status = server.Start(); !status.ok()) {
         LogLine("cannot listen on " + listen + ": " + status.ToString());
         return 1;
     }
     ops_api.SetServer(&server);
     ops_api.SetJetStream(jetstream.get());
+    ops_api.SetStream(&stream_api);
     const std::string url = "http://" + http_options.address + ":" + std::to_string(server.port());
     LogLine("engine ready at journal sequence " + std::to_string(engine.committed_seq()) +
             ", data in " + std::filesystem::absolute(dir).lexically_normal().string());
@@ -329,7 +334,8 @@ int ServeCommand(const Args& args) {
     LogLine(std::string("stopping on ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") +
             ": finishing in-flight requests and flushing the journal");
     if (simulator) simulator->Stop();
-    server.Stop();
+    server.Stop();  // closes the WebSocket connections (1001) before their hub goes
+    stream_api.Stop();
     workers.Stop();
     if (jetstream) jetstream->Stop();
     metrics_service.Stop();

@@ -22,7 +22,6 @@ const ARTIFACTS = path.join(ROOT, 'build', 'artifacts');
 
 const PAGE_SIZE = 10; // the dashboard's (web/src/admin.ts)
 const LIVE_DEADLINE_MS = 2000; // a change shows within 2 s over the WebSocket
-const POLL_INTERVAL_MS = 2000; // without it, the dashboard polls every 2 s (web/src/live.ts)
 
 const DEMO_EMAIL = 'alice@example.com';
 const DEMO_PASSWORD = 'correct horse battery';
@@ -103,10 +102,10 @@ async function cardValue(page, testId) {
   return raw === null ? null : Number(raw);
 }
 
-// How long a change may take to show: 2 s over the WebSocket; with the polling fallback, up to
-// one poll interval more (the change may land just after a poll).
+// How long a change may take to show: 2 s over the WebSocket (the server has /v1/stream; the
+// polling fallback is for servers without it and fails this test).
 function changeDeadline() {
-  return liveState === 'live' ? LIVE_DEADLINE_MS : LIVE_DEADLINE_MS + POLL_INTERVAL_MS;
+  return LIVE_DEADLINE_MS;
 }
 
 describe('dashboard', { timeout: 90_000 }, () => {
@@ -195,12 +194,9 @@ describe('dashboard', { timeout: 90_000 }, () => {
     await admin.waitForSelector('[data-testid="txn-row"]');
     await admin.waitForSelector('[data-testid="chart-daily"] svg');
     await admin.waitForSelector('[data-testid="top-merchant"]');
-    // The live indicator settles on live (WebSocket) or polling (fallback).
+    // The live indicator must settle on live: updates come over the WebSocket.
     await admin.waitForFunction(
-      () => {
-        const s = document.querySelector('[data-testid="live-indicator"]')?.getAttribute('data-state');
-        return s === 'live' || s === 'polling';
-      },
+      () => document.querySelector('[data-testid="live-indicator"]')?.getAttribute('data-state') === 'live',
       null,
       { timeout: 5000 },
     );
