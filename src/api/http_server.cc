@@ -1076,9 +1076,16 @@ WebSocketSession::WebSocketSession(ServerCore& core, asio::any_io_executor execu
 
 void WebSocketSession::Start(tcp::socket socket, http::request<http::string_body> request) {
     BURSAR_ASSERT(state_ == State::kNew);
+    const HttpServerOptions& options = core_.options;
+    // A bounded kernel send buffer: a client that stops reading fills it and then the send queue,
+    // and is closed as too slow, instead of pinning megabytes of kernel memory (Linux grows an
+    // unbounded socket buffer up to tcp_wmem's maximum, 4 MiB by default).
+    beast::error_code ignored;
+    socket.set_option(asio::socket_base::send_buffer_size(
+                          static_cast<int>(options.websocket_socket_send_buffer_bytes)),
+                      ignored);
     stream_.emplace(std::move(socket));
     request_ = std::move(request);
-    const HttpServerOptions& options = core_.options;
     // The handshake, each message and our close are timed here (write_timeout_ms). Beast times
     // the pings, and a close the peer starts: it answers that one on its own.
     websocket::stream_base::timeout timeouts{};

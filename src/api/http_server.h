@@ -101,6 +101,8 @@ struct HttpServerOptions {
     // The server pings a connection it received nothing from for this long, and closes it when
     // nothing (not even the pong) comes in another interval.
     uint32_t websocket_ping_interval_ms = 20'000;
+    // The kernel's send buffer of a WebSocket connection (SO_SNDBUF; Linux doubles it).
+    uint32_t websocket_socket_send_buffer_bytes = 64 << 10;
     // Failures worth an operator's eye, one line each; called from the io threads.
     std::function<void(const std::string&)> log;
 };

@@ -295,6 +295,8 @@ int ServeCommand(const Args& args) {
     http_options.body_bytes_max = config->Number("body_bytes_max");
     http_options.request_timeout_ms = static_cast<uint32_t>(config->Number("request_timeout_ms"));
     http_options.connections_max = static_cast<uint32_t>(config->Number("connections_max"));
+    http_options.websocket_send_queue_messages_max =
+        static_cast<uint32_t>(config->Number("stream_queue_messages_max"));
     http_options.log = LogLine;
     api::HttpServer server(http_options,
                            api::Instrumented(router.AsHandler(), metrics, SystemClock::Instance()));

@@ -89,6 +89,9 @@ const std::vector<Setting>& Settings() {
          "time to receive a request and answer it (408 / 504 past it)", 100, 600'000},
         {"connections_max", "BURSAR_CONNECTIONS_MAX", "10000", "open connections (503 above)", 1,
          1'000'000},
+        {"stream_queue_messages_max", "BURSAR_STREAM_QUEUE_MESSAGES_MAX", "1024",
+         "messages queued for one /v1/stream client before it is closed as too slow (1008)", 1,
+         1'000'000},
     };
     return settings;
 }
