@@ -86,7 +86,7 @@ TEST(OpenApi, DescribesEveryRoute) {
     OpsApi ops(**engine, projector, metrics);
     analytics::LiveMetrics live(0, 392);
     analytics::MetricsService service(fs, **engine, "data/journal", live);
-    MetricsApi metrics_api(**engine, clock, platform, live, service, 392);
+    MetricsApi metrics_api(clock, platform, live, service, 392);
     Router router;
     platform.AddRoutes(router);
     metrics_api.AddRoutes(router);

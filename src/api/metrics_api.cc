@@ -9,11 +9,10 @@ namespace bursar::api {
 
 using payments::ErrorCode;
 
-MetricsApi::MetricsApi(engine::Engine& engine, Clock& clock, const PlatformApi& platform_api,
+MetricsApi::MetricsApi(Clock& clock, const PlatformApi& platform_api,
                        const analytics::LiveMetrics& metrics,
                        const analytics::MetricsService& service, uint32_t currency)
-    : engine_(engine),
-      clock_(clock),
+    : clock_(clock),
       platform_api_(platform_api),
       metrics_(metrics),
       service_(service),
@@ -31,35 +30,25 @@ std::string MetricsApi::Date(int64_t day) {
 void MetricsApi::Answer(const HttpRequest& request,
                         std::function<std::string(std::optional<uint64_t>)> figures,
                         Responder responder) {
-    const payments::Principal principal = platform_api_.PrincipalOf(request);
-    auto caller = std::make_shared<std::optional<payments::Caller>>();
-    auto* query = new engine::Request;
-    query->operation = engine::Operation::kQuery;
-    query->query = [this, caller, principal](const payments::Platform& p) {
-        *caller = p.Authenticate(principal, clock_.RealtimeNs());
-    };
-    query->done = [this, caller, figures, responder](engine::Request& r) {
-        std::unique_ptr<engine::Request> owned(&r);
-        if (!r.status.ok()) return responder(EngineRefusal(r.status));
-        using Kind = payments::Caller::Kind;
-        if (!*caller || (*caller)->kind == Kind::kAnonymous) {
-            return responder(FromError(ErrorCode::kUnauthenticated));
-        }
-        if ((*caller)->kind == Kind::kUser) return responder(FromError(ErrorCode::kForbidden));
-        if (!service_.WaitFor(r.seq, kWaitMsMax)) {
-            return responder(FromError(ErrorCode::kUnavailable, "The metrics are behind."));
-        }
-        std::optional<uint64_t> merchant;
-        if ((*caller)->kind == Kind::kMerchant) merchant = (*caller)->id;
-        HttpResponse response;
-        response.body = figures(merchant);
-        responder(std::move(response));
-    };
-    Status status = engine_.Submit(query);
-    if (!status.ok()) {
-        delete query;
-        responder(EngineRefusal(status));
-    }
+    platform_api_.Authenticate(
+        platform_api_.PrincipalOf(request),
+        [this, figures, responder](const Status& status, std::optional<payments::Caller> caller,
+                                   uint64_t seq) {
+            if (!status.ok()) return responder(EngineRefusal(status));
+            using Kind = payments::Caller::Kind;
+            if (!caller || caller->kind == Kind::kAnonymous) {
+                return responder(FromError(ErrorCode::kUnauthenticated));
+            }
+            if (caller->kind == Kind::kUser) return responder(FromError(ErrorCode::kForbidden));
+            if (!service_.WaitFor(seq, kWaitMsMax)) {
+                return responder(FromError(ErrorCode::kUnavailable, "The metrics are behind."));
+            }
+            std::optional<uint64_t> merchant;
+            if (caller->kind == Kind::kMerchant) merchant = caller->id;
+            HttpResponse response;
+            response.body = figures(merchant);
+            responder(std::move(response));
+        });
 }
 
 void MetricsApi::AddRoutes(Router& router) {

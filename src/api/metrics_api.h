@@ -11,9 +11,8 @@ namespace bursar::api {
 
 class MetricsApi {
   public:
-    MetricsApi(engine::Engine& engine, Clock& clock, const PlatformApi& platform_api,
-               const analytics::LiveMetrics& metrics, const analytics::MetricsService& service,
-               uint32_t currency);
+    MetricsApi(Clock& clock, const PlatformApi& platform_api, const analytics::LiveMetrics& metrics,
+               const analytics::MetricsService& service, uint32_t currency);
     void AddRoutes(Router& router);
 
     static constexpr uint64_t kWaitMsMax = 2000;
@@ -25,7 +24,6 @@ class MetricsApi {
                 Responder responder);
     static std::string Date(int64_t day);
 
-    engine::Engine& engine_;
     Clock& clock_;
     const PlatformApi& platform_api_;
     const analytics::LiveMetrics& metrics_;

@@ -211,6 +211,24 @@ void PlatformApi::Query(
     }
 }
 
+void PlatformApi::Authenticate(const Principal& principal, AuthenticatedFn done) const {
+    auto caller = std::make_shared<std::optional<payments::Caller>>();
+    auto* query = new engine::Request;
+    query->operation = engine::Operation::kQuery;
+    query->query = [this, caller, principal](const payments::Platform& p) {
+        *caller = p.Authenticate(principal, clock_.RealtimeNs());
+    };
+    query->done = [caller, done](engine::Request& r) {
+        std::unique_ptr<engine::Request> owned(&r);
+        done(r.status, r.status.ok() ? *caller : std::nullopt, r.seq);
+    };
+    Status status = engine_.Submit(query);
+    if (!status.ok()) {
+        delete query;
+        done(status, std::nullopt, 0);
+    }
+}
+
 void PlatformApi::Register(HttpRequest&& request, const PathParams&, Responder responder) {
     auto fields = JsonFields::Parse(
         request.body, {{"email", FieldKind::kString, true, 3, payments::kEmailBytesMax},
@@ -450,35 +468,28 @@ void PlatformApi::ListTransactions(HttpRequest&& request, const PathParams&, Res
             return responder(FromError(ErrorCode::kInvalidRequest, "Not a cursor.", "cursor"));
         }
     }
-    // Authorize on the engine thread (sessions live there); the query's batch position is what
-    // was committed when the request arrived: the list waits for the read model to reach it.
-    auto decision = std::make_shared<std::optional<payments::Response>>();
+    // The caller's position is what was committed when the request arrived: the list waits for
+    // the read model to reach it.
     auto shared_filter = std::make_shared<projection::ListFilter>(filter);
-    auto* query = new engine::Request;
-    query->operation = engine::Operation::kQuery;
-    query->query = [this, decision, shared_filter,
-                    principal = PrincipalOf(request)](const payments::Platform& p) {
-        std::optional<payments::Caller> caller = p.Authenticate(principal, clock_.RealtimeNs());
+    Authenticate(PrincipalOf(request), [this, shared_filter, responder](
+                                           const Status& status,
+                                           std::optional<payments::Caller> caller, uint64_t seq) {
+        if (!status.ok()) return responder(EngineRefusal(status));
         using Kind = payments::Caller::Kind;
         if (!caller || caller->kind == Kind::kAnonymous) {
-            *decision = payments::Response{401, payments::ErrorBody(ErrorCode::kUnauthenticated)};
-        } else if (caller->kind == Kind::kUser) {
+            return responder(FromError(ErrorCode::kUnauthenticated));
+        }
+        if (caller->kind == Kind::kUser) {
             if (shared_filter->user_id && *shared_filter->user_id != caller->id) {
-                *decision = payments::Response{403, payments::ErrorBody(ErrorCode::kForbidden)};
+                return responder(FromError(ErrorCode::kForbidden));
             }
             shared_filter->user_id = caller->id;
         } else if (caller->kind == Kind::kMerchant) {
             if (shared_filter->merchant_id && *shared_filter->merchant_id != caller->id) {
-                *decision = payments::Response{403, payments::ErrorBody(ErrorCode::kForbidden)};
+                return responder(FromError(ErrorCode::kForbidden));
             }
             shared_filter->merchant_id = caller->id;
         }
-    };
-    query->done = [this, decision, shared_filter, responder](engine::Request& r) {
-        std::unique_ptr<engine::Request> owned(&r);
-        if (!r.status.ok()) return responder(EngineRefusal(r.status));
-        if (*decision) return responder(Json((*decision)->status, (*decision)->body));
-        const uint64_t seq = r.seq;
         bool posted = workers_.Post([this, seq, shared_filter, responder] {
             if (!projector_.WaitFor(seq, options_.read_wait_ms_max)) {
                 return responder(FromError(ErrorCode::kUnavailable, "The read model is behind."));
@@ -538,12 +549,7 @@ void PlatformApi::ListTransactions(HttpRequest&& request, const PathParams&, Res
             responder(Json(200, json.Take()));
         });
         if (!posted) responder(EngineRefusal(Status(StatusCode::kBusy, "workers")));
-    };
-    Status status = engine_.Submit(query);
-    if (!status.ok()) {
-        delete query;
-        responder(EngineRefusal(status));
-    }
+    });
 }
 
 }  // namespace bursar::api

@@ -40,6 +40,13 @@ class PlatformApi {
     payments::Principal PrincipalOf(const HttpRequest& request) const;
     // The principal a bearer token names: the admin token, an API key (sk_...) or a session.
     payments::Principal PrincipalOfToken(std::string_view token) const;
+    // Resolves `principal` on the engine thread (sessions and API keys live in the state machine),
+    // after every earlier write, then calls `done` (on an engine thread: it must not block) with
+    // the caller (nullopt: unknown, expired or revoked credentials) and the journal position that
+    // was committed then. On an engine refusal, `done` gets the status and no caller.
+    using AuthenticatedFn = std::function<void(
+        const Status& status, std::optional<payments::Caller> caller, uint64_t seq)>;
+    void Authenticate(const payments::Principal& principal, AuthenticatedFn done) const;
     // Runs `query` on the engine thread after every earlier write, and answers with its result.
     void Query(std::function<payments::Response(const payments::Platform&, uint64_t now)> query,
                Responder responder);

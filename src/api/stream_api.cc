@@ -4,10 +4,9 @@
 
 namespace bursar::api {
 
-StreamApi::StreamApi(engine::Engine& engine, Clock& clock, const PlatformApi& platform_api,
-                     FileSystem& fs, const std::string& data_dir)
+StreamApi::StreamApi(engine::Engine& engine, const PlatformApi& platform_api, FileSystem& fs,
+                     const std::string& data_dir)
     : engine_(engine),
-      clock_(clock),
       platform_api_(platform_api),
       // Live only: a new connection gets what is committed from now on.
       subscription_(fs, JoinPath(data_dir, "journal"), engine.committed_seq()) {}
@@ -38,30 +37,20 @@ void StreamApi::Upgrade(HttpRequest&& request, WebSocketAccept accept, Responder
             principal = platform_api_.PrincipalOfToken(*token);
         }
     }
-    auto caller = std::make_shared<std::optional<payments::Caller>>();
-    auto* query = new engine::Request;
-    query->operation = engine::Operation::kQuery;
-    query->query = [this, caller, principal](const payments::Platform& p) {
-        *caller = p.Authenticate(principal, clock_.RealtimeNs());
-    };
-    query->done = [this, caller, accept, reject](engine::Request& r) {
-        std::unique_ptr<engine::Request> owned(&r);
-        if (!r.status.ok()) return reject(EngineRefusal(r.status));
-        using Kind = payments::Caller::Kind;
-        if (!*caller || (*caller)->kind == Kind::kAnonymous) {
-            return reject(FromError(payments::ErrorCode::kUnauthenticated));
-        }
-        Audience audience;
-        audience.admin = (*caller)->kind == Kind::kAdmin;
-        if ((*caller)->kind == Kind::kUser) audience.user_id = (*caller)->id;
-        if ((*caller)->kind == Kind::kMerchant) audience.merchant_id = (*caller)->id;
-        hub_.Add(accept(), audience);
-    };
-    Status status = engine_.Submit(query);
-    if (!status.ok()) {
-        delete query;
-        reject(EngineRefusal(status));
-    }
+    platform_api_.Authenticate(
+        principal, [this, accept, reject](const Status& status,
+                                          std::optional<payments::Caller> caller, uint64_t) {
+            if (!status.ok()) return reject(EngineRefusal(status));
+            using Kind = payments::Caller::Kind;
+            if (!caller || caller->kind == Kind::kAnonymous) {
+                return reject(FromError(payments::ErrorCode::kUnauthenticated));
+            }
+            Audience audience;
+            audience.admin = caller->kind == Kind::kAdmin;
+            if (caller->kind == Kind::kUser) audience.user_id = caller->id;
+            if (caller->kind == Kind::kMerchant) audience.merchant_id = caller->id;
+            hub_.Add(accept(), audience);
+        });
 }
 
 void StreamApi::Run() {

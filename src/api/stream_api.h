@@ -22,7 +22,7 @@ class StreamApi {
   public:
     static constexpr const char* kPath = "/v1/stream";
 
-    StreamApi(engine::Engine& engine, Clock& clock, const PlatformApi& platform_api, FileSystem& fs,
+    StreamApi(engine::Engine& engine, const PlatformApi& platform_api, FileSystem& fs,
               const std::string& data_dir);
     ~StreamApi();
 
@@ -36,7 +36,6 @@ class StreamApi {
     void Run();
 
     engine::Engine& engine_;
-    Clock& clock_;
     const PlatformApi& platform_api_;
     WebSocketHub hub_;
     events::Subscription subscription_;

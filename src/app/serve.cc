@@ -281,7 +281,7 @@ int ServeCommand(const Args& args) {
                                     : config->Get("web_dir");
     api::OpsApi ops_api(engine, projector, metrics, web_dir);
     api::Router router;
-    api::MetricsApi metrics_api(engine, SystemClock::Instance(), platform_api, live_metrics,
+    api::MetricsApi metrics_api(SystemClock::Instance(), platform_api, live_metrics,
                                 metrics_service, currency);
     platform_api.AddRoutes(router);
     metrics_api.AddRoutes(router);
@@ -300,8 +300,7 @@ int ServeCommand(const Args& args) {
     http_options.log = LogLine;
     api::HttpServer server(http_options,
                            api::Instrumented(router.AsHandler(), metrics, SystemClock::Instance()));
-    api::StreamApi stream_api(engine, SystemClock::Instance(), platform_api, PosixFileSystem(),
-                              dir);
+    api::StreamApi stream_api(engine, platform_api, PosixFileSystem(), dir);
     stream_api.Attach(server);
     if (Status status = server.Start(); !status.ok()) {
         LogLine("cannot listen on " + listen + ": " + status.ToString());
