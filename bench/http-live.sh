@@ -49,7 +49,7 @@ run() {  # $1: live (JetStream + WebSocket clients) or plain
     if [ "$1" = live ]; then
         sleep 2
         curl -s "http://127.0.0.1:$port/metrics" |
-            grep -E '^bursar_(jetstream_(published_total|lag_seconds_max|failures_total)|stream_(messages_total|slow_clients_closed_total)) '
+            grep -E '^bursar_(jetstream_(published_total|lag_seconds_p50|lag_seconds_p99|lag_seconds_max|failures_total)|stream_(messages_total|slow_clients_closed_total)) '
         kill -TERM "$clients"
         wait "$clients" || true
         tail -1 "$work/ws.out"

@@ -169,6 +169,12 @@ std::string OpsApi::Metrics() const {
         Metric(&out, "bursar_jetstream_lag_seconds", "gauge",
                "Commit to JetStream acknowledgment, last batch.",
                static_cast<double>(js.lag_ns_last) / 1e9);
+        Metric(&out, "bursar_jetstream_lag_seconds_p50", "gauge",
+               "Commit to JetStream acknowledgment, median of the last 65536 events.",
+               static_cast<double>(js.lag_ns_p50) / 1e9);
+        Metric(&out, "bursar_jetstream_lag_seconds_p99", "gauge",
+               "Commit to JetStream acknowledgment, 99th percentile of the last 65536 events.",
+               static_cast<double>(js.lag_ns_p99) / 1e9);
         Metric(&out, "bursar_jetstream_lag_seconds_max", "gauge",
                "Commit to JetStream acknowledgment, longest.",
                static_cast<double>(js.lag_ns_max) / 1e9);

@@ -71,8 +71,19 @@ void JetStreamPublisher::Stop() {
 }
 
 JetStreamStats JetStreamPublisher::stats() const {
-    std::lock_guard lock(mutex_);
-    return stats_;
+    std::vector<uint64_t> lags;
+    JetStreamStats stats;
+    {
+        std::lock_guard lock(mutex_);
+        stats = stats_;
+        lags = lag_samples_;
+    }
+    if (!lags.empty()) {
+        std::sort(lags.begin(), lags.end());
+        stats.lag_ns_p50 = lags[lags.size() / 2];
+        stats.lag_ns_p99 = lags[std::min(lags.size() - 1, lags.size() * 99 / 100)];
+    }
+    return stats;
 }
 
 bool JetStreamPublisher::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
@@ -200,9 +211,18 @@ void JetStreamPublisher::Run() {
                 stats_.published += published;
                 if (published > 0) {
                     const uint64_t now = SystemClock::Instance().RealtimeNs();
-                    const uint64_t committed_at = batch.back().txn.created_at;
-                    stats_.lag_ns_last = now > committed_at ? now - committed_at : 0;
-                    stats_.lag_ns_max = std::max(stats_.lag_ns_max, stats_.lag_ns_last);
+                    for (const Event& event : batch) {
+                        const uint64_t lag =
+                            now > event.txn.created_at ? now - event.txn.created_at : 0;
+                        if (lag_samples_.size() < kLagSamplesMax) {
+                            lag_samples_.push_back(lag);
+                        } else {
+                            lag_samples_[lag_next_] = lag;
+                        }
+                        lag_next_ = (lag_next_ + 1) % kLagSamplesMax;
+                        stats_.lag_ns_last = lag;
+                        stats_.lag_ns_max = std::max(stats_.lag_ns_max, lag);
+                    }
                 }
             }
             cv_.notify_all();

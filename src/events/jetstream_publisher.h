@@ -38,10 +38,14 @@ struct JetStreamStats {
     bool connected = false;
     uint64_t lag_ns_last = 0;  // commit of the batch's last event -> its acknowledgment
     uint64_t lag_ns_max = 0;
+    uint64_t lag_ns_p50 = 0;  // over the last kLagSamplesMax events
+    uint64_t lag_ns_p99 = 0;
 };
 
 class JetStreamPublisher {
   public:
+    static constexpr size_t kLagSamplesMax = 1 << 16;  // the lag percentiles' window, in events
+
     JetStreamPublisher(FileSystem& fs, const engine::Engine& engine, std::string data_dir,
                        JetStreamOptions options, std::function<void(const std::string&)> log);
     ~JetStreamPublisher();
@@ -72,6 +76,8 @@ class JetStreamPublisher {
     mutable std::mutex mutex_;
     mutable std::condition_variable cv_;
     JetStreamStats stats_;
+    std::vector<uint64_t> lag_samples_;  // a ring of the last kLagSamplesMax lags, guarded
+    size_t lag_next_ = 0;
     bool stopping_ = false;
     std::thread thread_;
 };
