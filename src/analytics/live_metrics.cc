@@ -10,10 +10,59 @@ int64_t LiveMetrics::DayOf(uint64_t ns) const {
     return seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400;
 }
 
+int64_t LiveMetrics::WeekOf(int64_t day) {
+    // 1970-01-01 was a Thursday: Monday is 3 days before it.
+    const int64_t shifted = day + 3;
+    const int64_t week = shifted >= 0 ? shifted / 7 : (shifted - 6) / 7;
+    return week * 7 - 3;
+}
+
+void LiveMetrics::ApplySignup(const events::Signup& signup) {
+    const int64_t week = WeekOf(DayOf(signup.ts));
+    std::lock_guard lock(mutex_);
+    signup_week_[signup.user_id] = week;
+    ++cohorts_[week].users;
+    while (cohorts_.size() > kCohortWeeksKept) {
+        const int64_t oldest = cohorts_.begin()->first;
+        std::erase_if(signup_week_, [&](const auto& entry) { return entry.second == oldest; });
+        cohorts_.erase(cohorts_.begin());
+    }
+}
+
+void LiveMetrics::MarkActive(uint64_t user_id, int64_t week) {
+    auto it = signup_week_.find(user_id);
+    if (it == signup_week_.end()) return;  // signed up before the kept cohorts
+    cohorts_[it->second].active[week].insert(user_id);
+}
+
+std::vector<CohortRow> LiveMetrics::Retention(int64_t today, uint32_t weeks) const {
+    const int64_t current = WeekOf(today);
+    std::vector<CohortRow> rows;
+    std::lock_guard lock(mutex_);
+    for (int64_t week = current - 7 * (int64_t{weeks} - 1); week <= current; week += 7) {
+        CohortRow row;
+        row.week = week;
+        auto it = cohorts_.find(week);
+        for (int64_t later = week; later <= current; later += 7) {
+            uint64_t active = 0;
+            if (it != cohorts_.end()) {
+                auto found = it->second.active.find(later);
+                if (found != it->second.active.end()) active = found->second.size();
+            }
+            row.active.push_back(active);
+        }
+        if (it != cohorts_.end()) row.users = it->second.users;
+        rows.push_back(std::move(row));
+    }
+    return rows;
+}
+
 void LiveMetrics::Apply(const events::Event& event) {
     const payments::Txn& txn = event.txn;
     const int64_t day = DayOf(txn.created_at);
     std::lock_guard lock(mutex_);
+    MarkActive(txn.user_id, WeekOf(day));
+    if (txn.to_user_id != 0) MarkActive(txn.to_user_id, WeekOf(day));
     Aggregate& aggregate = days_[day];
     ++aggregate.platform.txns;
     aggregate.platform.users.insert(txn.user_id);
@@ -93,6 +142,7 @@ void MetricsService::Run() {
     constexpr uint64_t kRecordsPerPoll = 1024;
     constexpr uint64_t kRetryMs = 1000;
     std::vector<events::Event> batch;
+    std::vector<events::Signup> signups;
     while (true) {
         {
             std::lock_guard lock(mutex_);
@@ -100,13 +150,16 @@ void MetricsService::Run() {
         }
         const uint64_t committed = engine_.WaitCommitted(subscription_.position(), kPollNs);
         batch.clear();
-        auto polled = subscription_.Poll(committed, kRecordsPerPoll, &batch);
+        signups.clear();
+        auto polled = subscription_.Poll(committed, kRecordsPerPoll, &batch, &signups);
         if (!polled) {
             // The journal is read again from the same place: events are not skipped.
             std::unique_lock lock(mutex_);
             cv_.wait_for(lock, std::chrono::milliseconds(kRetryMs), [&] { return stopping_; });
             continue;
         }
+        // A user signs up before moving money, so the batch's signups go first.
+        for (const events::Signup& signup : signups) metrics_.ApplySignup(signup);
         for (const events::Event& event : batch) metrics_.Apply(event);
         {
             std::lock_guard lock(mutex_);

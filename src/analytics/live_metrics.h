@@ -26,6 +26,7 @@ namespace bursar::analytics {
 
 inline constexpr uint32_t kTopMerchants = 5;
 inline constexpr uint32_t kDaysKept = 400;  // older days leave memory (the journal keeps them)
+inline constexpr uint32_t kCohortWeeksKept = 53;  // cohorts by signup week kept in memory
 
 struct MerchantAmount {
     uint64_t merchant_id;
@@ -40,13 +41,27 @@ struct DayFigures {
     std::vector<MerchantAmount> top_merchants;  // platform figures only
 };
 
+// Retention by signup cohort: the users who signed up in a week (weeks start on Monday), and how
+// many of them moved money (paid, were topped up, sent or received) in that week and each after.
+struct CohortRow {
+    int64_t week = 0;  // Monday's day number
+    uint64_t users = 0;
+    std::vector<uint64_t>
+        active;  // [0]: the signup week, [k]: k weeks later, up to the current one
+};
+
 class LiveMetrics {
   public:
     LiveMetrics(int32_t utc_offset_minutes, uint32_t currency)
         : offset_seconds_(int64_t{utc_offset_minutes} * 60), currency_(currency) {}
 
     void Apply(const events::Event& event);
+    void ApplySignup(const events::Signup& signup);
     int64_t DayOf(uint64_t ns) const;
+    // The Monday (day number) of the week holding `day`.
+    static int64_t WeekOf(int64_t day);
+    // The cohorts of the last `weeks` weeks, oldest first, as of `today`.
+    std::vector<CohortRow> Retention(int64_t today, uint32_t weeks) const;
     // The figures of `day`, for the platform or for one merchant.
     DayFigures Day(int64_t day, std::optional<uint64_t> merchant) const;
 
@@ -61,10 +76,18 @@ class LiveMetrics {
         std::map<uint64_t, Figures> merchants;
         std::map<uint64_t, u128> merchant_volume;
     };
+    struct Cohort {
+        uint64_t users = 0;
+        std::map<int64_t, std::set<uint64_t>> active;  // week -> users of the cohort active in it
+    };
+    void MarkActive(uint64_t user_id, int64_t week);  // with mutex_ held
+
     int64_t offset_seconds_;
     uint32_t currency_;
     mutable std::mutex mutex_;
     std::map<int64_t, Aggregate> days_;
+    std::map<uint64_t, int64_t> signup_week_;  // user -> cohort
+    std::map<int64_t, Cohort> cohorts_;
 };
 
 // Feeds LiveMetrics from the journal: from the first record on start, then as batches commit.

@@ -186,6 +186,58 @@ TEST_F(LiveMetricsTest, IncrementalFiguresEqualAFullRecountAlsoAfterARestart) {
     ExpectEqualToRecount();
 }
 
+TEST_F(LiveMetricsTest, RetentionBySignupCohort) {
+    auto reg = [&](const std::string& email) {
+        payments::Command c;
+        c.type = payments::CommandType::kRegisterUser;
+        c.email = email;
+        ASSERT_EQ(Run(c).status, 201);
+    };
+    auto topup = [&](uint64_t user) {
+        payments::Command c;
+        c.type = payments::CommandType::kTopup;
+        c.user_id = user;
+        c.amount = 100;
+        c.currency = kJpy;
+        ASSERT_EQ(Run(c).status, 200);
+    };
+    // Week A: users 1, 2, 3 sign up; only user 1 moves money.
+    reg("a@x.co");
+    reg("b@x.co");
+    reg("c@x.co");
+    topup(1);
+    // Week A + 1: user 4 signs up; users 1, 2 and 4 move money.
+    clock_.Advance(7 * kDayNs);
+    reg("d@x.co");
+    topup(1);
+    topup(2);
+    topup(4);
+    auto check = [&] {
+        ASSERT_TRUE(service_->WaitFor(engine_->committed_seq(), 5000));
+        const int64_t today = metrics_->DayOf(kStart + 7 * kDayNs);
+        const std::vector<CohortRow> rows = metrics_->Retention(today, 3);
+        ASSERT_EQ(rows.size(), 3u);
+        EXPECT_EQ(rows[0].users, 0u);  // the week before A: nobody
+        EXPECT_EQ(rows[1].week, LiveMetrics::WeekOf(metrics_->DayOf(kStart)));
+        EXPECT_EQ(rows[1].users, 3u);
+        EXPECT_EQ(rows[1].active, (std::vector<uint64_t>{1, 2}));
+        EXPECT_EQ(rows[2].users, 1u);
+        EXPECT_EQ(rows[2].active, (std::vector<uint64_t>{1}));
+    };
+    check();
+    Close();
+    Open();  // rebuilt from the journal
+    check();
+}
+
+TEST(LiveMetrics, WeeksStartOnMonday) {
+    // Day 0 (1970-01-01) was a Thursday: its week began on Monday 1969-12-29, day -3.
+    EXPECT_EQ(LiveMetrics::WeekOf(0), -3);
+    EXPECT_EQ(LiveMetrics::WeekOf(3), -3);  // Sunday 1970-01-04
+    EXPECT_EQ(LiveMetrics::WeekOf(4), 4);   // Monday 1970-01-05
+    EXPECT_EQ(LiveMetrics::WeekOf(-4), -10);
+}
+
 TEST(LiveMetrics, DaysFollowTheConfiguredOffset) {
     LiveMetrics tokyo(9 * 60, kJpy), utc(0, kJpy);
     // 2026-11-25T20:00:00Z is already 2026-11-26 in Tokyo.

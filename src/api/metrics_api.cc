@@ -29,17 +29,19 @@ std::string MetricsApi::Date(int64_t day) {
 
 void MetricsApi::Answer(const HttpRequest& request,
                         std::function<std::string(std::optional<uint64_t>)> figures,
-                        Responder responder) {
+                        Responder responder, bool admin_only) {
     platform_api_.Authenticate(
         platform_api_.PrincipalOf(request),
-        [this, figures, responder](const Status& status, std::optional<payments::Caller> caller,
-                                   uint64_t seq) {
+        [this, figures, responder, admin_only](
+            const Status& status, std::optional<payments::Caller> caller, uint64_t seq) {
             if (!status.ok()) return responder(EngineRefusal(status));
             using Kind = payments::Caller::Kind;
             if (!caller || caller->kind == Kind::kAnonymous) {
                 return responder(FromError(ErrorCode::kUnauthenticated));
             }
-            if (caller->kind == Kind::kUser) return responder(FromError(ErrorCode::kForbidden));
+            if (caller->kind == Kind::kUser || (admin_only && caller->kind != Kind::kAdmin)) {
+                return responder(FromError(ErrorCode::kForbidden));
+            }
             if (!service_.WaitFor(seq, kWaitMsMax)) {
                 return responder(FromError(ErrorCode::kUnavailable, "The metrics are behind."));
             }
@@ -108,6 +110,32 @@ void MetricsApi::AddRoutes(Router& router) {
                            return json.Take();
                        },
                        std::move(responder));
+               });
+    router.Add("GET", "/v1/metrics/retention",
+               [this](HttpRequest&& request, const PathParams&, Responder responder) {
+                   auto weeks = U128FromString(request.QueryParam("weeks").value_or("8"));
+                   if (!weeks || *weeks < 1 || *weeks > kRetentionWeeksMax) {
+                       return responder(FromError(ErrorCode::kInvalidRequest,
+                                                  "weeks must be from 1 to 12.", "weeks"));
+                   }
+                   Answer(
+                       request,
+                       [this, weeks = static_cast<uint32_t>(*weeks)](std::optional<uint64_t>) {
+                           JsonWriter json;
+                           json.BeginObject().Key("cohorts").BeginArray();
+                           for (const analytics::CohortRow& row :
+                                metrics_.Retention(metrics_.DayOf(clock_.RealtimeNs()), weeks)) {
+                               json.BeginObject();
+                               json.Key("week_start").String(Date(row.week));
+                               json.Key("users").Number(row.users);
+                               json.Key("active").BeginArray();
+                               for (uint64_t active : row.active) json.Number(active);
+                               json.EndArray().EndObject();
+                           }
+                           json.EndArray().EndObject();
+                           return json.Take();
+                       },
+                       std::move(responder), /*admin_only=*/true);
                });
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 
-// Live metrics endpoints (SPEC.md E2): GET /v1/metrics/today and GET /v1/metrics/daily?days=7|30.
-// The admin gets the platform's figures, a merchant its own; users are refused. Figures include
+// Live metrics endpoints (SPEC.md E2): GET /v1/metrics/today, GET /v1/metrics/daily?days=7|30
+// and GET /v1/metrics/retention?weeks=1..12. The admin gets the platform's figures, a merchant its
+// own (retention is the platform's only); users are refused. Figures include
 // everything committed when the request arrived (the metrics service is waited for).
 
 #include "analytics/live_metrics.h"
@@ -16,12 +17,13 @@ class MetricsApi {
     void AddRoutes(Router& router);
 
     static constexpr uint64_t kWaitMsMax = 2000;
+    static constexpr uint32_t kRetentionWeeksMax = 12;
 
   private:
     // Authorizes on the engine thread, then answers `figures(merchant or none)`.
     void Answer(const HttpRequest& request,
                 std::function<std::string(std::optional<uint64_t> merchant)> figures,
-                Responder responder);
+                Responder responder, bool admin_only = false);
     static std::string Date(int64_t day);
 
     Clock& clock_;

@@ -49,7 +49,8 @@ std::string Event::ToJson() const {
     return json.Take();
 }
 
-Status EventsOf(const journal::RecordView& record, std::vector<Event>* events) {
+Status EventsOf(const journal::RecordView& record, std::vector<Event>* events,
+                std::vector<Signup>* signups) {
     auto operations = engine::DecodeBatch(record.payload);
     if (!operations) return operations.error();
     for (const engine::DecodedOperation& operation : *operations) {
@@ -57,14 +58,32 @@ Status EventsOf(const journal::RecordView& record, std::vector<Event>* events) {
         auto result = payments::DecodeResult(operation.result);
         if (!result) return result.error();
         if (result->txn && !result->replayed) events->push_back(Event{record.seq, *result->txn});
+        if (signups != nullptr && result->status == 201 && !result->replayed) {
+            auto command = payments::DecodeCommand(operation.command);
+            if (!command) return command.error();
+            if (command->type == payments::CommandType::kRegisterUser) {
+                // The new user's id is in the response: {"user_id":"usr_<n>",...}.
+                constexpr std::string_view kField = "\"user_id\":\"";
+                const size_t start = result->body.find(kField);
+                const size_t end = result->body.find('"', start + kField.size());
+                std::optional<uint64_t> id;
+                if (start != std::string::npos && end != std::string::npos) {
+                    id = payments::ParseUserId(
+                        std::string_view(result->body)
+                            .substr(start + kField.size(), end - start - kField.size()));
+                }
+                if (!id) return Status(StatusCode::kCorruption, "registration without a user id");
+                signups->push_back(Signup{*id, record.timestamp});
+            }
+        }
     }
     return Status::Ok();
 }
 
 Result<uint64_t> Subscription::Poll(uint64_t committed_seq, uint64_t records_max,
-                                    std::vector<Event>* events) {
+                                    std::vector<Event>* events, std::vector<Signup>* signups) {
     return tailer_.Poll(committed_seq, records_max, [&](const journal::RecordView& record) {
-        return EventsOf(record, events);
+        return EventsOf(record, events, signups);
     });
 }
 

@@ -30,8 +30,16 @@ struct Event {
     std::string ToJson() const;
 };
 
-// The events of one journal record (commands that moved money; replays move nothing).
-Status EventsOf(const journal::RecordView& record, std::vector<Event>* events);
+// A user's registration, for the analytics (cohorts); not published as an event.
+struct Signup {
+    uint64_t user_id = 0;
+    uint64_t ts = 0;  // the journal record's timestamp
+};
+
+// The events of one journal record (commands that moved money; replays move nothing), and, when
+// `signups` is given, its registrations.
+Status EventsOf(const journal::RecordView& record, std::vector<Event>* events,
+                std::vector<Signup>* signups = nullptr);
 
 std::string FormatTimestamp(uint64_t ns);  // RFC 3339, UTC, milliseconds
 
@@ -44,7 +52,8 @@ class Subscription {
     // The events of up to `records_max` journal records committed up to `committed_seq`
     // (appended to `events`); returns the number of records read. position() then names the
     // last record read, whole.
-    Result<uint64_t> Poll(uint64_t committed_seq, uint64_t records_max, std::vector<Event>* events);
+    Result<uint64_t> Poll(uint64_t committed_seq, uint64_t records_max, std::vector<Event>* events,
+                          std::vector<Signup>* signups = nullptr);
     uint64_t position() const { return tailer_.position(); }
 
   private:

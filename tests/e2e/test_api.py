@@ -266,6 +266,16 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(daily.json["days"][-1]["txn_count"], after["txn_count"])
         self.assertEqual(len(self.admin.get("/v1/metrics/daily").json["days"]), 7)
         self.assertEqual(self.admin.get("/v1/metrics/daily?days=9").status, 400)
+        # Retention by signup cohort: this week's cohort holds the users registered here, and alice
+        # (who moved money) is active in it.
+        retention = self.admin.get("/v1/metrics/retention?weeks=4")
+        self.assertEqual((retention.status, len(retention.json["cohorts"])), (200, 4), retention)
+        this_week = retention.json["cohorts"][-1]
+        self.assertGreaterEqual(this_week["users"], 2)
+        self.assertEqual(len(this_week["active"]), 1)
+        self.assertGreaterEqual(this_week["active"][0], 1)
+        self.assertEqual(self.server.client(self.other_key).get("/v1/metrics/retention").status, 403)
+        self.assertEqual(self.admin.get("/v1/metrics/retention?weeks=13").status, 400)
 
     # HTTP layer and operations
 
