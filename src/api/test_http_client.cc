@@ -15,12 +15,6 @@
 namespace bursar::api {
 namespace {
 
-uint64_t NowMs() {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-}
-
 std::string Lowercase(std::string_view text) {
     std::string lower(text);
     for (char& c : lower) {
@@ -49,6 +43,123 @@ const std::string* HttpResult::Header(std::string_view name) const {
     return nullptr;
 }
 
+uint64_t TestNowMs() {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::steady_clock::now().time_since_epoch())
+                                     .count());
+}
+
+std::string TestLowercase(std::string_view text) { return Lowercase(text); }
+
+Result<int> TestConnect(const std::string& host, uint16_t port, int receive_buffer_bytes) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* addresses = nullptr;
+    const std::string port_text = std::to_string(port);
+    const int resolved = ::getaddrinfo(host.c_str(), port_text.c_str(), &hints, &addresses);
+    if (resolved != 0) {
+        return Error(StatusCode::kIoError,
+                     "resolve " + host + ": " + std::string(::gai_strerror(resolved)));
+    }
+    Status status(StatusCode::kIoError, "no address for " + host);
+    int connected = -1;
+    for (addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
+        const int fd =
+            ::socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC, address->ai_protocol);
+        if (fd < 0) {
+            status = ErrnoStatus("socket");
+            continue;
+        }
+        if (receive_buffer_bytes > 0) {
+            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer_bytes,
+                         sizeof(receive_buffer_bytes));
+        }
+        if (::connect(fd, address->ai_addr, address->ai_addrlen) != 0) {
+            status = ErrnoStatus("connect " + host + ":" + port_text);
+            ::close(fd);
+            continue;
+        }
+        const int enable = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &enable, sizeof(enable));
+        connected = fd;
+        break;
+    }
+    ::freeaddrinfo(addresses);
+    if (connected < 0) return Error(status);
+    return connected;
+}
+
+Status TestSendAll(int fd, std::string_view bytes, uint64_t deadline_ms) {
+    while (!bytes.empty()) {
+        pollfd poll_fd{.fd = fd, .events = POLLOUT};
+        const uint64_t now_ms = TestNowMs();
+        if (now_ms >= deadline_ms) return Status(StatusCode::kIoError, "send timed out");
+        const int ready = ::poll(&poll_fd, 1, static_cast<int>(deadline_ms - now_ms));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0) return ErrnoStatus("poll");
+        if (ready == 0) return Status(StatusCode::kIoError, "send timed out");
+        const ssize_t sent = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (sent < 0) return ErrnoStatus("send");
+        bytes.remove_prefix(static_cast<size_t>(sent));
+    }
+    return Status::Ok();
+}
+
+Status TestReadMore(int fd, std::string* pending, uint64_t deadline_ms) {
+    char chunk[TestHttpClient::kReadChunkBytes];
+    while (true) {
+        pollfd poll_fd{.fd = fd, .events = POLLIN};
+        const uint64_t now_ms = TestNowMs();
+        if (now_ms >= deadline_ms)
+            return Status(StatusCode::kIoError, std::string(kTestReadTimedOut));
+        const int ready = ::poll(&poll_fd, 1, static_cast<int>(deadline_ms - now_ms));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0) return ErrnoStatus("poll");
+        if (ready == 0) return Status(StatusCode::kIoError, std::string(kTestReadTimedOut));
+        const ssize_t received = ::recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+        if (received < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (received < 0 && errno == ECONNRESET) {
+            return Status(StatusCode::kNotFound, "end of stream: connection reset");
+        }
+        if (received < 0) return ErrnoStatus("recv");
+        if (received == 0) return Status(StatusCode::kNotFound, "end of stream");
+        pending->append(chunk, static_cast<size_t>(received));
+        return Status::Ok();
+    }
+}
+
+Status TestReadHead(int fd, std::string* pending, uint64_t deadline_ms, size_t head_bytes_max,
+                    HttpResult* result) {
+    size_t header_end = pending->find("\r\n\r\n");
+    while (header_end == std::string::npos) {
+        if (pending->size() > head_bytes_max) {
+            return Status(StatusCode::kCorruption, "response head too large");
+        }
+        BURSAR_RETURN_IF_ERROR(TestReadMore(fd, pending, deadline_ms));
+        header_end = pending->find("\r\n\r\n");
+    }
+    const std::string head = pending->substr(0, header_end);
+    pending->erase(0, header_end + 4);
+    size_t line_end = head.find("\r\n");
+    const std::string_view status_line = std::string_view(head).substr(0, line_end);
+    if (status_line.size() < 12 || status_line.substr(0, 5) != "HTTP/") {
+        return Status(StatusCode::kCorruption, "bad status line: " + std::string(status_line));
+    }
+    result->status = std::atoi(std::string(status_line.substr(9, 3)).c_str());
+    while (line_end != std::string::npos) {
+        const size_t start = line_end + 2;
+        line_end = head.find("\r\n", start);
+        const std::string_view line = std::string_view(head).substr(start, line_end - start);
+        const size_t colon = line.find(':');
+        if (colon == std::string_view::npos) continue;
+        result->headers.emplace_back(Lowercase(Trim(line.substr(0, colon))),
+                                     std::string(Trim(line.substr(colon + 1))));
+    }
+    return Status::Ok();
+}
+
 TestHttpClient::TestHttpClient(std::string host, uint16_t port, uint32_t timeout_ms)
     : host_(std::move(host)), port_(port), timeout_ms_(timeout_ms) {}
 
@@ -63,121 +174,27 @@ void TestHttpClient::Close() {
 
 Status TestHttpClient::Connect() {
     Close();
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* addresses = nullptr;
-    const std::string port = std::to_string(port_);
-    const int resolved = ::getaddrinfo(host_.c_str(), port.c_str(), &hints, &addresses);
-    if (resolved != 0) {
-        return Status(StatusCode::kIoError,
-                      "resolve " + host_ + ": " + std::string(::gai_strerror(resolved)));
-    }
-    Status status(StatusCode::kIoError, "no address for " + host_);
-    for (addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        const int fd =
-            ::socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC, address->ai_protocol);
-        if (fd < 0) {
-            status = ErrnoStatus("socket");
-            continue;
-        }
-        if (::connect(fd, address->ai_addr, address->ai_addrlen) != 0) {
-            status = ErrnoStatus("connect " + host_ + ":" + port);
-            ::close(fd);
-            continue;
-        }
-        const int enable = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &enable, sizeof(enable));
-        fd_ = fd;
-        status = Status::Ok();
-        break;
-    }
-    ::freeaddrinfo(addresses);
-    return status;
-}
-
-Status TestHttpClient::SendAll(std::string_view bytes) {
-    const uint64_t deadline_ms = NowMs() + timeout_ms_;
-    while (!bytes.empty()) {
-        pollfd poll_fd{.fd = fd_, .events = POLLOUT};
-        const uint64_t now_ms = NowMs();
-        if (now_ms >= deadline_ms) return Status(StatusCode::kIoError, "send timed out");
-        const int ready = ::poll(&poll_fd, 1, static_cast<int>(deadline_ms - now_ms));
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) return ErrnoStatus("poll");
-        if (ready == 0) return Status(StatusCode::kIoError, "send timed out");
-        const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (sent < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (sent < 0) return ErrnoStatus("send");
-        bytes.remove_prefix(static_cast<size_t>(sent));
-    }
+    auto fd = TestConnect(host_, port_);
+    if (!fd) return fd.error();
+    fd_ = *fd;
     return Status::Ok();
 }
 
 Status TestHttpClient::SendRaw(std::string_view bytes) {
     if (fd_ < 0) BURSAR_RETURN_IF_ERROR(Connect());
-    Status status = SendAll(bytes);
+    Status status = TestSendAll(fd_, bytes, TestNowMs() + timeout_ms_);
     if (!status.ok()) send_failed_ = true;
     return status;
 }
 
-Status TestHttpClient::ReadMore(uint64_t deadline_ms) {
-    char chunk[kReadChunkBytes];
-    while (true) {
-        pollfd poll_fd{.fd = fd_, .events = POLLIN};
-        const uint64_t now_ms = NowMs();
-        if (now_ms >= deadline_ms) return Status(StatusCode::kIoError, "read timed out");
-        const int ready = ::poll(&poll_fd, 1, static_cast<int>(deadline_ms - now_ms));
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) return ErrnoStatus("poll");
-        if (ready == 0) return Status(StatusCode::kIoError, "read timed out");
-        const ssize_t received = ::recv(fd_, chunk, sizeof(chunk), MSG_DONTWAIT);
-        if (received < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (received < 0 && errno == ECONNRESET) {
-            return Status(StatusCode::kNotFound, "end of stream: connection reset");
-        }
-        if (received < 0) return ErrnoStatus("recv");
-        if (received == 0) return Status(StatusCode::kNotFound, "end of stream");
-        pending_.append(chunk, static_cast<size_t>(received));
-        return Status::Ok();
-    }
-}
-
 Result<HttpResult> TestHttpClient::ReadResponse() {
     if (fd_ < 0) return Error(StatusCode::kInvalidArgument, "not connected");
-    const uint64_t deadline_ms = NowMs() + timeout_ms_;
-    size_t header_end = pending_.find("\r\n\r\n");
-    while (header_end == std::string::npos) {
-        if (pending_.size() > kResponseHeaderBytesMax) {
-            Close();
-            return Error(StatusCode::kCorruption, "response header too large");
-        }
-        Status status = ReadMore(deadline_ms);
-        if (!status.ok()) {
-            Close();
-            return Error(status);
-        }
-        header_end = pending_.find("\r\n\r\n");
-    }
-    const std::string head = pending_.substr(0, header_end);
-    pending_.erase(0, header_end + 4);
-
+    const uint64_t deadline_ms = TestNowMs() + timeout_ms_;
     HttpResult result;
-    size_t line_end = head.find("\r\n");
-    const std::string_view status_line = std::string_view(head).substr(0, line_end);
-    if (status_line.size() < 12 || status_line.substr(0, 5) != "HTTP/") {
+    Status head = TestReadHead(fd_, &pending_, deadline_ms, kResponseHeaderBytesMax, &result);
+    if (!head.ok()) {
         Close();
-        return Error(StatusCode::kCorruption, "bad status line: " + std::string(status_line));
-    }
-    result.status = std::atoi(std::string(status_line.substr(9, 3)).c_str());
-    while (line_end != std::string::npos) {
-        const size_t start = line_end + 2;
-        line_end = head.find("\r\n", start);
-        const std::string_view line = std::string_view(head).substr(start, line_end - start);
-        const size_t colon = line.find(':');
-        if (colon == std::string_view::npos) continue;
-        result.headers.emplace_back(Lowercase(Trim(line.substr(0, colon))),
-                                    std::string(Trim(line.substr(colon + 1))));
+        return Error(head);
     }
     if (result.status >= 100 && result.status < 200) return result;  // interim: no body
 
@@ -192,7 +209,7 @@ Result<HttpResult> TestHttpClient::ReadResponse() {
                 Close();
                 return Error(StatusCode::kCorruption, "response body too large");
             }
-            Status status = ReadMore(deadline_ms);
+            Status status = TestReadMore(fd_, &pending_, deadline_ms);
             if (status.code() == StatusCode::kNotFound) break;
             if (!status.ok()) {
                 Close();
@@ -209,7 +226,7 @@ Result<HttpResult> TestHttpClient::ReadResponse() {
         return Error(StatusCode::kCorruption, "response body too large");
     }
     while (pending_.size() < length) {
-        Status status = ReadMore(deadline_ms);
+        Status status = TestReadMore(fd_, &pending_, deadline_ms);
         if (!status.ok()) {
             Close();
             return Error(status);
@@ -247,9 +264,9 @@ Result<HttpResult> TestHttpClient::Send(std::string_view method, std::string_vie
 
 bool TestHttpClient::WaitForServerClose() {
     if (fd_ < 0) return true;
-    const uint64_t deadline_ms = NowMs() + timeout_ms_;
+    const uint64_t deadline_ms = TestNowMs() + timeout_ms_;
     while (true) {
-        Status status = ReadMore(deadline_ms);
+        Status status = TestReadMore(fd_, &pending_, deadline_ms);
         if (status.code() == StatusCode::kNotFound) {
             Close();
             return true;

@@ -26,6 +26,23 @@ struct HttpResult {
     const std::string* Header(std::string_view name) const;
 };
 
+// The socket layer of the test clients (this one and test_websocket_client.h). Deadlines are in
+// milliseconds of TestNowMs().
+uint64_t TestNowMs();
+std::string TestLowercase(std::string_view text);
+// Resolves `host` and connects, TCP_NODELAY on; SO_RCVBUF is set first when
+// `receive_buffer_bytes` > 0. Returns the socket.
+Result<int> TestConnect(const std::string& host, uint16_t port, int receive_buffer_bytes = 0);
+Status TestSendAll(int fd, std::string_view bytes, uint64_t deadline_ms);
+// Appends at least one byte to *pending: kNotFound at end of stream, kIoError "read timed out" or
+// on failure.
+Status TestReadMore(int fd, std::string* pending, uint64_t deadline_ms);
+inline constexpr std::string_view kTestReadTimedOut = "read timed out";
+// Reads a response's status line and headers (at most `head_bytes_max` bytes) into `result`,
+// leaving the bytes after them in *pending.
+Status TestReadHead(int fd, std::string* pending, uint64_t deadline_ms, size_t head_bytes_max,
+                    HttpResult* result);
+
 class TestHttpClient {
   public:
     static constexpr uint32_t kTimeoutMsDefault = 5'000;
@@ -55,10 +72,6 @@ class TestHttpClient {
     void Close();
 
   private:
-    Status SendAll(std::string_view bytes);
-    // Appends at least one byte to pending_; an error at end of stream, failure or timeout.
-    Status ReadMore(uint64_t deadline_ms);
-
     const std::string host_;
     const uint16_t port_;
     const uint32_t timeout_ms_;

@@ -1,15 +1,9 @@
 #include "api/test_websocket_client.h"
 
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <openssl/evp.h>
-#include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -28,31 +22,6 @@ constexpr uint8_t kOpcodeClose = 0x8;
 constexpr uint8_t kOpcodePing = 0x9;
 constexpr uint8_t kOpcodePong = 0xA;
 constexpr size_t kControlPayloadBytesMax = 125;
-constexpr std::string_view kReadTimedOut = "read timed out";
-
-uint64_t NowMs() {
-    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     std::chrono::steady_clock::now().time_since_epoch())
-                                     .count());
-}
-
-std::string Lowercase(std::string_view text) {
-    std::string lower(text);
-    for (char& c : lower) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return lower;
-}
-
-std::string_view Trim(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-    while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-    return text;
-}
-
-Status ErrnoStatus(const std::string& what) {
-    return Status(StatusCode::kIoError, what + ": " + std::strerror(errno));
-}
 
 std::string Base64(std::string_view bytes) {
     std::string text(4 * ((bytes.size() + 2) / 3) + 1, '\0');
@@ -104,41 +73,10 @@ Status TestWebSocketClient::ConnectSocket() {
     close_sent_ = false;
     close_code_.reset();
     close_reason_.clear();
-    addrinfo hints{};
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* addresses = nullptr;
-    const std::string port = std::to_string(port_);
-    const int resolved = ::getaddrinfo(host_.c_str(), port.c_str(), &hints, &addresses);
-    if (resolved != 0) {
-        return Status(StatusCode::kIoError,
-                      "resolve " + host_ + ": " + std::string(::gai_strerror(resolved)));
-    }
-    Status status(StatusCode::kIoError, "no address for " + host_);
-    for (addrinfo* address = addresses; address != nullptr; address = address->ai_next) {
-        const int fd =
-            ::socket(address->ai_family, address->ai_socktype | SOCK_CLOEXEC, address->ai_protocol);
-        if (fd < 0) {
-            status = ErrnoStatus("socket");
-            continue;
-        }
-        if (options_.receive_buffer_bytes > 0) {
-            ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &options_.receive_buffer_bytes,
-                         sizeof(options_.receive_buffer_bytes));
-        }
-        if (::connect(fd, address->ai_addr, address->ai_addrlen) != 0) {
-            status = ErrnoStatus("connect " + host_ + ":" + port);
-            ::close(fd);
-            continue;
-        }
-        const int enable = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &enable, sizeof(enable));
-        fd_ = fd;
-        status = Status::Ok();
-        break;
-    }
-    ::freeaddrinfo(addresses);
-    return status;
+    auto fd = TestConnect(host_, port_, options_.receive_buffer_bytes);
+    if (!fd) return fd.error();
+    fd_ = *fd;
+    return Status::Ok();
 }
 
 Result<HttpResult> TestWebSocketClient::Connect(std::string_view target,
@@ -161,46 +99,19 @@ Result<HttpResult> TestWebSocketClient::Connect(std::string_view target,
         return Error(sent);
     }
 
-    const uint64_t deadline_ms = NowMs() + options_.timeout_ms;
-    size_t header_end = pending_.find("\r\n\r\n");
-    while (header_end == std::string::npos) {
-        if (pending_.size() > kHandshakeResponseBytesMax) {
-            Close();
-            return Error(StatusCode::kCorruption, "handshake response too large");
-        }
-        Status status = ReadMore(deadline_ms);
-        if (!status.ok()) {
-            Close();
-            return Error(status);
-        }
-        header_end = pending_.find("\r\n\r\n");
-    }
-    const std::string head = pending_.substr(0, header_end);
-    pending_.erase(0, header_end + 4);
-
+    const uint64_t deadline_ms = TestNowMs() + options_.timeout_ms;
     HttpResult result;
-    size_t line_end = head.find("\r\n");
-    const std::string_view status_line = std::string_view(head).substr(0, line_end);
-    if (status_line.size() < 12 || status_line.substr(0, 5) != "HTTP/") {
+    Status head = TestReadHead(fd_, &pending_, deadline_ms, kHandshakeResponseBytesMax, &result);
+    if (!head.ok()) {
         Close();
-        return Error(StatusCode::kCorruption, "bad status line: " + std::string(status_line));
-    }
-    result.status = std::atoi(std::string(status_line.substr(9, 3)).c_str());
-    while (line_end != std::string::npos) {
-        const size_t start = line_end + 2;
-        line_end = head.find("\r\n", start);
-        const std::string_view line = std::string_view(head).substr(start, line_end - start);
-        const size_t colon = line.find(':');
-        if (colon == std::string_view::npos) continue;
-        result.headers.emplace_back(Lowercase(Trim(line.substr(0, colon))),
-                                    std::string(Trim(line.substr(colon + 1))));
+        return Error(head);
     }
 
     if (result.status == 101) {
         const std::string* accept = result.Header("sec-websocket-accept");
         const std::string* upgrade = result.Header("upgrade");
         if (accept == nullptr || *accept != AcceptKey(key) || upgrade == nullptr ||
-            Lowercase(*upgrade) != "websocket") {
+            TestLowercase(*upgrade) != "websocket") {
             Close();
             return Error(StatusCode::kCorruption, "bad WebSocket handshake response");
         }
@@ -227,43 +138,11 @@ Result<HttpResult> TestWebSocketClient::Connect(std::string_view target,
 }
 
 Status TestWebSocketClient::SendAll(std::string_view bytes) {
-    const uint64_t deadline_ms = NowMs() + options_.timeout_ms;
-    while (!bytes.empty()) {
-        pollfd poll_fd{.fd = fd_, .events = POLLOUT};
-        const uint64_t now_ms = NowMs();
-        if (now_ms >= deadline_ms) return Status(StatusCode::kIoError, "send timed out");
-        const int ready = ::poll(&poll_fd, 1, static_cast<int>(deadline_ms - now_ms));
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) return ErrnoStatus("poll");
-        if (ready == 0) return Status(StatusCode::kIoError, "send timed out");
-        const ssize_t sent = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (sent < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (sent < 0) return ErrnoStatus("send");
-        bytes.remove_prefix(static_cast<size_t>(sent));
-    }
-    return Status::Ok();
+    return TestSendAll(fd_, bytes, TestNowMs() + options_.timeout_ms);
 }
 
 Status TestWebSocketClient::ReadMore(uint64_t deadline_ms) {
-    char chunk[kReadChunkBytes];
-    while (true) {
-        pollfd poll_fd{.fd = fd_, .events = POLLIN};
-        const uint64_t now_ms = NowMs();
-        if (now_ms >= deadline_ms) return Status(StatusCode::kIoError, std::string(kReadTimedOut));
-        const int ready = ::poll(&poll_fd, 1, static_cast<int>(deadline_ms - now_ms));
-        if (ready < 0 && errno == EINTR) continue;
-        if (ready < 0) return ErrnoStatus("poll");
-        if (ready == 0) return Status(StatusCode::kIoError, std::string(kReadTimedOut));
-        const ssize_t received = ::recv(fd_, chunk, sizeof(chunk), MSG_DONTWAIT);
-        if (received < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-        if (received < 0 && errno == ECONNRESET) {
-            return Status(StatusCode::kNotFound, "end of stream: connection reset");
-        }
-        if (received < 0) return ErrnoStatus("recv");
-        if (received == 0) return Status(StatusCode::kNotFound, "end of stream");
-        pending_.append(chunk, static_cast<size_t>(received));
-        return Status::Ok();
-    }
+    return TestReadMore(fd_, &pending_, deadline_ms);
 }
 
 Result<TestWebSocketClient::Frame> TestWebSocketClient::ReadFrame(uint64_t deadline_ms) {
@@ -302,14 +181,14 @@ Result<TestWebSocketClient::Frame> TestWebSocketClient::ReadFrame(uint64_t deadl
 Result<std::string> TestWebSocketClient::ReadMessage() {
     if (close_code_.has_value()) return Error(StatusCode::kStopped, "closed by the server");
     if (fd_ < 0) return Error(StatusCode::kInvalidArgument, "not connected");
-    const uint64_t deadline_ms = NowMs() + options_.timeout_ms;
+    const uint64_t deadline_ms = TestNowMs() + options_.timeout_ms;
     std::string message;
     bool in_message = false;
     while (true) {
         Result<Frame> frame = ReadFrame(deadline_ms);
         if (!frame) {
             // After a timeout the client stays usable: a partial frame stays pending.
-            if (frame.error().message() != kReadTimedOut) Close();
+            if (frame.error().message() != kTestReadTimedOut) Close();
             return Error(frame.error());
         }
         switch (frame->opcode) {
@@ -404,7 +283,7 @@ bool TestWebSocketClient::WaitForServerClose() {
     }
     if (fd_ < 0) return true;
     // After the close frames, the server ends the TCP connection.
-    const uint64_t deadline_ms = NowMs() + options_.timeout_ms;
+    const uint64_t deadline_ms = TestNowMs() + options_.timeout_ms;
     while (true) {
         Status status = ReadMore(deadline_ms);
         if (status.code() == StatusCode::kNotFound) {

@@ -29,7 +29,6 @@ class TestWebSocketClient {
   public:
     static constexpr size_t kHandshakeResponseBytesMax = 64 << 10;
     static constexpr size_t kMessageBytesMax = 16 << 20;
-    static constexpr size_t kReadChunkBytes = 16 << 10;
 
     TestWebSocketClient(std::string host, uint16_t port, TestWebSocketClientOptions options = {});
     ~TestWebSocketClient();
