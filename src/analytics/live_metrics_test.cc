@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <future>
 #include <random>
 #include <set>
 
@@ -55,14 +54,9 @@ class LiveMetricsTest : public ::testing::Test {
 
     payments::CommandResult Run(payments::Command c) {
         c.principal.kind = payments::PrincipalKind::kAdmin;
-        engine::Request request;
-        request.operation = engine::Operation::kCommand;
-        request.command = std::move(c);
-        std::promise<void> done;
-        request.done = [&](engine::Request&) { done.set_value(); };
-        EXPECT_TRUE(engine_->Submit(&request).ok());
-        done.get_future().wait();
-        return request.command_result;
+        auto result = engine::RunCommand(*engine_, std::move(c));
+        EXPECT_TRUE(result) << result.error().ToString();
+        return result ? std::move(*result) : payments::CommandResult{};
     }
 
     // Random users, merchants and money movements over two days (and one in USD).

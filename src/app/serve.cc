@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <future>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -37,16 +36,10 @@ extern char** environ;
 namespace bursar::app {
 namespace {
 
-// Runs a command on the engine and waits for its result.
+// Runs a command on the engine and waits for its result (503 when the engine refuses it).
 payments::CommandResult Run(engine::Engine& engine, payments::Command command) {
-    engine::Request request;
-    request.operation = engine::Operation::kCommand;
-    request.command = std::move(command);
-    std::promise<void> done;
-    request.done = [&](engine::Request&) { done.set_value(); };
-    if (!engine.Submit(&request).ok()) return payments::CommandResult{503, "{}", false, {}};
-    done.get_future().wait();
-    return request.command_result;
+    auto result = engine::RunCommand(engine, std::move(command));
+    return result ? std::move(*result) : payments::CommandResult{503, "{}", false, {}};
 }
 
 struct Demo {

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <future>
 
 #include "base/assert.h"
 #include "engine/batch_codec.h"
@@ -398,6 +399,24 @@ void Engine::MaybeSnapshot() {
 
 void Engine::JoinSnapshot() {
     if (snapshot_thread_.joinable()) snapshot_thread_.join();
+}
+
+Status SubmitAndWait(Engine& engine, Request& request) {
+    std::promise<void> replied;
+    request.done = [&replied](Request&) { replied.set_value(); };
+    Status status = engine.Submit(&request);
+    if (status.ok()) replied.get_future().wait();
+    return status;
+}
+
+Result<payments::CommandResult> RunCommand(Engine& engine, payments::Command command) {
+    Request request;
+    request.operation = Operation::kCommand;
+    request.command = std::move(command);
+    Status status = SubmitAndWait(engine, request);
+    if (!status.ok()) return Error(status);
+    if (!request.status.ok()) return Error(request.status);
+    return std::move(request.command_result);
 }
 
 }  // namespace bursar::engine

@@ -159,4 +159,11 @@ class Engine {
     bool started_ = false;
 };
 
+// Submits `request` (setting its `done`) and waits for the reply: for tools and tests, never from
+// an engine thread. Returns the engine's refusal when it does not take the request.
+Status SubmitAndWait(Engine& engine, Request& request);
+// Applies one domain command and waits for its result; the refusal when the engine does not take
+// it.
+Result<payments::CommandResult> RunCommand(Engine& engine, payments::Command command);
+
 }  // namespace bursar::engine

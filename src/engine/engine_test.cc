@@ -44,11 +44,8 @@ Transfer MakeTransfer(u128 id, u128 debit, u128 credit, u128 amount, uint16_t fl
 
 // Submits and waits for the reply.
 Request Call(Engine& engine, Request request) {
-    std::promise<void> replied;
-    request.done = [&](Request&) { replied.set_value(); };
-    Status status = engine.Submit(&request);
+    Status status = SubmitAndWait(engine, request);
     EXPECT_TRUE(status.ok()) << status.ToString();
-    if (status.ok()) replied.get_future().wait();
     return request;
 }
 

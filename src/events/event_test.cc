@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
 #include <set>
 
 #include "base/sim_file_system.h"
@@ -25,14 +24,9 @@ class EventTest : public ::testing::Test {
     }
 
     payments::CommandResult Run(payments::Command command) {
-        engine::Request request;
-        request.operation = engine::Operation::kCommand;
-        request.command = std::move(command);
-        std::promise<void> done;
-        request.done = [&](engine::Request&) { done.set_value(); };
-        EXPECT_TRUE(engine_->Submit(&request).ok());
-        done.get_future().wait();
-        return request.command_result;
+        auto result = engine::RunCommand(*engine_, std::move(command));
+        EXPECT_TRUE(result) << result.error().ToString();
+        return result ? std::move(*result) : payments::CommandResult{};
     }
 
     payments::Command Pay(u128 amount, std::string key = {}) {

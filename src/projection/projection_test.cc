@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <future>
 
 #include "base/clock.h"
 #include "projection/projector.h"
@@ -39,14 +38,9 @@ class ProjectionTest : public ::testing::Test {
     }
 
     payments::CommandResult Run(payments::Command command) {
-        engine::Request request;
-        request.operation = engine::Operation::kCommand;
-        request.command = std::move(command);
-        std::promise<void> done;
-        request.done = [&](engine::Request&) { done.set_value(); };
-        EXPECT_TRUE(engine_->Submit(&request).ok());
-        done.get_future().wait();
-        return request.command_result;
+        auto result = engine::RunCommand(*engine_, std::move(command));
+        EXPECT_TRUE(result) << result.error().ToString();
+        return result ? std::move(*result) : payments::CommandResult{};
     }
 
     // Registers a user with a session and tops up `amount`.
