@@ -1,7 +1,6 @@
 #include "analytics/live_metrics.h"
 
 #include <algorithm>
-#include <chrono>
 
 namespace bursar::analytics {
 
@@ -113,60 +112,14 @@ DayFigures LiveMetrics::Day(int64_t day, std::optional<uint64_t> merchant) const
 
 MetricsService::MetricsService(FileSystem& fs, const engine::Engine& engine,
                                std::string journal_dir, LiveMetrics& metrics)
-    : engine_(engine), metrics_(metrics), subscription_(fs, std::move(journal_dir), 0) {}
-
-MetricsService::~MetricsService() { Stop(); }
-
-void MetricsService::Start() {
-    thread_ = std::thread([this] { Run(); });
-}
-
-void MetricsService::Stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-}
-
-bool MetricsService::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
-        return position_ >= seq || stopping_;
-    }) && position_ >= seq;
-}
-
-void MetricsService::Run() {
-    constexpr uint64_t kPollNs = 100'000'000;
-    constexpr uint64_t kRecordsPerPoll = 1024;
-    constexpr uint64_t kRetryMs = 1000;
-    std::vector<events::Event> batch;
-    std::vector<events::Signup> signups;
-    while (true) {
-        {
-            std::lock_guard lock(mutex_);
-            if (stopping_) return;
-        }
-        const uint64_t committed = engine_.WaitCommitted(subscription_.position(), kPollNs);
-        batch.clear();
-        signups.clear();
-        auto polled = subscription_.Poll(committed, kRecordsPerPoll, &batch, &signups);
-        if (!polled) {
-            // The journal is read again from the same place: events are not skipped.
-            std::unique_lock lock(mutex_);
-            cv_.wait_for(lock, std::chrono::milliseconds(kRetryMs), [&] { return stopping_; });
-            continue;
-        }
-        // A user signs up before moving money, so the batch's signups go first.
-        for (const events::Signup& signup : signups) metrics_.ApplySignup(signup);
-        for (const events::Event& event : batch) metrics_.Apply(event);
-        {
-            std::lock_guard lock(mutex_);
-            position_ = subscription_.position();
-        }
-        cv_.notify_all();
-    }
-}
+    : follower_(fs, engine, std::move(journal_dir),
+                events::FollowerOptions{"metrics", 1024, 1000, nullptr},
+                [&metrics](const std::vector<events::Event>& events,
+                           const std::vector<events::Signup>& signups, uint64_t) {
+                    // A user signs up before moving money, so the batch's signups go first.
+                    for (const events::Signup& signup : signups) metrics.ApplySignup(signup);
+                    for (const events::Event& event : events) metrics.Apply(event);
+                    return Status::Ok();
+                }) {}
 
 }  // namespace bursar::analytics

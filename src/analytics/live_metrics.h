@@ -9,18 +9,17 @@
 // Definitions: volume = amounts of payments (PAY); transactions = every money movement (TOPUP,
 // PAY, TRANSFER); daily active users = distinct users who paid, were topped up, sent or received.
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
-#include <thread>
 #include <vector>
 
 #include "engine/engine.h"
 #include "events/event.h"
+#include "events/follower.h"
 
 namespace bursar::analytics {
 
@@ -95,21 +94,14 @@ class MetricsService {
   public:
     MetricsService(FileSystem& fs, const engine::Engine& engine, std::string journal_dir,
                    LiveMetrics& metrics);
-    ~MetricsService();
-    void Start();
-    void Stop();
-    bool WaitFor(uint64_t seq, uint64_t timeout_ms) const;
+    void Start() { follower_.Start(0); }
+    void Stop() { follower_.Stop(); }
+    bool WaitFor(uint64_t seq, uint64_t timeout_ms) const {
+        return follower_.WaitFor(seq, timeout_ms);
+    }
 
   private:
-    void Run();
-    const engine::Engine& engine_;
-    LiveMetrics& metrics_;
-    events::Subscription subscription_;
-    mutable std::mutex mutex_;
-    mutable std::condition_variable cv_;
-    uint64_t position_ = 0;
-    bool stopping_ = false;
-    std::thread thread_;
+    events::Follower follower_;
 };
 
 }  // namespace bursar::analytics

@@ -1,15 +1,26 @@
 #include "api/stream_api.h"
 
-#include <chrono>
-
 namespace bursar::api {
 
 StreamApi::StreamApi(engine::Engine& engine, const PlatformApi& platform_api, FileSystem& fs,
                      const std::string& data_dir)
     : engine_(engine),
       platform_api_(platform_api),
-      // Live only: a new connection gets what is committed from now on.
-      subscription_(fs, JoinPath(data_dir, "journal"), engine.committed_seq()) {}
+      follower_(fs, engine, JoinPath(data_dir, "journal"),
+                events::FollowerOptions{"stream", 256, 1000, nullptr},
+                [this](const std::vector<events::Event>& events, const std::vector<events::Signup>&,
+                       uint64_t) {
+                    for (const events::Event& event : events) {
+                        HubMessage message;
+                        message.json = event.ToJson();
+                        message.user_ids.push_back(event.txn.user_id);
+                        if (event.txn.to_user_id != 0)
+                            message.user_ids.push_back(event.txn.to_user_id);
+                        message.merchant_id = event.txn.merchant_id;
+                        hub_.Publish(message);
+                    }
+                    return Status::Ok();
+                }) {}
 
 StreamApi::~StreamApi() { Stop(); }
 
@@ -18,17 +29,11 @@ void StreamApi::Attach(HttpServer& server) {
         kPath, [this](HttpRequest&& request, WebSocketAccept accept, Responder reject) {
             Upgrade(std::move(request), std::move(accept), std::move(reject));
         });
-    thread_ = std::thread([this] { Run(); });
+    // Live only: a connection gets what is committed from now on.
+    follower_.Start(engine_.committed_seq());
 }
 
-void StreamApi::Stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-}
+void StreamApi::Stop() { follower_.Stop(); }
 
 void StreamApi::Upgrade(HttpRequest&& request, WebSocketAccept accept, Responder reject) {
     payments::Principal principal = platform_api_.PrincipalOf(request);
@@ -51,35 +56,6 @@ void StreamApi::Upgrade(HttpRequest&& request, WebSocketAccept accept, Responder
             if (caller->kind == Kind::kMerchant) audience.merchant_id = caller->id;
             hub_.Add(accept(), audience);
         });
-}
-
-void StreamApi::Run() {
-    constexpr uint64_t kPollNs = 100'000'000;
-    constexpr uint64_t kRecordsPerPoll = 256;
-    constexpr uint64_t kRetryMs = 1000;
-    std::vector<events::Event> batch;
-    while (true) {
-        {
-            std::lock_guard lock(mutex_);
-            if (stopping_) return;
-        }
-        const uint64_t committed = engine_.WaitCommitted(subscription_.position(), kPollNs);
-        batch.clear();
-        auto polled = subscription_.Poll(committed, kRecordsPerPoll, &batch);
-        if (!polled) {
-            std::unique_lock lock(mutex_);
-            cv_.wait_for(lock, std::chrono::milliseconds(kRetryMs), [&] { return stopping_; });
-            continue;
-        }
-        for (const events::Event& event : batch) {
-            HubMessage message;
-            message.json = event.ToJson();
-            message.user_ids.push_back(event.txn.user_id);
-            if (event.txn.to_user_id != 0) message.user_ids.push_back(event.txn.to_user_id);
-            message.merchant_id = event.txn.merchant_id;
-            hub_.Publish(message);
-        }
-    }
 }
 
 }  // namespace bursar::api

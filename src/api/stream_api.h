@@ -7,14 +7,11 @@
 // A client that cannot keep up is closed with 1008 "too slow"; the engine never waits for it:
 // the stream reads committed events from the journal on its own thread.
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
 #include "api/http_server.h"
 #include "api/platform_api.h"
 #include "api/websocket_hub.h"
 #include "events/event.h"
+#include "events/follower.h"
 
 namespace bursar::api {
 
@@ -33,16 +30,11 @@ class StreamApi {
 
   private:
     void Upgrade(HttpRequest&& request, WebSocketAccept accept, Responder reject);
-    void Run();
 
     engine::Engine& engine_;
     const PlatformApi& platform_api_;
     WebSocketHub hub_;
-    events::Subscription subscription_;
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    bool stopping_ = false;
-    std::thread thread_;
+    events::Follower follower_;
 };
 
 }  // namespace bursar::api

@@ -3,7 +3,6 @@
 #include <nats/nats.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "base/clock.h"
 #include "base/u128.h"
@@ -36,11 +35,14 @@ JetStreamPublisher::JetStreamPublisher(FileSystem& fs, const engine::Engine& eng
                                        std::string data_dir, JetStreamOptions options,
                                        std::function<void(const std::string&)> log)
     : fs_(fs),
-      engine_(engine),
       data_dir_(std::move(data_dir)),
       options_(std::move(options)),
-      log_(std::move(log)),
-      nats_(std::make_unique<Nats>()) {}
+      nats_(std::make_unique<Nats>()),
+      follower_(fs, engine, JoinPath(data_dir_, "journal"),
+                FollowerOptions{"jetstream", options_.records_per_batch, options_.retry_ms,
+                                std::move(log)},
+                [this](const std::vector<Event>& events, const std::vector<Signup>&,
+                       uint64_t position) { return Apply(events, position); }) {}
 
 JetStreamPublisher::~JetStreamPublisher() { Stop(); }
 
@@ -54,19 +56,12 @@ Status JetStreamPublisher::Start() {
         if (!value) return Status(StatusCode::kCorruption, path + " does not hold a position");
         position = static_cast<uint64_t>(*value);
     }
-    stats_.position = position;
-    subscription_ = std::make_unique<Subscription>(fs_, JoinPath(data_dir_, "journal"), position);
-    thread_ = std::thread([this] { Run(); });
+    follower_.Start(position);
     return Status::Ok();
 }
 
 void JetStreamPublisher::Stop() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
+    follower_.Stop();
     Disconnect();
 }
 
@@ -78,6 +73,7 @@ JetStreamStats JetStreamPublisher::stats() const {
         stats = stats_;
         lags = lag_samples_;
     }
+    stats.position = follower_.position();
     if (!lags.empty()) {
         std::sort(lags.begin(), lags.end());
         stats.lag_ns_p50 = lags[lags.size() / 2];
@@ -87,10 +83,7 @@ JetStreamStats JetStreamPublisher::stats() const {
 }
 
 bool JetStreamPublisher::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
-        return stats_.position >= seq || stopping_;
-    }) && stats_.position >= seq;
+    return follower_.WaitFor(seq, timeout_ms);
 }
 
 Status JetStreamPublisher::Connect() {
@@ -183,64 +176,31 @@ Status JetStreamPublisher::StoreCursor(uint64_t seq) {
     return fs_.SyncDir(data_dir_);
 }
 
-void JetStreamPublisher::Run() {
-    constexpr uint64_t kPollNs = 100'000'000;
-    std::vector<Event> batch;
-    while (true) {
-        {
-            std::lock_guard lock(mutex_);
-            if (stopping_) return;
-        }
-        Status status = nats_->js == nullptr ? Connect() : Status::Ok();
-        uint64_t published = 0;
-        if (status.ok()) {
-            const uint64_t committed = engine_.WaitCommitted(subscription_->position(), kPollNs);
-            batch.clear();
-            auto polled = subscription_->Poll(committed, options_.records_per_batch, &batch);
-            status = polled ? Status::Ok() : polled.error();
-            if (status.ok() && *polled > 0) {
-                status = PublishBatch(batch);
-                if (status.ok()) status = StoreCursor(subscription_->position());
-                published = batch.size();
-            }
-        }
-        if (status.ok()) {
-            {
-                std::lock_guard lock(mutex_);
-                stats_.position = subscription_->position();
-                stats_.published += published;
-                if (published > 0) {
-                    const uint64_t now = SystemClock::Instance().RealtimeNs();
-                    for (const Event& event : batch) {
-                        const uint64_t lag =
-                            now > event.txn.created_at ? now - event.txn.created_at : 0;
-                        if (lag_samples_.size() < kLagSamplesMax) {
-                            lag_samples_.push_back(lag);
-                        } else {
-                            lag_samples_[lag_next_] = lag;
-                        }
-                        lag_next_ = (lag_next_ + 1) % kLagSamplesMax;
-                        stats_.lag_ns_last = lag;
-                        stats_.lag_ns_max = std::max(stats_.lag_ns_max, lag);
-                    }
-                }
-            }
-            cv_.notify_all();
-            continue;
-        }
-        if (log_) log_("jetstream: " + status.ToString() + "; starting again from the cursor");
-        uint64_t position = 0;
-        {
-            std::lock_guard lock(mutex_);
-            ++stats_.failures;
-            position = stats_.position;
-        }
+Status JetStreamPublisher::Apply(const std::vector<Event>& events, uint64_t position) {
+    Status status = nats_->js == nullptr ? Connect() : Status::Ok();
+    if (status.ok()) status = PublishBatch(events);
+    if (status.ok()) status = StoreCursor(position);
+    if (!status.ok()) {
         Disconnect();
-        subscription_ =
-            std::make_unique<Subscription>(fs_, JoinPath(data_dir_, "journal"), position);
-        std::unique_lock lock(mutex_);
-        cv_.wait_for(lock, std::chrono::milliseconds(options_.retry_ms), [&] { return stopping_; });
+        std::lock_guard lock(mutex_);
+        ++stats_.failures;
+        return status;
     }
+    const uint64_t now = SystemClock::Instance().RealtimeNs();
+    std::lock_guard lock(mutex_);
+    stats_.published += events.size();
+    for (const Event& event : events) {
+        const uint64_t lag = now > event.txn.created_at ? now - event.txn.created_at : 0;
+        if (lag_samples_.size() < kLagSamplesMax) {
+            lag_samples_.push_back(lag);
+        } else {
+            lag_samples_[lag_next_] = lag;
+        }
+        lag_next_ = (lag_next_ + 1) % kLagSamplesMax;
+        stats_.lag_ns_last = lag;
+        stats_.lag_ns_max = std::max(stats_.lag_ns_max, lag);
+    }
+    return Status::Ok();
 }
 
 }  // namespace bursar::events

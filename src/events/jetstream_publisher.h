@@ -8,17 +8,16 @@
 // journal at its own pace.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "base/file_system.h"
 #include "engine/engine.h"
 #include "events/event.h"
+#include "events/follower.h"
 
 namespace bursar::events {
 
@@ -50,7 +49,7 @@ class JetStreamPublisher {
                        JetStreamOptions options, std::function<void(const std::string&)> log);
     ~JetStreamPublisher();
 
-    // Reads the cursor and starts the publishing thread (which connects, and reconnects).
+    // Reads the cursor and starts publishing from it (connecting, and reconnecting, as needed).
     Status Start();
     void Stop();
     JetStreamStats stats() const;
@@ -60,26 +59,23 @@ class JetStreamPublisher {
 
   private:
     struct Nats;  // the NATS client's objects, kept out of this header
-    void Run();
+    // One batch, on the follower's thread: connects when needed, publishes, waits for the
+    // acknowledgments, stores the cursor. A failure disconnects; the batch is read again.
+    Status Apply(const std::vector<Event>& events, uint64_t position);
     Status Connect();
     void Disconnect();
     Status PublishBatch(const std::vector<Event>& events);
     Status StoreCursor(uint64_t seq);
 
     FileSystem& fs_;
-    const engine::Engine& engine_;
     std::string data_dir_;
     JetStreamOptions options_;
-    std::function<void(const std::string&)> log_;
     std::unique_ptr<Nats> nats_;
-    std::unique_ptr<Subscription> subscription_;
     mutable std::mutex mutex_;
-    mutable std::condition_variable cv_;
-    JetStreamStats stats_;
+    JetStreamStats stats_;               // guarded; position comes from the follower
     std::vector<uint64_t> lag_samples_;  // a ring of the last kLagSamplesMax lags, guarded
     size_t lag_next_ = 0;
-    bool stopping_ = false;
-    std::thread thread_;
+    Follower follower_;
 };
 
 }  // namespace bursar::events

@@ -5,18 +5,16 @@
 // SQLite transaction. Reads wait (bounded) for the position that was committed when they arrived,
 // so a client always sees its own writes.
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/file_system.h"
 #include "engine/engine.h"
 #include "events/event.h"
+#include "events/follower.h"
 #include "projection/read_model.h"
 
 namespace bursar::projection {
@@ -42,19 +40,10 @@ class Projector {
     static Status Rebuild(FileSystem& fs, const std::string& data_dir, uint64_t* records);
 
   private:
-    void Run();
-
-    FileSystem& fs_;
     const engine::Engine& engine_;
     std::string data_dir_;
-    std::function<void(const std::string&)> log_;
-    std::unique_ptr<ReadModel> model_;
-    std::unique_ptr<events::Subscription> subscription_;
-    mutable std::mutex mutex_;
-    mutable std::condition_variable cv_;
-    uint64_t position_ = 0;
-    bool stopping_ = false;
-    std::thread thread_;
+    std::unique_ptr<ReadModel> model_;  // used by the follower's thread only
+    events::Follower follower_;
 };
 
 }  // namespace bursar::projection
