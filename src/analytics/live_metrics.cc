@@ -3,6 +3,12 @@
 #include <algorithm>
 
 namespace bursar::analytics {
+namespace {
+
+constexpr uint64_t kRecordsPerPoll = 1024;  // journal records read between two looks
+constexpr uint64_t kRetryMs = 1000;         // after a failed read, before reading again
+
+}  // namespace
 
 int64_t LiveMetrics::DayOf(uint64_t ns) const {
     const int64_t seconds = static_cast<int64_t>(ns / 1'000'000'000) + offset_seconds_;
@@ -113,7 +119,7 @@ DayFigures LiveMetrics::Day(int64_t day, std::optional<uint64_t> merchant) const
 MetricsService::MetricsService(FileSystem& fs, const engine::Engine& engine,
                                std::string journal_dir, LiveMetrics& metrics)
     : follower_(fs, engine, std::move(journal_dir),
-                events::FollowerOptions{"metrics", 1024, 1000, nullptr},
+                events::FollowerOptions{"metrics", kRecordsPerPoll, kRetryMs, nullptr},
                 [&metrics](const std::vector<events::Event>& events,
                            const std::vector<events::Signup>& signups, uint64_t) {
                     // A user signs up before moving money, so the batch's signups go first.

@@ -1,13 +1,19 @@
 #include "api/stream_api.h"
 
 namespace bursar::api {
+namespace {
+
+constexpr uint64_t kRecordsPerPoll = 256;  // journal records fanned out between two looks
+constexpr uint64_t kRetryMs = 1000;        // after a failed read, before reading again
+
+}  // namespace
 
 StreamApi::StreamApi(engine::Engine& engine, const PlatformApi& platform_api, FileSystem& fs,
                      const std::string& data_dir)
     : engine_(engine),
       platform_api_(platform_api),
       follower_(fs, engine, JoinPath(data_dir, "journal"),
-                events::FollowerOptions{"stream", 256, 1000, nullptr},
+                events::FollowerOptions{"stream", kRecordsPerPoll, kRetryMs, nullptr},
                 [this](const std::vector<events::Event>& events, const std::vector<events::Signup>&,
                        uint64_t) {
                     for (const events::Event& event : events) {

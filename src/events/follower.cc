@@ -41,9 +41,9 @@ uint64_t Follower::position() const {
 
 bool Follower::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
     std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                        [&] { return position_ >= seq || stopping_; }) &&
-           position_ >= seq;
+    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+        return position_ >= seq || stopping_;
+    }) && position_ >= seq;
 }
 
 void Follower::Run() {

@@ -20,7 +20,7 @@
 namespace bursar::events {
 
 struct FollowerOptions {
-    std::string name;                  // for the log
+    std::string name;  // for the log
     uint64_t records_per_poll = 256;
     uint64_t retry_ms = 1000;
     std::function<void(const std::string&)> log;
