@@ -173,6 +173,7 @@ class LiveMetricsTest : public ::testing::Test {
 
 TEST_F(LiveMetricsTest, IncrementalFiguresEqualAFullRecountAlsoAfterARestart) {
     Traffic(1);
+    ASSERT_TRUE(service_->WaitFor(engine_->committed_seq(), 5000));
     EXPECT_GT(metrics_->Day(metrics_->DayOf(kStart), std::nullopt).txn_count, 0u);
     ExpectEqualToRecount();
     Close();

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "base/assert.h"
+#include "base/thread.h"
 
 namespace bursar::api {
 namespace {
@@ -1342,7 +1343,10 @@ Status HttpServer::Impl::Start() {
     Accept();
     threads_.reserve(core_.options.io_threads);
     for (uint32_t i = 0; i < core_.options.io_threads; i++) {
-        threads_.emplace_back([this] { io_context_.run(); });
+        threads_.emplace_back([this] {
+            SetCurrentThreadName("io");
+            io_context_.run();
+        });
     }
     return Status::Ok();
 }

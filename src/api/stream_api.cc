@@ -5,6 +5,7 @@ namespace {
 
 constexpr uint64_t kRecordsPerPoll = 256;  // journal records fanned out between two looks
 constexpr uint64_t kRetryMs = 1000;        // after a failed read, before reading again
+constexpr uint64_t kLingerMs = 2;          // committed work collected per fan-out (adds to the lag)
 
 }  // namespace
 
@@ -13,7 +14,10 @@ StreamApi::StreamApi(engine::Engine& engine, const PlatformApi& platform_api, Fi
     : engine_(engine),
       platform_api_(platform_api),
       follower_(fs, engine, JoinPath(data_dir, "journal"),
-                events::FollowerOptions{"stream", kRecordsPerPoll, kRetryMs, nullptr},
+                events::FollowerOptions{.name = "stream",
+                                        .records_per_poll = kRecordsPerPoll,
+                                        .retry_ms = kRetryMs,
+                                        .linger_ms = kLingerMs},
                 [this](const std::vector<events::Event>& events, const std::vector<events::Signup>&,
                        uint64_t) {
                     for (const events::Event& event : events) {

@@ -1,9 +1,15 @@
 #include "api/worker_pool.h"
 
+#include "base/thread.h"
+
 namespace bursar::api {
 
 WorkerPool::WorkerPool(size_t threads) {
-    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+    for (size_t i = 0; i < threads; ++i)
+        threads_.emplace_back([this] {
+            SetCurrentThreadName("worker");
+            Run();
+        });
 }
 
 WorkerPool::~WorkerPool() { Stop(); }

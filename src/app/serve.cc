@@ -26,6 +26,7 @@
 #include "app/data_dir.h"
 #include "app/flags.h"
 #include "base/clock.h"
+#include "base/thread.h"
 #include "config/config.h"
 #include "events/jetstream_publisher.h"
 #include "ledger/currency.h"
@@ -101,7 +102,10 @@ class TrafficSimulator {
     ~TrafficSimulator() { Stop(); }
 
     void Start() {
-        thread_ = std::thread([this] { Run(); });
+        thread_ = std::thread([this] {
+            SetCurrentThreadName("simulator");
+            Run();
+        });
     }
     void Stop() {
         {

@@ -4,6 +4,7 @@
 #include <future>
 
 #include "base/assert.h"
+#include "base/thread.h"
 #include "engine/batch_codec.h"
 #include "engine/replay.h"
 #include "snapshot/snapshot.h"
@@ -101,8 +102,14 @@ void Engine::Start() {
         std::lock_guard lock(queue_mutex_);
         accepting_ = true;
     }
-    journal_thread_ = std::thread([this] { JournalLoop(); });
-    engine_thread_ = std::thread([this] { EngineLoop(); });
+    journal_thread_ = std::thread([this] {
+        SetCurrentThreadName("journal");
+        JournalLoop();
+    });
+    engine_thread_ = std::thread([this] {
+        SetCurrentThreadName("engine");
+        EngineLoop();
+    });
 }
 
 void Engine::Stop() {
@@ -276,6 +283,7 @@ void Engine::ProcessBatch(std::vector<Request*>& requests) {
     if (journaled) {
         platform_->EndBatch();
         ++records_since_snapshot_;
+        journal_bytes_since_snapshot_ += batch.record.size();
     } else {
         batch.record.clear();
     }
@@ -361,6 +369,12 @@ void Engine::WaitJournalIdle() {
 void Engine::MaybeSnapshot() {
     if (options_.snapshot_interval_records == 0) return;
     if (records_since_snapshot_ < options_.snapshot_interval_records) return;
+    // Writing the whole state costs as much as its size: wait until the journal has grown by as
+    // much, so snapshots cost at most one byte per journal byte written, and recovery replays at
+    // most a snapshot's worth of journal.
+    if (journal_bytes_since_snapshot_ < last_snapshot_bytes_.load(std::memory_order_acquire)) {
+        return;
+    }
     if (snapshot_running_.load(std::memory_order_acquire)) return;
     JoinSnapshot();
     // The snapshot must hold exactly the durable state: wait for the batches in flight.
@@ -375,6 +389,7 @@ void Engine::MaybeSnapshot() {
         info.record_hash = durable_hash_;
     }
     records_since_snapshot_ = 0;
+    journal_bytes_since_snapshot_ = 0;
     if (!frozen_) frozen_ = std::make_shared<payments::FrozenPlatform>();
     platform_->FreezeInto(frozen_.get());
     const uint64_t freeze_end = clock_.MonotonicNs();
@@ -388,10 +403,14 @@ void Engine::MaybeSnapshot() {
     }
     snapshot_running_.store(true, std::memory_order_release);
     snapshot_thread_ = std::thread([this, info, frozen = frozen_]() mutable {
+        SetCurrentThreadName("snapshot");
         info.state_hash = frozen->StateHash();
         Status status = snapshot::Write(fs_, snapshot_dir_, info, *frozen);
         if (!status.ok()) {
             Log("snapshot: failed (the journal still holds everything): " + status.ToString());
+        } else if (auto size =
+                       fs_.FileSize(JoinPath(snapshot_dir_, snapshot::SnapshotName(info.seq)))) {
+            last_snapshot_bytes_.store(*size, std::memory_order_release);
         }
         snapshot_running_.store(false, std::memory_order_release);
     });

@@ -36,7 +36,9 @@ struct EngineOptions {
     uint32_t queue_requests_max = 16384;
     uint32_t batch_events_max = ledger::kBatchEventsMax;
     uint64_t tick_interval_ns = 1'000'000'000;  // expiry runs at least this often when idle
-    uint64_t snapshot_interval_records = 4096;  // journal records between snapshots; 0: never
+    // Journal records between snapshots (0: never); a snapshot also waits until the journal has
+    // grown by the size of the previous one.
+    uint64_t snapshot_interval_records = 4096;
     journal::RecoveryMode recovery_mode = journal::RecoveryMode::kStrict;
     uint64_t segment_bytes_max = journal::kSegmentBytesDefault;
     ledger::StateMachineOptions state;
@@ -147,7 +149,9 @@ class Engine {
     std::atomic<bool> failed_{false};
     Status failure_;  // guarded by pipe_mutex_
 
-    uint64_t records_since_snapshot_ = 0;  // engine thread
+    uint64_t records_since_snapshot_ = 0;           // engine thread
+    uint64_t journal_bytes_since_snapshot_ = 0;     // engine thread
+    std::atomic<uint64_t> last_snapshot_bytes_{0};  // written by the snapshot thread
     // The thread writing a snapshot, owned by the engine thread; at most one at a time.
     std::thread snapshot_thread_;
     std::atomic<bool> snapshot_running_{false};

@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "base/sim_file_system.h"
 #include "engine/engine.h"
+#include "events/follower.h"
 
 namespace bursar::events {
 namespace {
@@ -99,6 +103,34 @@ TEST_F(EventTest, OneEventPerMovementInCommitOrder) {
                               "\"currency\":\"JPY\"", "\"ts\":\"2026-"}) {
         EXPECT_NE(json.find(field), std::string::npos) << field << " in " << json;
     }
+}
+
+// A lingering follower collects committed work before it applies it, and a caller in WaitFor()
+// cuts the wait short, so reading one's own writes does not pay for the linger.
+TEST_F(EventTest, FollowerLingersUnlessSomeoneWaits) {
+    Open();
+    CreateUserAndMerchant();
+    std::atomic<int> applies = 0;
+    std::atomic<size_t> events_seen = 0;
+    Follower follower(fs_, *engine_, "data/journal",
+                      FollowerOptions{.name = "test", .linger_ms = 60'000},
+                      [&](const std::vector<Event>& events, const std::vector<Signup>&, uint64_t) {
+                          applies++;
+                          events_seen += events.size();
+                          return Status::Ok();
+                      });
+    follower.Start(engine_->committed_seq());
+    for (int i = 0; i < 5; ++i) ASSERT_EQ(Run(Pay(10 + i, "l" + std::to_string(i))).status, 200);
+    // Nobody waits: after 300 ms the follower is still lingering on the first commit.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(applies.load(), 0);
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(follower.WaitFor(engine_->committed_seq(), 10'000));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+    // The five payments' records were read and applied together.
+    EXPECT_EQ(applies.load(), 1);
+    EXPECT_EQ(events_seen.load(), 5u);
+    follower.Stop();
 }
 
 TEST_F(EventTest, SubscriptionResumesFromItsPositionAcrossARestart) {

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <memory>
 
+#include "base/thread.h"
+
 namespace bursar::events {
 namespace {
 
@@ -22,7 +24,11 @@ Follower::~Follower() { Stop(); }
 
 void Follower::Start(uint64_t after_seq) {
     position_ = after_seq;
-    thread_ = std::thread([this] { Run(); });
+    thread_ = std::thread([this] {
+        SetCurrentThreadName(("f-" + options_.name).c_str());
+        if (options_.nice != 0) SetCurrentThreadNice(options_.nice);
+        Run();
+    });
 }
 
 void Follower::Stop() {
@@ -41,9 +47,14 @@ uint64_t Follower::position() const {
 
 bool Follower::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
     std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
+    if (position_ >= seq) return true;
+    waiters_++;
+    cv_.notify_all();  // ends a linger
+    const bool reached = cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] {
         return position_ >= seq || stopping_;
     }) && position_ >= seq;
+    waiters_--;
+    return reached;
 }
 
 void Follower::Run() {
@@ -55,7 +66,14 @@ void Follower::Run() {
             std::lock_guard lock(mutex_);
             if (stopping_) return;
         }
-        const uint64_t committed = engine_.WaitCommitted(subscription->position(), kPollNs);
+        uint64_t committed = engine_.WaitCommitted(subscription->position(), kPollNs);
+        if (options_.linger_ms > 0 && committed > subscription->position()) {
+            std::unique_lock lock(mutex_);
+            cv_.wait_for(lock, std::chrono::milliseconds(options_.linger_ms),
+                         [&] { return stopping_ || waiters_ > 0; });
+            lock.unlock();
+            committed = engine_.committed_seq();
+        }
         events.clear();
         signups.clear();
         auto polled = subscription->Poll(committed, options_.records_per_poll, &events, &signups);

@@ -5,6 +5,11 @@
 // `records_per_poll` committed records at a time and hands them to `apply`. When reading or
 // `apply` fails, the same records are read again after `retry_ms`, from the last position `apply`
 // accepted, so nothing is skipped and nothing is applied twice by the follower itself.
+//
+// `linger_ms` trades a little lag for less work: once new records are committed the follower
+// waits that long for more before it reads, so one read and one `apply` (one SQLite transaction
+// for the projector) cover many engine batches instead of one each. A caller in WaitFor() cuts the
+// wait short, so reading one's own writes never pays for it.
 
 #include <condition_variable>
 #include <cstdint>
@@ -23,6 +28,8 @@ struct FollowerOptions {
     std::string name;  // for the log
     uint64_t records_per_poll = 256;
     uint64_t retry_ms = 1000;
+    uint64_t linger_ms = 0;
+    int nice = 0;  // scheduling priority of the thread (SetCurrentThreadNice)
     std::function<void(const std::string&)> log;
 };
 
@@ -56,6 +63,7 @@ class Follower {
     mutable std::mutex mutex_;
     mutable std::condition_variable cv_;
     uint64_t position_ = 0;
+    mutable uint32_t waiters_ = 0;  // callers in WaitFor()
     bool stopping_ = false;
     std::thread thread_;
 };

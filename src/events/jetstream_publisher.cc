@@ -39,14 +39,21 @@ JetStreamPublisher::JetStreamPublisher(FileSystem& fs, const engine::Engine& eng
       options_(std::move(options)),
       nats_(std::make_unique<Nats>()),
       follower_(fs, engine, JoinPath(data_dir_, "journal"),
-                FollowerOptions{"jetstream", options_.records_per_batch, options_.retry_ms,
-                                std::move(log)},
+                FollowerOptions{.name = "jetstream",
+                                .records_per_poll = options_.records_per_batch,
+                                .retry_ms = options_.retry_ms,
+                                .linger_ms = options_.linger_ms,
+                                .log = std::move(log)},
                 [this](const std::vector<Event>& events, const std::vector<Signup>&,
                        uint64_t position) { return Apply(events, position); }) {}
 
 JetStreamPublisher::~JetStreamPublisher() { Stop(); }
 
 Status JetStreamPublisher::Start() {
+    if (options_.cursor_interval_ms * 1'000'000 * 10 > options_.duplicate_window_ns) {
+        return Status(StatusCode::kInvalidArgument,
+                      "jetstream: cursor interval must be under a tenth of the duplicate window");
+    }
     uint64_t position = 0;
     const std::string path = CursorPath(data_dir_);
     if (fs_.Exists(path)) {
@@ -56,12 +63,17 @@ Status JetStreamPublisher::Start() {
         if (!value) return Status(StatusCode::kCorruption, path + " does not hold a position");
         position = static_cast<uint64_t>(*value);
     }
+    cursor_stored_ = position;
+    cursor_stored_ns_ = SystemClock::Instance().MonotonicNs();
     follower_.Start(position);
     return Status::Ok();
 }
 
 void JetStreamPublisher::Stop() {
     follower_.Stop();
+    // What was acknowledged since the last cursor write is not sent again after a clean stop.
+    const uint64_t position = follower_.position();
+    if (position > cursor_stored_ && StoreCursor(position).ok()) cursor_stored_ = position;
     Disconnect();
 }
 
@@ -179,7 +191,14 @@ Status JetStreamPublisher::StoreCursor(uint64_t seq) {
 Status JetStreamPublisher::Apply(const std::vector<Event>& events, uint64_t position) {
     Status status = nats_->js == nullptr ? Connect() : Status::Ok();
     if (status.ok()) status = PublishBatch(events);
-    if (status.ok()) status = StoreCursor(position);
+    const uint64_t now_ns = SystemClock::Instance().MonotonicNs();
+    if (status.ok() && now_ns - cursor_stored_ns_ >= options_.cursor_interval_ms * 1'000'000) {
+        status = StoreCursor(position);
+        if (status.ok()) {
+            cursor_stored_ = position;
+            cursor_stored_ns_ = now_ns;
+        }
+    }
     if (!status.ok()) {
         Disconnect();
         std::lock_guard lock(mutex_);

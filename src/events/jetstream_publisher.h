@@ -4,8 +4,10 @@
 // event id, so a re-sent event is dropped by the server (the stream's duplicate window). The
 // position of the last record whose events were all acknowledged is kept in a file; after a crash
 // or a lost connection the publisher starts again from there, so every event arrives once, in
-// commit order. A slow or absent NATS server never blocks the engine: the publisher reads the
-// journal at its own pace.
+// commit order. The file is rewritten (and fsynced) at most every `cursor_interval_ms` and at
+// Stop(): after a crash up to that much is sent again, and the server drops it as duplicates
+// (the interval must stay far below the duplicate window; Start() refuses otherwise). A slow or
+// absent NATS server never blocks the engine: the publisher reads the journal at its own pace.
 
 #include <atomic>
 #include <cstdint>
@@ -25,9 +27,11 @@ struct JetStreamOptions {
     std::string url;  // e.g. nats://127.0.0.1:4222
     std::string stream = "PAYMENTS";
     uint64_t duplicate_window_ns = 2ull * 3600 * 1'000'000'000;  // re-sends within it are dropped
-    int64_t ack_wait_ms = 5000;        // for the acknowledgments of one batch
-    uint64_t records_per_batch = 256;  // journal records published between two cursor writes
-    uint64_t retry_ms = 1000;          // after a failure, before starting again from the cursor
+    int64_t ack_wait_ms = 5000;          // for the acknowledgments of one batch
+    uint64_t records_per_batch = 256;    // journal records published between two cursor writes
+    uint64_t retry_ms = 1000;            // after a failure, before starting again from the cursor
+    uint64_t linger_ms = 5;              // committed work collected per publish (adds to the lag)
+    uint64_t cursor_interval_ms = 1000;  // between two durable cursor writes
 };
 
 struct JetStreamStats {
@@ -75,6 +79,8 @@ class JetStreamPublisher {
     JetStreamStats stats_;               // guarded; position comes from the follower
     std::vector<uint64_t> lag_samples_;  // a ring of the last kLagSamplesMax lags, guarded
     size_t lag_next_ = 0;
+    uint64_t cursor_stored_ = 0;     // follower thread (then Stop()): position in the cursor file
+    uint64_t cursor_stored_ns_ = 0;  // when it was written (monotonic)
     Follower follower_;
 };
 

@@ -9,6 +9,10 @@ std::string ReadModelPath(const std::string& data_dir) {
 namespace {
 
 constexpr uint64_t kRetryMs = 1000;  // after a failure, before reading again
+// Collects about this much committed work per SQLite transaction; lists that must see the
+// caller's own writes cut it short (Follower::WaitFor).
+constexpr uint64_t kLingerMs = 50;
+constexpr int kNice = 10;  // background work: the request path goes first on a busy machine
 
 std::vector<payments::Txn> TxnsOf(const std::vector<events::Event>& events) {
     std::vector<payments::Txn> txns;
@@ -23,11 +27,15 @@ Projector::Projector(FileSystem& fs, const engine::Engine& engine, std::string d
                      std::function<void(const std::string&)> log)
     : engine_(engine),
       data_dir_(std::move(data_dir)),
-      follower_(
-          fs, engine, JoinPath(data_dir_, "journal"),
-          events::FollowerOptions{"projection", kRecordsPerTransaction, kRetryMs, std::move(log)},
-          [this](const std::vector<events::Event>& events, const std::vector<events::Signup>&,
-                 uint64_t position) { return model_->Apply(TxnsOf(events), position); }) {}
+      follower_(fs, engine, JoinPath(data_dir_, "journal"),
+                events::FollowerOptions{.name = "projection",
+                                        .records_per_poll = kRecordsPerTransaction,
+                                        .retry_ms = kRetryMs,
+                                        .linger_ms = kLingerMs,
+                                        .nice = kNice,
+                                        .log = std::move(log)},
+                [this](const std::vector<events::Event>& events, const std::vector<events::Signup>&,
+                       uint64_t position) { return model_->Apply(TxnsOf(events), position); }) {}
 
 Projector::~Projector() { Stop(); }
 
