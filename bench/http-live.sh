@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 4's benchmark: bench/http.sh's payment load, once with nothing attached and once with
 # JetStream publishing on and 100 WebSocket clients connected (100 users watching their wallets
-# and an admin watching everything, bench/ws_clients.py), reporting both throughputs and the event
+# and an admin watching everything, bench/ws_clients.cc), reporting both throughputs and the event
 # lags: commit -> JetStream acknowledgment (the server's metric) and commit -> WebSocket (measured
 # by the admin client). A benchmark: it reports numbers. Usage: bench/http-live.sh [SECONDS]
 set -euo pipefail
@@ -37,7 +37,7 @@ run() {  # $1: live (JetStream + WebSocket clients) or plain
                 sed -E 's/.*"token":"([^"]+)".*/\1/'
             echo
         done >"$work/tokens"
-        python3 bench/ws_clients.py "$port" "$token" "$work/tokens" >"$work/ws.out" 2>&1 &
+        "$(dirname "$bursar")/bench/bursar_ws_clients" "$port" "$token" "$work/tokens" >"$work/ws.out" 2>&1 &
         clients=$!
         sleep 2
         head -1 "$work/ws.out"

@@ -20,15 +20,17 @@ StreamApi::StreamApi(engine::Engine& engine, const PlatformApi& platform_api, Fi
                                         .linger_ms = kLingerMs},
                 [this](const std::vector<events::Event>& events, const std::vector<events::Signup>&,
                        uint64_t) {
-                    for (const events::Event& event : events) {
-                        HubMessage message;
+                    std::vector<HubMessage> messages(events.size());
+                    for (size_t i = 0; i < events.size(); ++i) {
+                        const events::Event& event = events[i];
+                        HubMessage& message = messages[i];
                         message.json = event.ToJson();
                         message.user_ids.push_back(event.txn.user_id);
                         if (event.txn.to_user_id != 0)
                             message.user_ids.push_back(event.txn.to_user_id);
                         message.merchant_id = event.txn.merchant_id;
-                        hub_.Publish(message);
                     }
+                    hub_.Publish(messages);
                     return Status::Ok();
                 }) {}
 

@@ -28,28 +28,31 @@ void WebSocketHub::Add(std::shared_ptr<WebSocketSink> sink, Audience audience) {
     sink->Close(kCloseTryAgainLater, "too many connections");
 }
 
-void WebSocketHub::Publish(const HubMessage& message) {
-    std::vector<std::shared_ptr<WebSocketSink>> receivers;
+void WebSocketHub::Publish(const HubMessage& message) { Publish(std::vector<HubMessage>{message}); }
+
+void WebSocketHub::Publish(const std::vector<HubMessage>& messages) {
+    if (messages.empty()) return;
+    std::vector<Entry> entries;
     {
         std::lock_guard lock(mutex_);
         std::erase_if(entries_, [](const Entry& entry) { return !entry.sink->open(); });
-        receivers.reserve(entries_.size());
-        for (const Entry& entry : entries_) {
-            if (Sees(entry.audience, message)) receivers.push_back(entry.sink);
-        }
+        entries = entries_;
     }
     uint64_t sent = 0;
     uint64_t slow = 0;
-    for (const std::shared_ptr<WebSocketSink>& sink : receivers) {
-        switch (sink->Send(message.json)) {
-            case WebSocketSendResult::kQueued:
-                sent++;
-                break;
-            case WebSocketSendResult::kTooSlow:
-                slow++;
-                break;
-            case WebSocketSendResult::kClosed:
-                break;
+    for (const HubMessage& message : messages) {
+        for (const Entry& entry : entries) {
+            if (!Sees(entry.audience, message)) continue;
+            switch (entry.sink->Send(message.json)) {
+                case WebSocketSendResult::kQueued:
+                    sent++;
+                    break;
+                case WebSocketSendResult::kTooSlow:
+                    slow++;
+                    break;
+                case WebSocketSendResult::kClosed:
+                    break;
+            }
         }
     }
     messages_sent_.fetch_add(sent, std::memory_order_relaxed);

@@ -54,6 +54,8 @@ class WebSocketHub {
     void Add(std::shared_ptr<WebSocketSink> sink, Audience audience);
     // Sends `message` to every open connection whose audience sees it.
     void Publish(const HubMessage& message);
+    // The same for several messages, in order, with one look at the connections for all of them.
+    void Publish(const std::vector<HubMessage>& messages);
     WebSocketHubStats stats() const;
 
   private:

@@ -45,6 +45,18 @@ void AppendJsonString(std::string& out, std::string_view text) {
     out += '"';
     size_t i = 0;
     while (i < text.size()) {
+        // A run of characters that need no escaping is copied at once.
+        size_t plain = i;
+        while (plain < text.size()) {
+            const auto p = static_cast<uint8_t>(text[plain]);
+            if (p < 0x20 || p >= 0x80 || p == '"' || p == '\\') break;
+            plain++;
+        }
+        if (plain > i) {
+            out.append(text.data() + i, plain - i);
+            i = plain;
+            continue;
+        }
         const auto c = static_cast<uint8_t>(text[i]);
         if (c >= 0x80) {
             const size_t length = Utf8SequenceLength(text.substr(i));

@@ -11,7 +11,7 @@ namespace {
 constexpr uint64_t kRetryMs = 1000;  // after a failure, before reading again
 // Collects about this much committed work per SQLite transaction; lists that must see the
 // caller's own writes cut it short (Follower::WaitFor).
-constexpr uint64_t kLingerMs = 50;
+constexpr uint64_t kLingerMs = 200;
 constexpr int kNice = 10;  // background work: the request path goes first on a busy machine
 
 std::vector<payments::Txn> TxnsOf(const std::vector<events::Event>& events) {
