@@ -128,6 +128,14 @@ std::string OpsApi::Metrics() const {
            static_cast<double>(stats.fsyncs));
     Metric(&out, "bursar_engine_fsync_seconds_max", "gauge", "Longest journal fsync.",
            static_cast<double>(stats.fsync_ns_max) / 1e9);
+    Metric(&out, "bursar_engine_snapshots_total", "counter", "Snapshots started.",
+           static_cast<double>(stats.snapshots));
+    Metric(&out, "bursar_engine_snapshot_drain_seconds_max", "gauge",
+           "Longest wait of a snapshot for the batches in flight.",
+           static_cast<double>(stats.snapshot_drain_ns_max) / 1e9);
+    Metric(&out, "bursar_engine_snapshot_freeze_seconds_max", "gauge",
+           "Longest copy of the state for a snapshot (the engine applies nothing meanwhile).",
+           static_cast<double>(stats.snapshot_freeze_ns_max) / 1e9);
     Metric(&out, "bursar_journal_bytes", "gauge", "Bytes written to the journal by this process.",
            static_cast<double>(stats.journal_bytes));
     Metric(&out, "bursar_engine_failed", "gauge", "1 after a failed journal write (fail-stop).",

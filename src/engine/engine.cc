@@ -402,15 +402,22 @@ void Engine::MaybeSnapshot() {
             std::max(stats_.snapshot_freeze_ns_max, freeze_end - freeze_start);
     }
     snapshot_running_.store(true, std::memory_order_release);
-    snapshot_thread_ = std::thread([this, info, frozen = frozen_]() mutable {
+    const uint64_t freeze_ms = (freeze_end - freeze_start) / 1'000'000;
+    snapshot_thread_ = std::thread([this, info, frozen = frozen_, freeze_ms]() mutable {
         SetCurrentThreadName("snapshot");
+        SetCurrentThreadNice(kSnapshotNice);
+        const uint64_t start = clock_.MonotonicNs();
         info.state_hash = frozen->StateHash();
         Status status = snapshot::Write(fs_, snapshot_dir_, info, *frozen);
+        const uint64_t write_ms = (clock_.MonotonicNs() - start) / 1'000'000;
         if (!status.ok()) {
             Log("snapshot: failed (the journal still holds everything): " + status.ToString());
         } else if (auto size =
                        fs_.FileSize(JoinPath(snapshot_dir_, snapshot::SnapshotName(info.seq)))) {
             last_snapshot_bytes_.store(*size, std::memory_order_release);
+            Log("snapshot: at sequence " + std::to_string(info.seq) + ", " +
+                std::to_string(*size >> 20) + " MiB, state copied in " + std::to_string(freeze_ms) +
+                " ms, written in " + std::to_string(write_ms) + " ms");
         }
         snapshot_running_.store(false, std::memory_order_release);
     });

@@ -137,6 +137,8 @@ class Engine {
 
     // Pipeline: engine thread → journal thread, at most kPipelineDepth batches.
     static constexpr size_t kPipelineDepth = 2;
+    // The snapshot thread is background work: the request path goes first on a busy machine.
+    static constexpr int kSnapshotNice = 19;
     mutable std::mutex pipe_mutex_;
     mutable std::condition_variable pipe_cv_;
     std::deque<Batch> pipe_;

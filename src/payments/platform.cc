@@ -151,8 +151,9 @@ Platform::Platform(const ledger::StateMachineOptions& options)
 void Platform::BeginBatch(uint64_t timestamp) {
     ledger_->BeginBatch(timestamp);
     while (!idempotency_order_.empty() &&
-           idempotency_order_.front().first + kIdempotencyRetentionNs <= timestamp) {
-        idempotency_.erase(idempotency_order_.front().second);
+           idempotency_order_.front().created_at + kIdempotencyRetentionNs <= timestamp) {
+        idempotency_.erase(idempotency_order_.front().key);
+        idempotency_log_.DropFront(idempotency_order_.front().log_bytes);
         idempotency_order_.pop_front();
     }
     while (!session_expiry_.empty() && session_expiry_.front().first <= timestamp) {
@@ -200,11 +201,23 @@ CommandResult Platform::Apply(const Command& command) {
     }
     CommandResult result = Execute(command, *caller, timestamp);
     if (!key.empty() && Storable(result.status, result.body)) {
-        idempotency_.emplace(
-            key, Stored{command.request_fingerprint, result.status, result.body, timestamp});
-        idempotency_order_.emplace_back(timestamp, std::move(key));
+        StoreIdempotency(std::move(key), Stored{command.request_fingerprint, result.status,
+                                                result.body, timestamp});
     }
     return result;
+}
+
+void Platform::StoreIdempotency(std::string key, Stored stored) {
+    std::string record;
+    BinaryWriter w(&record);
+    w.String(key);
+    w.Hash(stored.fingerprint);
+    w.U16(stored.status);
+    w.String(stored.body);
+    w.U64(stored.created_at);
+    idempotency_log_.Append(record);
+    idempotency_order_.push_back(StoredOrder{stored.created_at, key, record.size()});
+    idempotency_.emplace(std::move(key), std::move(stored));
 }
 
 CommandResult Platform::Execute(const Command& c, const Caller& caller, uint64_t timestamp) {
@@ -549,15 +562,8 @@ void Platform::SaveDomain(std::string* out) const {
         w.U64(it != sessions_.end() && it->second.expires_at == expires_at ? it->second.user_id
                                                                            : 0);
     }
+    // The records themselves follow, as idempotency_log_ holds them (StoreIdempotency).
     w.U64(idempotency_order_.size());
-    for (const auto& [created_at, key] : idempotency_order_) {
-        const Stored& stored = idempotency_.at(key);
-        w.String(key);
-        w.Hash(stored.fingerprint);
-        w.U16(stored.status);
-        w.String(stored.body);
-        w.U64(created_at);
-    }
 }
 
 bool Platform::LoadDomain(std::string_view bytes) {
@@ -601,8 +607,7 @@ bool Platform::LoadDomain(std::string_view bytes) {
             !r.String(&stored.body) || !r.U64(&stored.created_at)) {
             return false;
         }
-        idempotency_order_.emplace_back(stored.created_at, key);
-        idempotency_.emplace(std::move(key), std::move(stored));
+        StoreIdempotency(std::move(key), std::move(stored));
     }
     return r.done();
 }
@@ -611,6 +616,7 @@ void Platform::FreezeInto(FrozenPlatform* frozen) const {
     ledger_->FreezeInto(&frozen->ledger_);
     frozen->domain_.clear();
     SaveDomain(&frozen->domain_);
+    idempotency_log_.FreezeInto(&frozen->idempotency_records_);
 }
 
 std::shared_ptr<FrozenPlatform> Platform::Freeze() const {
@@ -626,13 +632,19 @@ Hash256 FrozenPlatform::StateHash() const {
     Sha256 sha;
     sha.Update(ledger_hash.data(), ledger_hash.size());
     sha.Update(domain_.data(), domain_.size());
+    idempotency_records_.ForEachPiece(
+        [&](std::string_view piece) { sha.Update(piece.data(), piece.size()); });
     return sha.Finish();
 }
 
 bool FrozenPlatform::Save(const ledger::WriteFn& write) const {
     if (!ledger_.Save(write)) return false;
-    const uint64_t size = domain_.size();
-    return write(&size, sizeof(size)) && write(domain_.data(), domain_.size());
+    const uint64_t size = domain_.size() + idempotency_records_.size;
+    if (!write(&size, sizeof(size)) || !write(domain_.data(), domain_.size())) return false;
+    bool ok = true;
+    idempotency_records_.ForEachPiece(
+        [&](std::string_view piece) { ok = ok && write(piece.data(), piece.size()); });
+    return ok;
 }
 
 Result<std::unique_ptr<Platform>> Platform::Load(const ledger::ReadFn& read,

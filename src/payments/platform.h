@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "base/chunked_log.h"
 #include "base/sha256.h"
 #include "base/status.h"
 #include "ledger/state_machine.h"
@@ -155,9 +156,20 @@ class Platform {
     std::vector<Merchant> merchants_;  // merchant id = index + 1
     std::map<Hash256, uint64_t> merchants_by_key_;
     std::map<Hash256, Session> sessions_;
-    std::deque<std::pair<uint64_t, Hash256>> session_expiry_;         // (expires_at, token hash)
-    std::map<std::string, Stored> idempotency_;                       // scope '\n' key -> response
-    std::deque<std::pair<uint64_t, std::string>> idempotency_order_;  // (created_at, map key)
+    std::deque<std::pair<uint64_t, Hash256>> session_expiry_;  // (expires_at, token hash)
+    struct StoredOrder {
+        uint64_t created_at;
+        std::string key;     // in idempotency_
+        uint64_t log_bytes;  // of its record in idempotency_log_
+    };
+    // Appends the record's snapshot form to idempotency_log_ and its place to idempotency_order_.
+    void StoreIdempotency(std::string key, Stored stored);
+
+    std::map<std::string, Stored> idempotency_;  // scope '\n' key -> response
+    std::deque<StoredOrder> idempotency_order_;  // oldest first
+    // The records of idempotency_order_, in order, as the snapshot's domain holds them (see
+    // SaveDomain), kept up to date so that freezing shares them instead of writing them again.
+    ChunkedLog idempotency_log_;
     uint64_t next_txn_id_ = 1;
 };
 
@@ -170,7 +182,8 @@ class FrozenPlatform {
   private:
     friend class Platform;
     ledger::FrozenState ledger_;
-    std::string domain_;
+    std::string domain_;  // up to the idempotency records' count; the records follow
+    ChunkedLog::Frozen idempotency_records_;
 };
 
 std::string FormatUserId(uint64_t id);      // usr_<n>
