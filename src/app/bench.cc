@@ -329,6 +329,7 @@ int BenchCommand(const Args& args) {
     options.data_dir = dir;
     options.log = LogLine;
     options.snapshot_interval_records = *snapshot_interval;
+    options.snapshot_waits_for_journal_growth = false;  // every N batches exactly
     options.state.accounts_expected = w.accounts;
     options.state.transfers_expected = w.transfers;
     auto opened = engine::Engine::Open(PosixFileSystem(), SystemClock::Instance(), options);

@@ -213,6 +213,7 @@ int PipeCommand(const Args& args) {
     options.data_dir = dir;
     options.log = LogLine;
     options.snapshot_interval_records = *interval;
+    options.snapshot_waits_for_journal_growth = false;  // every N records exactly
     auto engine = engine::Engine::Open(PosixFileSystem(), SystemClock::Instance(), options);
     if (!engine) {
         LogLine("cannot start: " + engine.error().ToString());

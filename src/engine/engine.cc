@@ -59,6 +59,9 @@ Status Engine::Recover() {
         scan.deliver_after_seq = recovery_.snapshot_seq;
         scan.anchor = {{recovery_.snapshot_seq, (*loaded)->info.record_hash}};
         Log("recovery: loaded snapshot at sequence " + std::to_string(recovery_.snapshot_seq));
+        auto size =
+            fs_.FileSize(JoinPath(snapshot_dir_, snapshot::SnapshotName(recovery_.snapshot_seq)));
+        if (size) last_snapshot_bytes_.store(*size, std::memory_order_relaxed);
     } else {
         platform_ = std::make_unique<payments::Platform>(options_.state);
     }
@@ -72,6 +75,9 @@ Status Engine::Recover() {
     };
     auto scanned = journal::Scan(fs_, journal_dir_, scan, [&](const journal::RecordView& record) {
         ++recovery_.records_replayed;
+        // The journal written since the snapshot counts towards the next one.
+        records_since_snapshot_++;
+        journal_bytes_since_snapshot_ += journal::kRecordHeaderSize + record.payload.size();
         return ReplayRecord(*platform_, record);
     });
     if (!scanned) return scanned.error();
@@ -372,7 +378,8 @@ void Engine::MaybeSnapshot() {
     // Writing the whole state costs as much as its size: wait until the journal has grown by as
     // much, so snapshots cost at most one byte per journal byte written, and recovery replays at
     // most a snapshot's worth of journal.
-    if (journal_bytes_since_snapshot_ < last_snapshot_bytes_.load(std::memory_order_acquire)) {
+    if (options_.snapshot_waits_for_journal_growth &&
+        journal_bytes_since_snapshot_ < last_snapshot_bytes_.load(std::memory_order_acquire)) {
         return;
     }
     if (snapshot_running_.load(std::memory_order_acquire)) return;

@@ -36,9 +36,12 @@ struct EngineOptions {
     uint32_t queue_requests_max = 16384;
     uint32_t batch_events_max = ledger::kBatchEventsMax;
     uint64_t tick_interval_ns = 1'000'000'000;  // expiry runs at least this often when idle
-    // Journal records between snapshots (0: never); a snapshot also waits until the journal has
-    // grown by the size of the previous one.
+    // Journal records between snapshots (0: never).
     uint64_t snapshot_interval_records = 4096;
+    // A snapshot also waits until the journal has grown by the size of the previous snapshot, so
+    // that full snapshots never write more than the journal does. Tests and benchmarks that want
+    // a snapshot every N records exactly turn it off.
+    bool snapshot_waits_for_journal_growth = true;
     journal::RecoveryMode recovery_mode = journal::RecoveryMode::kStrict;
     uint64_t segment_bytes_max = journal::kSegmentBytesDefault;
     ledger::StateMachineOptions state;
