@@ -309,8 +309,7 @@ int ServeCommand(const Args& args) {
     const std::string url = "http://" + http_options.address + ":" + std::to_string(server.port());
     LogLine("engine ready at journal sequence " + std::to_string(engine.committed_seq()) +
             ", data in " + std::filesystem::absolute(dir).lexically_normal().string());
-    std::printf("Bursar is running at %s (dashboard: %s/ — arrives with issue 4)\n", url.c_str(),
-                url.c_str());
+    std::printf("Bursar is running at %s (dashboard: %s/)\n", url.c_str(), url.c_str());
     if (created) {
         std::printf("Admin token (printed once; kept in %s/admin-token): %s\n", dir.c_str(),
                     admin_token->c_str());
