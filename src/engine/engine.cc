@@ -307,63 +307,91 @@ void Engine::PushBatch(Batch batch) {
 }
 
 void Engine::JournalLoop() {
-    while (true) {
-        Batch batch;
+    std::vector<Batch> batches;
+    bool stop = false;
+    while (!stop) {
+        batches.clear();
         {
             std::unique_lock lock(pipe_mutex_);
             pipe_cv_.wait(lock, [&] { return !pipe_.empty(); });
-            batch = std::move(pipe_.front());
-            pipe_.pop_front();
+            // Group commit across batches: every batch waiting now is written before one fsync.
+            while (!pipe_.empty()) {
+                batches.push_back(std::move(pipe_.front()));
+                pipe_.pop_front();
+            }
             journal_busy_ = true;
         }
         pipe_cv_.notify_all();
-        if (batch.stop) break;
-
-        Status status = failed() ? failure() : Status::Ok();
-        uint64_t seq = 0;
-        uint64_t fsync_ns = 0;
-        if (status.ok() && !batch.record.empty()) {
-            status =
-                writer_->Append(journal::RecordType::kBatch, batch.timestamp, &batch.record, &seq);
-            if (status.ok()) {
-                const uint64_t start = clock_.MonotonicNs();
-                status = writer_->Sync();
-                fsync_ns = clock_.MonotonicNs() - start;
-            }
-            if (!status.ok()) {
-                Log("engine: journal write failed, stopping all writes: " + status.ToString());
-                Fail(status);
-                status = failure();
-            }
+        // The engine pushes nothing after its stop sentinel.
+        if (batches.back().stop) {
+            stop = true;
+            batches.pop_back();
         }
-        {
-            std::lock_guard lock(pipe_mutex_);
-            if (seq != 0) {
-                durable_seq_ = seq;
-                durable_hash_ = writer_->last_hash();
-                stats_.committed_seq = seq;
-                ++stats_.batches;
-                ++stats_.fsyncs;
-                stats_.fsync_ns_total += fsync_ns;
-                stats_.fsync_ns_max = std::max(stats_.fsync_ns_max, fsync_ns);
-                stats_.journal_bytes = writer_->bytes_written();
-            }
-            stats_.events += batch.events;
-            seq = durable_seq_;
-        }
-        for (Request* request : batch.requests) {
-            request->seq = status.ok() ? seq : 0;
-            request->status = status;
-            Complete(request);
-        }
+        CommitBatches(batches);
         {
             std::lock_guard lock(pipe_mutex_);
             constexpr size_t kFreeBuffersMax = kPipelineDepth + 1;
-            if (free_buffers_.size() < kFreeBuffersMax)
-                free_buffers_.push_back(std::move(batch.record));
+            for (Batch& batch : batches) {
+                if (free_buffers_.size() < kFreeBuffersMax)
+                    free_buffers_.push_back(std::move(batch.record));
+            }
             journal_busy_ = false;
         }
         pipe_cv_.notify_all();
+    }
+}
+
+void Engine::CommitBatches(std::vector<Batch>& batches) {
+    Status status = failed() ? failure() : Status::Ok();
+    // The position each batch's replies carry: its own record's, or for a batch with nothing to
+    // journal (reads), the last record before it.
+    std::vector<uint64_t>& seqs = commit_seqs_;
+    seqs.clear();
+    uint64_t seq;
+    {
+        std::lock_guard lock(pipe_mutex_);
+        seq = durable_seq_;
+    }
+    uint64_t records = 0;
+    for (Batch& batch : batches) {
+        if (status.ok() && !batch.record.empty()) {
+            status = writer_->Append(journal::RecordType::kBatch, batch.timestamp, &batch.record,
+                                     &seq);
+            ++records;
+        }
+        seqs.push_back(seq);
+    }
+    uint64_t fsync_ns = 0;
+    if (status.ok() && records > 0) {
+        const uint64_t start = clock_.MonotonicNs();
+        status = writer_->Sync();
+        fsync_ns = clock_.MonotonicNs() - start;
+    }
+    if (!status.ok() && !failed()) {
+        Log("engine: journal write failed, stopping all writes: " + status.ToString());
+        Fail(status);
+    }
+    if (!status.ok()) status = failure();
+    {
+        std::lock_guard lock(pipe_mutex_);
+        if (status.ok() && records > 0) {
+            durable_seq_ = seq;
+            durable_hash_ = writer_->last_hash();
+            stats_.committed_seq = seq;
+            stats_.batches += records;
+            ++stats_.fsyncs;
+            stats_.fsync_ns_total += fsync_ns;
+            stats_.fsync_ns_max = std::max(stats_.fsync_ns_max, fsync_ns);
+            stats_.journal_bytes = writer_->bytes_written();
+        }
+        for (const Batch& batch : batches) stats_.events += batch.events;
+    }
+    for (size_t i = 0; i < batches.size(); ++i) {
+        for (Request* request : batches[i].requests) {
+            request->seq = status.ok() ? seqs[i] : 0;
+            request->status = status;
+            Complete(request);
+        }
     }
 }
 

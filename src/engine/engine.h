@@ -113,6 +113,9 @@ class Engine {
     Status Recover();
     void EngineLoop();
     void JournalLoop();
+    // Appends the batches' records, makes them durable with one fsync, and completes their
+    // requests (journal thread).
+    void CommitBatches(std::vector<Batch>& batches);
     void ProcessBatch(std::vector<Request*>& requests);
     void PushBatch(Batch batch);
     void WaitJournalIdle();
@@ -147,6 +150,7 @@ class Engine {
     std::deque<Batch> pipe_;
     bool journal_busy_ = false;
     std::vector<std::string> free_buffers_;
+    std::vector<uint64_t> commit_seqs_;  // journal thread
     uint64_t durable_seq_ = 0;
     Hash256 durable_hash_{};
     EngineStats stats_;
