@@ -5,18 +5,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/beast/websocket/stream.hpp>
 #include <chrono>
@@ -43,11 +43,20 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 using Milliseconds = std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+// Each io thread runs its own io_context, and a connection lives on one of them from accept to
+// close: its handlers never run concurrently, so no strand is needed, and the executor is the
+// io_context's own (no type erasure).
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<SteadyClock, asio::wait_traits<SteadyClock>, Executor>;
 
 // Pending connections the kernel queues before accept().
 constexpr int kListenBacklog = 1024;
 // Room in a session's read buffer beyond header_bytes_max: one read may bring this much more.
 constexpr size_t kReadBufferSlackBytes = 64 << 10;
+// A response head (status line and headers) is built in a string reserved this large.
+constexpr size_t kResponseHeadBytes = 256;
 // After the last response of a connection the session stops sending and reads what the client
 // still sends, so that closing does not reset the connection and destroy that response before
 // the client reads it. Bounded in time and bytes.
@@ -86,6 +95,33 @@ class Connection {
     virtual void Close() = 0;
 };
 
+// One io thread: its io_context, and the answers other threads hand to its connections. Answers
+// are queued and the thread is woken once for all that arrive until it runs (a batch of the
+// engine completes many requests at once), instead of once per answer.
+class IoThread {
+  public:
+    IoThread() : context_(1) {}
+    asio::io_context& context() { return context_; }
+    Executor executor() { return context_.get_executor(); }
+    // Any thread. The session's OnHandlerResponse() runs on this thread later.
+    void Deliver(std::shared_ptr<Session> session, uint64_t request_number, HttpResponse response);
+
+  private:
+    struct Delivery {
+        std::shared_ptr<Session> session;
+        uint64_t request_number;
+        HttpResponse response;
+    };
+    void Drain();  // the io thread
+
+    // First member: destroyed last, after the sessions the deliveries hold.
+    asio::io_context context_;
+    std::mutex mutex_;
+    std::vector<Delivery> inbox_;     // guarded
+    bool drain_posted_ = false;       // guarded
+    std::vector<Delivery> draining_;  // the io thread's; swapped with inbox_ to keep both buffers
+};
+
 // What the listener, the sessions and Stop() share. Sessions reach it only from the io threads
 // and from Stop(): never from their destructor, which may run after the server is gone.
 struct ServerCore {
@@ -96,7 +132,7 @@ struct ServerCore {
     void CountResponse(int status);
 
     // Registers an accepted connection; null when stopping or when it must be dropped at once.
-    std::shared_ptr<Session> Register(tcp::socket socket);
+    std::shared_ptr<Session> Register(Socket socket, IoThread& io_thread);
     void Unregister(uint64_t session_id, bool rejected);
     // Puts `connection` in the place of the registered session `session_id` (an upgrade); false,
     // and nothing changed, when stopping.
@@ -289,16 +325,23 @@ std::string RandomHex32() {
     return text;
 }
 
-// One HTTP connection. Every member function runs on the session's strand, except where noted.
+// One HTTP connection. Every member function runs on the session's io thread, except where
+// noted.
+//
+// Reads are readiness-driven: the session waits until the socket is readable, then parses what a
+// non-blocking read brings; a response is written at once when the socket takes it whole (the
+// usual case), else asynchronously. Timeouts use one deadline per state and one timer that is
+// re-armed only when a deadline comes before the time it is armed for, so a keep-alive request
+// costs no timer operation.
 class Session final : public Connection, public std::enable_shared_from_this<Session> {
   public:
-    Session(ServerCore& core, tcp::socket socket, uint64_t id, bool rejected);
+    Session(ServerCore& core, IoThread& io_thread, Socket socket, uint64_t id, bool rejected);
 
     uint64_t id() const { return id_; }
     bool rejected() const { return rejected_; }
-    const asio::any_io_executor& executor() const { return executor_; }  // any thread
+    IoThread& io_thread() const { return io_thread_; }  // any thread
 
-    // Any thread: each posts to the strand.
+    // Any thread: each posts to the io thread.
     void Start();
     void BeginShutdown() override;
     void HardClose() override;
@@ -322,12 +365,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     };
 
     void WaitForRequest();
+    void WaitReadable();
     void OnReadable(beast::error_code error);
-    void ReadHeader();
-    void OnHeader(beast::error_code error);
+    void StartRequest();
+    void ReadRequest();
     void OnContinueWritten(beast::error_code error);
-    void ReadBody();
-    void OnBody(beast::error_code error);
     void OnReadFailed(beast::error_code error);
     void OnRequest();
     void WriteResponse(HttpResponse response, bool close);
@@ -337,13 +379,18 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     void ReadLinger();
     void OnLingerRead(beast::error_code error, size_t bytes);
     void DetachReply();
-    void ArmTimer(uint32_t timeout_ms);
+    // The state's deadline is `timeout_ms` from now.
+    void SetDeadline(uint32_t timeout_ms);
+    void ArmTimer(SteadyClock::time_point expiry);
     void OnTimer();
 
     ServerCore& core_;
-    tcp::socket socket_;
-    const asio::any_io_executor executor_;
-    asio::steady_timer timer_;
+    IoThread& io_thread_;
+    Socket socket_;
+    Timer timer_;
+    SteadyClock::time_point deadline_{};      // of the current state
+    SteadyClock::time_point timer_expiry_{};  // what the timer is armed for, when armed
+    bool timer_armed_ = false;
     uint64_t timer_generation_ = 0;  // a wait whose generation is not this one is stale
     const uint64_t id_;
     const bool rejected_;  // over connections_max: answer 503 and close
@@ -352,8 +399,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     State state_ = State::kNew;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    std::optional<http::response<http::string_body>> response_;
-    bool timed_out_ = false;  // the request timer fired while reading
+    bool continue_checked_ = false;  // Expect: 100-continue looked at for the request being read
+    std::string output_;             // the response being written: head, then body
+    size_t output_written_ = 0;      // bytes of output_ the socket took synchronously
+    bool timed_out_ = false;         // the request timer fired while reading
     bool served_any_ = false;
     bool close_after_write_ = false;
     size_t lingered_bytes_ = 0;
@@ -377,13 +426,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 class WebSocketSession final : public Connection,
                                public std::enable_shared_from_this<WebSocketSession> {
   public:
-    WebSocketSession(ServerCore& core, asio::any_io_executor executor, uint64_t id,
-                     std::string request_id, std::shared_ptr<WebSocketOutbox> outbox);
+    WebSocketSession(ServerCore& core, Executor executor, uint64_t id, std::string request_id,
+                     std::shared_ptr<WebSocketOutbox> outbox);
 
-    const asio::any_io_executor& executor() const { return executor_; }  // any thread
+    const Executor& executor() const { return executor_; }  // any thread
 
     // Does the handshake answering `request`.
-    void Start(tcp::socket socket, http::request<http::string_body> request);
+    void Start(Socket socket, http::request<http::string_body> request);
     // Writes the outbox's next message, or starts its close, unless busy.
     void WriteNext();
 
@@ -413,9 +462,9 @@ class WebSocketSession final : public Connection,
     void OnTimer();
 
     ServerCore& core_;
-    const asio::any_io_executor executor_;
-    std::optional<websocket::stream<tcp::socket>> stream_;  // from Start()
-    asio::steady_timer timer_;
+    const Executor executor_;
+    std::optional<websocket::stream<Socket>> stream_;  // from Start()
+    Timer timer_;
     uint64_t timer_generation_ = 0;  // a wait whose generation is not this one is stale
     const uint64_t id_;
     const std::string request_id_;  // the upgrade request's
@@ -460,7 +509,7 @@ void ServerCore::CountResponse(int status) {
     responses_by_class[status_class - 1].fetch_add(1, std::memory_order_relaxed);
 }
 
-std::shared_ptr<Session> ServerCore::Register(tcp::socket socket) {
+std::shared_ptr<Session> ServerCore::Register(Socket socket, IoThread& io_thread) {
     connections_accepted.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(registry_mutex_);
     if (stopping.load()) return nullptr;
@@ -473,7 +522,7 @@ std::shared_ptr<Session> ServerCore::Register(tcp::socket socket) {
         connections_open.fetch_add(1);
     }
     const uint64_t id = next_session_id_++;
-    auto session = std::make_shared<Session>(*this, std::move(socket), id, reject);
+    auto session = std::make_shared<Session>(*this, io_thread, std::move(socket), id, reject);
     sessions_.emplace(id, session);
     return session;
 }
@@ -528,6 +577,31 @@ void ServerCore::WaitForNoSessions(uint32_t timeout_ms) {
     registry_cv_.wait_for(lock, Milliseconds(timeout_ms), [&] { return sessions_.empty(); });
 }
 
+void IoThread::Deliver(std::shared_ptr<Session> session, uint64_t request_number,
+                       HttpResponse response) {
+    bool post = false;
+    {
+        std::lock_guard lock(mutex_);
+        inbox_.push_back(Delivery{std::move(session), request_number, std::move(response)});
+        post = !drain_posted_;
+        drain_posted_ = true;
+    }
+    if (post) asio::post(context_, [this] { Drain(); });
+}
+
+void IoThread::Drain() {
+    {
+        std::lock_guard lock(mutex_);
+        BURSAR_ASSERT(draining_.empty());
+        std::swap(inbox_, draining_);
+        drain_posted_ = false;
+    }
+    for (Delivery& delivery : draining_) {
+        delivery.session->OnHandlerResponse(delivery.request_number, std::move(delivery.response));
+    }
+    draining_.clear();
+}
+
 void ReplySlot::Deliver(HttpResponse response) {
     std::lock_guard lock(mutex_);
     if (session_ == nullptr) return;
@@ -543,11 +617,8 @@ void ReplySlot::DeliverDropped() {
 // Posting under the mutex: once Detach() returns, nothing more reaches the io_context.
 void ReplySlot::PostLocked(HttpResponse response) {
     std::shared_ptr<Session> session = std::move(session_);
-    const asio::any_io_executor executor = session->executor();
-    asio::post(executor, [session = std::move(session), request_number = request_number_,
-                          response = std::move(response)]() mutable {
-        session->OnHandlerResponse(request_number, std::move(response));
-    });
+    IoThread& io_thread = session->io_thread();
+    io_thread.Deliver(std::move(session), request_number_, std::move(response));
 }
 
 std::shared_ptr<WebSocketSink> ReplySlot::Accept() {
@@ -555,7 +626,7 @@ std::shared_ptr<WebSocketSink> ReplySlot::Accept() {
     if (session_ == nullptr) return WebSocketOutbox::MakeClosed();
     accepted_ = std::make_shared<WebSocketOutbox>(outbox_limits_);
     std::shared_ptr<Session> session = std::move(session_);
-    const asio::any_io_executor executor = session->executor();
+    const Executor executor = session->io_thread().executor();
     asio::post(executor, [session = std::move(session), request_number = request_number_] {
         session->OnUpgradeAccepted(request_number);
     });
@@ -666,21 +737,24 @@ void WebSocketOutbox::WakeLocked() {
     asio::post(session_->executor(), [session = session_] { session->WriteNext(); });
 }
 
-Session::Session(ServerCore& core, tcp::socket socket, uint64_t id, bool rejected)
+Session::Session(ServerCore& core, IoThread& io_thread, Socket socket, uint64_t id, bool rejected)
     : core_(core),
+      io_thread_(io_thread),
       socket_(std::move(socket)),
-      executor_(socket_.get_executor()),
-      timer_(executor_),
+      timer_(io_thread.executor()),
       id_(id),
       rejected_(rejected),
       buffer_(core.options.header_bytes_max + kReadBufferSlackBytes) {
     beast::error_code error;
     const tcp::endpoint remote = socket_.remote_endpoint(error);
     if (!error) remote_address_ = remote.address().to_string();
+    // Reads and writes are tried at once and come back with would_block instead of waiting.
+    socket_.non_blocking(true, error);
+    output_.reserve(kResponseHeadBytes);
 }
 
 void Session::Start() {
-    asio::post(executor_, [self = shared_from_this()] {
+    asio::post(io_thread_.executor(), [self = shared_from_this()] {
         if (self->state_ != State::kNew) return;  // Stop() closed it first
         if (!self->rejected_) {
             self->WaitForRequest();
@@ -694,24 +768,25 @@ void Session::Start() {
 }
 
 void Session::BeginShutdown() {
-    asio::post(executor_, [self = shared_from_this()] {
+    asio::post(io_thread_.executor(), [self = shared_from_this()] {
         if (self->state_ == State::kWaitingRequest) self->Close();
     });
 }
 
 void Session::HardClose() {
-    asio::post(executor_, [self = shared_from_this()] { self->Close(); });
+    asio::post(io_thread_.executor(), [self = shared_from_this()] { self->Close(); });
 }
 
 void Session::Close() {
     if (state_ == State::kClosed || state_ == State::kUpgraded) return;
     state_ = State::kClosed;
     beast::error_code ignored;
+    timer_generation_++;
     timer_.cancel();
     socket_.close(ignored);
     DetachReply();
-    // The parser, buffer and response stay: operations still pending refer to them, and complete
-    // (aborted) later on the strand, where they find the state closed.
+    // The parser, buffer and output stay: operations still pending refer to them, and complete
+    // (aborted) later on the io thread, where they find the state closed.
     core_.Unregister(id_, rejected_);
 }
 
@@ -721,56 +796,78 @@ void Session::WaitForRequest() {
         return;
     }
     if (buffer_.size() > 0) {  // the client sent the next request early
-        ReadHeader();
+        StartRequest();
+        ReadRequest();
         return;
     }
     state_ = State::kWaitingRequest;
-    ArmTimer(served_any_ ? core_.options.idle_timeout_ms : core_.options.request_timeout_ms);
+    SetDeadline(served_any_ ? core_.options.idle_timeout_ms : core_.options.request_timeout_ms);
+    WaitReadable();
+}
+
+void Session::WaitReadable() {
     socket_.async_wait(
         tcp::socket::wait_read,
         [self = shared_from_this()](beast::error_code error) { self->OnReadable(error); });
 }
 
 void Session::OnReadable(beast::error_code error) {
-    if (state_ != State::kWaitingRequest) return;
+    if (state_ != State::kWaitingRequest && state_ != State::kReadingRequest) return;
     if (error) {
-        Close();
+        if (state_ == State::kWaitingRequest) {
+            Close();
+        } else {
+            OnReadFailed(error);
+        }
         return;
     }
-    ReadHeader();
+    if (state_ == State::kWaitingRequest) StartRequest();
+    ReadRequest();
 }
 
-void Session::ReadHeader() {
+void Session::StartRequest() {
     state_ = State::kReadingRequest;
     timed_out_ = false;
-    ArmTimer(core_.options.request_timeout_ms);
+    continue_checked_ = false;
+    SetDeadline(core_.options.request_timeout_ms);
     parser_.emplace();
     parser_->header_limit(core_.options.header_bytes_max);
     parser_->body_limit(core_.options.body_bytes_max);
-    http::async_read_header(
-        socket_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code error, size_t) { self->OnHeader(error); });
+    parser_->eager(true);
 }
 
-void Session::OnHeader(beast::error_code error) {
-    if (state_ != State::kReadingRequest) return;
-    if (error) {
-        OnReadFailed(error);
-        return;
+// Parses what the buffer holds and what the socket has, until the request is whole, the socket
+// has nothing more for now (then waits until it has), or something fails.
+void Session::ReadRequest() {
+    while (true) {
+        beast::error_code error;
+        http::read_some(socket_, buffer_, *parser_, error);
+        if (error == asio::error::would_block) {
+            WaitReadable();
+            return;
+        }
+        if (error) {
+            OnReadFailed(error);
+            return;
+        }
+        if (parser_->is_done()) {
+            OnRequest();
+            return;
+        }
+        if (parser_->is_header_done() && !continue_checked_) {
+            continue_checked_ = true;
+            const auto& message = parser_->get();
+            if (message.version() == 11 &&
+                beast::iequals(message[http::field::expect], "100-continue")) {
+                asio::async_write(
+                    socket_, asio::buffer(kContinueResponse.data(), kContinueResponse.size()),
+                    [self = shared_from_this()](beast::error_code write_error, size_t) {
+                        self->OnContinueWritten(write_error);
+                    });
+                return;
+            }
+        }
     }
-    if (parser_->is_done()) {
-        OnRequest();
-        return;
-    }
-    const auto& message = parser_->get();
-    if (message.version() == 11 && beast::iequals(message[http::field::expect], "100-continue")) {
-        asio::async_write(socket_, asio::buffer(kContinueResponse.data(), kContinueResponse.size()),
-                          [self = shared_from_this()](beast::error_code write_error, size_t) {
-                              self->OnContinueWritten(write_error);
-                          });
-        return;
-    }
-    ReadBody();
 }
 
 void Session::OnContinueWritten(beast::error_code error) {
@@ -779,22 +876,7 @@ void Session::OnContinueWritten(beast::error_code error) {
         Close();
         return;
     }
-    ReadBody();
-}
-
-void Session::ReadBody() {
-    http::async_read(
-        socket_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code error, size_t) { self->OnBody(error); });
-}
-
-void Session::OnBody(beast::error_code error) {
-    if (state_ != State::kReadingRequest) return;
-    if (error) {
-        OnReadFailed(error);
-        return;
-    }
-    OnRequest();
+    ReadRequest();
 }
 
 void Session::OnReadFailed(beast::error_code error) {
@@ -880,7 +962,7 @@ void Session::OnRequest() {
     }
     state_ = State::kAwaitingHandler;
     request_number_++;
-    ArmTimer(core_.options.request_timeout_ms);
+    SetDeadline(core_.options.request_timeout_ms);
     reply_slot_ = std::make_shared<ReplySlot>(
         shared_from_this(), request_number_,
         WebSocketOutbox::Limits{.messages_max = core_.options.websocket_send_queue_messages_max,
@@ -919,7 +1001,8 @@ void Session::OnUpgradeAccepted(uint64_t request_number) {
     std::shared_ptr<WebSocketOutbox> outbox = reply_slot_->TakeAccepted();
     reply_slot_.reset();
     BURSAR_ASSERT(outbox != nullptr && upgrade_request_.has_value());
-    auto websocket = std::make_shared<WebSocketSession>(core_, executor_, id_, request_id_, outbox);
+    auto websocket =
+        std::make_shared<WebSocketSession>(core_, io_thread_.executor(), id_, request_id_, outbox);
     if (!core_.Replace(id_, websocket)) {
         outbox->Detach();
         upgrade_request_.reset();
@@ -934,6 +1017,8 @@ void Session::OnUpgradeAccepted(uint64_t request_number) {
     buffer_.consume(buffer_.size());
     http::request<http::string_body> request = std::move(*upgrade_request_);
     upgrade_request_.reset();
+    beast::error_code ignored;
+    socket_.non_blocking(false, ignored);  // Beast's WebSocket stream uses asynchronous I/O only
     websocket->Start(std::move(socket_), std::move(request));
 }
 
@@ -953,36 +1038,58 @@ void Session::WriteResponse(HttpResponse response, bool close) {
         response = ErrorResponse(kInternalError, "the handler gave an invalid response");
     }
 
-    response_.emplace();
-    auto& out = *response_;
-    out.version(version_);
-    out.result(static_cast<unsigned>(response.status));
-    if (!response.content_type.empty()) out.set(http::field::content_type, response.content_type);
+    std::string& out = output_;
+    out.clear();
+    out += version_ == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    out += std::to_string(response.status);
+    out += ' ';
+    out += http::obsolete_reason(static_cast<http::status>(response.status));
+    out += "\r\n";
+    auto header = [&out](std::string_view name, std::string_view value) {
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    };
+    if (!response.content_type.empty()) header("Content-Type", response.content_type);
     for (const auto& [name, value] : response.headers) {
-        if (!IsServerOwnedHeader(name)) out.insert(name, value);
+        if (!IsServerOwnedHeader(name)) header(name, value);
     }
-    out.set("X-Request-Id", request_id_);
+    header("X-Request-Id", request_id_);
     if (close) {
-        out.set(http::field::connection, "close");
+        header("Connection", "close");
     } else if (version_ == 10) {
-        out.set(http::field::connection, "keep-alive");
+        header("Connection", "keep-alive");
     }
     const bool no_body = response.status == 204 || response.status == 304;
-    if (!no_body) out.content_length(response.body.size());
-    if (!no_body && !head_request_) out.body() = std::move(response.body);
+    if (!no_body) header("Content-Length", std::to_string(response.body.size()));
+    out += "\r\n";
+    if (!no_body && !head_request_) out += response.body;
     core_.CountResponse(response.status);
 
     state_ = State::kWritingResponse;
     close_after_write_ = close;
-    ArmTimer(core_.options.write_timeout_ms);
-    http::async_write(socket_, out, [self = shared_from_this()](beast::error_code error, size_t) {
-        self->OnWritten(error);
-    });
+    beast::error_code error;
+    output_written_ = socket_.write_some(asio::buffer(output_), error);
+    if (error == asio::error::would_block) {
+        error.clear();
+        output_written_ = 0;
+    }
+    if (error || output_written_ == output_.size()) {
+        OnWritten(error);
+        return;
+    }
+    // The socket's buffer is full: the rest when it has room, within write_timeout_ms.
+    SetDeadline(core_.options.write_timeout_ms);
+    asio::async_write(
+        socket_, asio::buffer(output_.data() + output_written_, output_.size() - output_written_),
+        [self = shared_from_this()](beast::error_code write_error, size_t) {
+            self->OnWritten(write_error);
+        });
 }
 
 void Session::OnWritten(beast::error_code error) {
     if (state_ != State::kWritingResponse) return;
-    response_.reset();
     if (error) {
         Close();
         return;
@@ -1001,7 +1108,7 @@ void Session::Linger() {
     socket_.shutdown(tcp::socket::shutdown_send, ignored);
     buffer_.consume(buffer_.size());
     lingered_bytes_ = 0;
-    ArmTimer(kLingerTimeoutMs);
+    SetDeadline(kLingerTimeoutMs);
     ReadLinger();
 }
 
@@ -1028,20 +1135,36 @@ void Session::DetachReply() {
     reply_slot_.reset();
 }
 
-void Session::ArmTimer(uint32_t timeout_ms) {
+void Session::SetDeadline(uint32_t timeout_ms) {
+    deadline_ = SteadyClock::now() + Milliseconds(timeout_ms);
+    // A wait armed for an earlier time finds the later deadline when it fires and waits again.
+    if (timer_armed_ && timer_expiry_ <= deadline_) return;
+    ArmTimer(deadline_);
+}
+
+void Session::ArmTimer(SteadyClock::time_point expiry) {
     timer_generation_++;
-    timer_.expires_after(Milliseconds(timeout_ms));
+    timer_armed_ = true;
+    timer_expiry_ = expiry;
+    timer_.expires_at(expiry);
     timer_.async_wait(
         [self = shared_from_this(), generation = timer_generation_](beast::error_code error) {
-            if (error || generation != self->timer_generation_) return;
+            if (generation != self->timer_generation_) return;
+            self->timer_armed_ = false;
+            if (error) return;
             self->OnTimer();
         });
 }
 
 void Session::OnTimer() {
+    if (state_ == State::kNew || state_ == State::kUpgraded || state_ == State::kClosed) return;
+    if (SteadyClock::now() < deadline_) {
+        ArmTimer(deadline_);
+        return;
+    }
     switch (state_) {
         case State::kReadingRequest: {
-            // The pending read completes, aborted, and answers 408 when part of a request came.
+            // The pending wait completes, aborted, and answers 408 when part of a request came.
             timed_out_ = true;
             beast::error_code ignored;
             socket_.cancel(ignored);
@@ -1066,7 +1189,7 @@ void Session::OnTimer() {
     }
 }
 
-WebSocketSession::WebSocketSession(ServerCore& core, asio::any_io_executor executor, uint64_t id,
+WebSocketSession::WebSocketSession(ServerCore& core, Executor executor, uint64_t id,
                                    std::string request_id, std::shared_ptr<WebSocketOutbox> outbox)
     : core_(core),
       executor_(std::move(executor)),
@@ -1075,7 +1198,7 @@ WebSocketSession::WebSocketSession(ServerCore& core, asio::any_io_executor execu
       request_id_(std::move(request_id)),
       outbox_(std::move(outbox)) {}
 
-void WebSocketSession::Start(tcp::socket socket, http::request<http::string_body> request) {
+void WebSocketSession::Start(Socket socket, http::request<http::string_body> request) {
     BURSAR_ASSERT(state_ == State::kNew);
     const HttpServerOptions& options = core_.options;
     // A bounded kernel send buffer: a client that stops reading fills it and then the send queue,
@@ -1263,9 +1386,9 @@ void WebSocketSession::OnTimer() {
 class HttpServer::Impl {
   public:
     Impl(HttpServerOptions options, Handler handler)
-        : io_context_(static_cast<int>(std::max<uint32_t>(options.io_threads, 1))),
-          acceptor_(asio::make_strand(io_context_)),
-          accept_retry_timer_(acceptor_.get_executor()),
+        : io_threads_(MakeIoThreads(options.io_threads)),
+          acceptor_(io_threads_[0]->context()),
+          accept_retry_timer_(io_threads_[0]->executor()),
           core_(std::move(options), std::move(handler)) {}
 
     Status Start();
@@ -1275,21 +1398,31 @@ class HttpServer::Impl {
     HttpServerStats stats() const;
 
   private:
+    static std::vector<std::unique_ptr<IoThread>> MakeIoThreads(uint32_t count);
     Status ValidateOptions() const;
     void Accept();
-    void OnAccept(beast::error_code error, tcp::socket socket);
+    void OnAccept(beast::error_code error, Socket socket, IoThread& io_thread);
     bool OnIoThread() const;
 
-    // First member: destroyed last, after everything that uses it.
-    asio::io_context io_context_;
-    tcp::acceptor acceptor_;
-    asio::steady_timer accept_retry_timer_;
+    // First member: destroyed last, after everything that uses it. The listener runs on the
+    // first; connections go to each in turn.
+    std::vector<std::unique_ptr<IoThread>> io_threads_;
+    size_t next_io_thread_ = 0;  // the listener's
+    asio::basic_socket_acceptor<tcp, Executor> acceptor_;
+    Timer accept_retry_timer_;
     ServerCore core_;
     std::vector<std::thread> threads_;
     std::atomic<uint16_t> port_{0};
     bool started_ = false;
     bool stopped_ = false;
 };
+
+std::vector<std::unique_ptr<IoThread>> HttpServer::Impl::MakeIoThreads(uint32_t count) {
+    std::vector<std::unique_ptr<IoThread>> io_threads;
+    const uint32_t bounded = std::clamp<uint32_t>(count, 1, kIoThreadsMax);  // validated in Start()
+    for (uint32_t i = 0; i < bounded; i++) io_threads.push_back(std::make_unique<IoThread>());
+    return io_threads;
+}
 
 Status HttpServer::Impl::ValidateOptions() const {
     const HttpServerOptions& options = core_.options;
@@ -1341,11 +1474,13 @@ Status HttpServer::Impl::Start() {
     port_.store(acceptor_.local_endpoint(error).port());
     started_ = true;
     Accept();
-    threads_.reserve(core_.options.io_threads);
-    for (uint32_t i = 0; i < core_.options.io_threads; i++) {
-        threads_.emplace_back([this] {
+    threads_.reserve(io_threads_.size());
+    for (const std::unique_ptr<IoThread>& io_thread : io_threads_) {
+        threads_.emplace_back([context = &io_thread->context()] {
             SetCurrentThreadName("io");
-            io_context_.run();
+            // Runs until Stop(), also while it has nothing to do.
+            auto work = asio::make_work_guard(*context);
+            context->run();
         });
     }
     return Status::Ok();
@@ -1361,13 +1496,15 @@ void HttpServer::Impl::SetUpgradeHandler(std::string path, UpgradeHandler handle
 }
 
 void HttpServer::Impl::Accept() {
-    acceptor_.async_accept(asio::make_strand(io_context_),
-                           [this](beast::error_code error, tcp::socket socket) {
-                               OnAccept(error, std::move(socket));
+    IoThread& io_thread = *io_threads_[next_io_thread_];
+    next_io_thread_ = (next_io_thread_ + 1) % io_threads_.size();
+    acceptor_.async_accept(io_thread.context(),
+                           [this, &io_thread](beast::error_code error, Socket socket) {
+                               OnAccept(error, std::move(socket), io_thread);
                            });
 }
 
-void HttpServer::Impl::OnAccept(beast::error_code error, tcp::socket socket) {
+void HttpServer::Impl::OnAccept(beast::error_code error, Socket socket, IoThread& io_thread) {
     if (core_.stopping.load() || !acceptor_.is_open()) return;
     if (error) {
         core_.Log("http: accept failed: " + error.message());
@@ -1377,7 +1514,9 @@ void HttpServer::Impl::OnAccept(beast::error_code error, tcp::socket socket) {
         });
         return;
     }
-    if (std::shared_ptr<Session> session = core_.Register(std::move(socket))) session->Start();
+    if (std::shared_ptr<Session> session = core_.Register(std::move(socket), io_thread)) {
+        session->Start();
+    }
     Accept();
 }
 
@@ -1410,7 +1549,7 @@ void HttpServer::Impl::Stop() {
     for (const std::shared_ptr<Connection>& session : core_.LiveSessions()) session->HardClose();
     core_.WaitForNoSessions(kHardCloseWaitMs);
 
-    io_context_.stop();
+    for (const std::unique_ptr<IoThread>& io_thread : io_threads_) io_thread->context().stop();
     for (std::thread& thread : threads_) thread.join();
     threads_.clear();
     // No io thread runs now: what is left is closed from here. Handlers still queued in the

@@ -1,10 +1,13 @@
 #pragma once
 
-// The HTTP/1.1 server: a listener and one session per connection on a pool of io threads
-// (Boost.Beast on Boost.Asio, kept out of this header). Keep-alive, no pipelining: a session
-// reads one request, waits for its handler's answer, writes it, then reads the next. Every read
-// has a size limit and a timeout; every failure the server answers itself uses the error body
-// of http.h. Stop() is graceful: in-flight requests are answered, within shutdown_timeout_ms.
+// The HTTP/1.1 server: a listener and one session per connection on io threads (Boost.Beast on
+// Boost.Asio, kept out of this header). Each io thread runs its own io_context; a connection stays
+// on one thread from accept to close. Keep-alive, no pipelining: a session reads one request,
+// waits for its handler's answer, writes it, then reads the next. Every read has a size limit and
+// a timeout; every failure the server answers itself uses the error body of http.h. Answers that
+// arrive from other threads are handed to the connection's io thread in batches (one wake-up for
+// all the answers that arrive until it runs). Stop() is graceful: in-flight requests are
+// answered, within shutdown_timeout_ms.
 //
 // WebSocket: a path given to SetUpgradeHandler() takes `Upgrade: websocket` requests. Its handler
 // accepts (the server does the handshake and owns the connection from then on; the caller sends

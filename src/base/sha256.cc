@@ -17,9 +17,20 @@ std::string HashToHex(const Hash256& hash) {
     return text;
 }
 
+namespace {
+
+// The algorithm, fetched once: EVP_sha256() in an init fetches it again, under a lock, each time.
+const EVP_MD* Algorithm() {
+    static const EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    BURSAR_ASSERT(algorithm != nullptr);
+    return algorithm;
+}
+
+}  // namespace
+
 Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
     BURSAR_ASSERT(context_ != nullptr);
-    BURSAR_ASSERT(EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(context_), EVP_sha256(), nullptr) ==
+    BURSAR_ASSERT(EVP_DigestInit_ex2(static_cast<EVP_MD_CTX*>(context_), Algorithm(), nullptr) ==
                   1);
 }
 
@@ -39,9 +50,20 @@ Hash256 Sha256::Finish() {
 }
 
 Hash256 Sha256::Of(const void* data, size_t size) {
-    Sha256 sha;
-    sha.Update(data, size);
-    return sha.Finish();
+    // One context per thread, reset by each init, instead of one allocated per hash.
+    struct Context {
+        Context() : context(EVP_MD_CTX_new()) { BURSAR_ASSERT(context != nullptr); }
+        ~Context() { EVP_MD_CTX_free(context); }
+        EVP_MD_CTX* const context;
+    };
+    thread_local Context local;
+    Hash256 hash{};
+    unsigned int length = 0;
+    BURSAR_ASSERT(EVP_DigestInit_ex2(local.context, Algorithm(), nullptr) == 1);
+    BURSAR_ASSERT(EVP_DigestUpdate(local.context, data, size) == 1);
+    BURSAR_ASSERT(EVP_DigestFinal_ex(local.context, hash.data(), &length) == 1);
+    BURSAR_ASSERT(length == hash.size());
+    return hash;
 }
 
 }  // namespace bursar

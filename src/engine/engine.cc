@@ -158,8 +158,8 @@ uint64_t Engine::committed_seq() const {
 
 uint64_t Engine::WaitCommitted(uint64_t after_seq, uint64_t timeout_ns) const {
     std::unique_lock lock(pipe_mutex_);
-    pipe_cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns),
-                      [&] { return durable_seq_ > after_seq; });
+    committed_cv_.wait_for(lock, std::chrono::nanoseconds(timeout_ns),
+                           [&] { return durable_seq_ > after_seq; });
     return durable_seq_;
 }
 
@@ -355,8 +355,8 @@ void Engine::CommitBatches(std::vector<Batch>& batches) {
     uint64_t records = 0;
     for (Batch& batch : batches) {
         if (status.ok() && !batch.record.empty()) {
-            status = writer_->Append(journal::RecordType::kBatch, batch.timestamp, &batch.record,
-                                     &seq);
+            status =
+                writer_->Append(journal::RecordType::kBatch, batch.timestamp, &batch.record, &seq);
             ++records;
         }
         seqs.push_back(seq);
@@ -386,6 +386,7 @@ void Engine::CommitBatches(std::vector<Batch>& batches) {
         }
         for (const Batch& batch : batches) stats_.events += batch.events;
     }
+    if (status.ok() && records > 0) committed_cv_.notify_all();
     for (size_t i = 0; i < batches.size(); ++i) {
         for (Request* request : batches[i].requests) {
             request->seq = status.ok() ? seqs[i] : 0;

@@ -147,6 +147,9 @@ class Engine {
     static constexpr int kSnapshotNice = 19;
     mutable std::mutex pipe_mutex_;
     mutable std::condition_variable pipe_cv_;
+    // Signalled when durable_seq_ advances (WaitCommitted), apart from pipe_cv_ so that the
+    // engine and journal threads' hand-offs do not wake the journal's followers.
+    mutable std::condition_variable committed_cv_;
     std::deque<Batch> pipe_;
     bool journal_busy_ = false;
     std::vector<std::string> free_buffers_;

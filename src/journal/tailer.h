@@ -4,7 +4,9 @@
 // model's projector, later the event feed). It reads only what is new since the last poll, only
 // records up to the committed sequence number the caller gives (later bytes may be a write in
 // progress), and checks each record's CRC and sequence number. A record that fails the CRC below
-// the committed position is corruption (the engine fsynced it).
+// the committed position is corruption (the engine fsynced it). It does not hash records: the
+// views it gives have a zero `hash` (the hash chain is checked by recovery and `bursar verify`;
+// hashing every record again in every follower cost more than the followers' own work).
 
 #include <cstdint>
 #include <string>
