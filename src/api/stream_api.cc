@@ -20,6 +20,8 @@ StreamApi::StreamApi(engine::Engine& engine, const PlatformApi& platform_api, Fi
                                         .linger_ms = kLingerMs},
                 [this](const std::vector<events::Event>& events, const std::vector<events::Signup>&,
                        uint64_t) {
+                    // Nobody listens: nothing to encode (a connection gets what comes after it).
+                    if (hub_.empty()) return Status::Ok();
                     std::vector<HubMessage> messages(events.size());
                     for (size_t i = 0; i < events.size(); ++i) {
                         const events::Event& event = events[i];

@@ -59,6 +59,12 @@ void WebSocketHub::Publish(const std::vector<HubMessage>& messages) {
     slow_clients_closed_.fetch_add(slow, std::memory_order_relaxed);
 }
 
+bool WebSocketHub::empty() {
+    std::lock_guard lock(mutex_);
+    std::erase_if(entries_, [](const Entry& entry) { return !entry.sink->open(); });
+    return entries_.empty();
+}
+
 WebSocketHubStats WebSocketHub::stats() const {
     WebSocketHubStats stats;
     {

@@ -56,6 +56,9 @@ class WebSocketHub {
     void Publish(const HubMessage& message);
     // The same for several messages, in order, with one look at the connections for all of them.
     void Publish(const std::vector<HubMessage>& messages);
+    // True when no open connection is held (closed ones are dropped here too): a publisher may
+    // then skip making its messages.
+    bool empty();
     WebSocketHubStats stats() const;
 
   private:

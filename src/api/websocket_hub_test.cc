@@ -144,6 +144,21 @@ TEST(WebSocketHubTest, PublishesToMatchingSinksAndDropsClosedOnes) {
     EXPECT_EQ(stats.slow_clients_closed, 0u);
 }
 
+TEST(WebSocketHubTest, IsEmptyWithoutOpenConnections) {
+    WebSocketHub hub;
+    EXPECT_TRUE(hub.empty());
+    auto first = std::make_shared<FakeSink>();
+    auto second = std::make_shared<FakeSink>();
+    hub.Add(first, {.admin = true});
+    hub.Add(second, {.user_id = 7});
+    EXPECT_FALSE(hub.empty());
+    first->Close(WebSocketSink::kCloseNormal, "bye");
+    EXPECT_FALSE(hub.empty());
+    second->Close(WebSocketSink::kCloseNormal, "bye");
+    EXPECT_TRUE(hub.empty());
+    EXPECT_EQ(hub.stats().connections, 0u);
+}
+
 TEST(WebSocketHubTest, CountsSlowClientsOnce) {
     WebSocketHub hub;
     auto slow = std::make_shared<FakeSink>(/*capacity=*/2);
