@@ -1,5 +1,6 @@
 #include "base/json_writer.h"
 
+#include <charconv>
 #include <cstdint>
 
 namespace bursar {
@@ -143,9 +144,11 @@ JsonWriter& JsonWriter::EndArray() {
     return *this;
 }
 
+JsonWriter::JsonWriter() { text_.reserve(kReservedBytes); }
+
 JsonWriter& JsonWriter::Key(std::string_view key) {
     Separate();
-    text_ += JsonQuote(key);
+    AppendJsonString(text_, key);
     text_.push_back(':');
     need_comma_ = false;
     return *this;
@@ -153,17 +156,20 @@ JsonWriter& JsonWriter::Key(std::string_view key) {
 
 JsonWriter& JsonWriter::String(std::string_view value) {
     Separate();
-    text_ += JsonQuote(value);
+    AppendJsonString(text_, value);
     return *this;
 }
 
 JsonWriter& JsonWriter::Number(uint64_t value) {
     Separate();
-    text_ += std::to_string(value);
+    char digits[20];  // UINT64_MAX has 20
+    const auto result = std::to_chars(digits, digits + sizeof(digits), value);
+    text_.append(digits, result.ptr);
     return *this;
 }
 
 JsonWriter& JsonWriter::Number(u128 value) {
+    if (value <= UINT64_MAX) return Number(static_cast<uint64_t>(value));
     Separate();
     text_ += U128ToString(value);
     return *this;

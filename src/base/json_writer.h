@@ -13,6 +13,7 @@ namespace bursar {
 
 class JsonWriter {
   public:
+    JsonWriter();
     JsonWriter& BeginObject();
     JsonWriter& EndObject();
     JsonWriter& BeginArray();
@@ -28,6 +29,8 @@ class JsonWriter {
     std::string Take() { return std::move(text_); }
 
   private:
+    // Room taken at once: most documents (responses, events) fit, so the text grows rarely.
+    static constexpr size_t kReservedBytes = 512;
     void Separate();
     std::string text_;
     bool need_comma_ = false;
