@@ -40,7 +40,7 @@ void LiveMetrics::ApplySignup(const events::Signup& signup) {
 void LiveMetrics::MarkActive(uint64_t user_id, int64_t week) {
     auto it = signup_week_.find(user_id);
     if (it == signup_week_.end()) return;  // signed up before the kept cohorts
-    cohorts_[it->second].active[week].insert(user_id);
+    cohorts_[it->second].active[week].Insert(user_id);
 }
 
 std::vector<CohortRow> LiveMetrics::Retention(int64_t today, uint32_t weeks) const {
@@ -65,27 +65,37 @@ std::vector<CohortRow> LiveMetrics::Retention(int64_t today, uint32_t weeks) con
     return rows;
 }
 
+LiveMetrics::Aggregate& LiveMetrics::AggregateOf(int64_t day) {
+    if (last_aggregate_ == nullptr || last_day_ != day) {
+        last_aggregate_ = &days_[day];
+        last_day_ = day;
+    }
+    return *last_aggregate_;
+}
+
 void LiveMetrics::Apply(const events::Event& event) {
     const payments::Txn& txn = event.txn;
     const int64_t day = DayOf(txn.created_at);
     std::lock_guard lock(mutex_);
     MarkActive(txn.user_id, WeekOf(day));
     if (txn.to_user_id != 0) MarkActive(txn.to_user_id, WeekOf(day));
-    Aggregate& aggregate = days_[day];
+    Aggregate& aggregate = AggregateOf(day);
     ++aggregate.platform.txns;
-    aggregate.platform.users.insert(txn.user_id);
-    if (txn.to_user_id != 0) aggregate.platform.users.insert(txn.to_user_id);
+    aggregate.platform.users.Insert(txn.user_id);
+    if (txn.to_user_id != 0) aggregate.platform.users.Insert(txn.to_user_id);
     if (txn.type == payments::TxnType::kPay) {
         Figures& merchant = aggregate.merchants[txn.merchant_id];
         ++merchant.txns;
-        merchant.users.insert(txn.user_id);
+        merchant.users.Insert(txn.user_id);
         if (txn.currency == currency_) {
             aggregate.platform.amount += txn.amount;
             merchant.amount += txn.amount;
-            aggregate.merchant_volume[txn.merchant_id] += txn.amount;
         }
     }
-    while (days_.size() > kDaysKept) days_.erase(days_.begin());
+    while (days_.size() > kDaysKept) {
+        if (days_.begin()->first == last_day_) last_aggregate_ = nullptr;
+        days_.erase(days_.begin());
+    }
 }
 
 DayFigures LiveMetrics::Day(int64_t day, std::optional<uint64_t> merchant) const {
@@ -105,8 +115,9 @@ DayFigures LiveMetrics::Day(int64_t day, std::optional<uint64_t> merchant) const
     figures.txn_count = source->txns;
     figures.dau = source->users.size();
     if (!merchant) {
-        for (const auto& [id, amount] : aggregate.merchant_volume) {
-            figures.top_merchants.push_back({id, amount});
+        for (const auto& [id, merchant_figures] : aggregate.merchants) {
+            if (merchant_figures.amount > 0)
+                figures.top_merchants.push_back({id, merchant_figures.amount});
         }
         std::sort(figures.top_merchants.begin(), figures.top_merchants.end(),
                   [](const MerchantAmount& a, const MerchantAmount& b) {

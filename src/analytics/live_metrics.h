@@ -14,9 +14,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
+#include <unordered_map>
 #include <vector>
 
+#include "analytics/id_set.h"
 #include "engine/engine.h"
 #include "events/event.h"
 #include "events/follower.h"
@@ -66,27 +67,34 @@ class LiveMetrics {
 
   private:
     struct Figures {
-        u128 amount = 0;
+        u128 amount = 0;  // in the default currency
         uint64_t txns = 0;
-        std::set<uint64_t> users;
+        IdSet users;
     };
     struct Aggregate {
         Figures platform;
-        std::map<uint64_t, Figures> merchants;
-        std::map<uint64_t, u128> merchant_volume;
+        // The top merchants are those with an amount: amounts are positive (Platform::MoveMoney),
+        // so they are the merchants paid in the default currency.
+        std::unordered_map<uint64_t, Figures> merchants;
     };
     struct Cohort {
         uint64_t users = 0;
-        std::map<int64_t, std::set<uint64_t>> active;  // week -> users of the cohort active in it
+        std::map<int64_t, IdSet> active;  // week -> users of the cohort active in it
     };
-    void MarkActive(uint64_t user_id, int64_t week);  // with mutex_ held
+    // With mutex_ held:
+    Aggregate& AggregateOf(int64_t day);
+    void MarkActive(uint64_t user_id, int64_t week);
 
     int64_t offset_seconds_;
     uint32_t currency_;
     mutable std::mutex mutex_;
-    std::map<int64_t, Aggregate> days_;
-    std::map<uint64_t, int64_t> signup_week_;  // user -> cohort
-    std::map<int64_t, Cohort> cohorts_;
+    std::map<int64_t, Aggregate> days_;  // in order: the oldest leaves first
+    // The day of the last event and its aggregate in days_ (null: none), as events come in time
+    // order and mostly fall on the same day.
+    int64_t last_day_ = 0;
+    Aggregate* last_aggregate_ = nullptr;
+    std::unordered_map<uint64_t, int64_t> signup_week_;  // user -> cohort
+    std::map<int64_t, Cohort> cohorts_;                  // in order: the oldest leaves first
 };
 
 // Feeds LiveMetrics from the journal: from the first record on start, then as batches commit.

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "analytics/id_set.h"
 #include "projection/projector.h"
 
 namespace bursar::analytics {
@@ -223,6 +224,111 @@ TEST_F(LiveMetricsTest, RetentionBySignupCohort) {
     Close();
     Open();  // rebuilt from the journal
     check();
+}
+
+// A money movement by `user_id` on `day` (UTC) of 100 × (merchant + 1) in `currency`.
+events::Event Movement(payments::TxnType type, uint64_t day, uint64_t user_id,
+                       uint64_t merchant_id = 0, uint32_t currency = kJpy) {
+    events::Event event;
+    event.txn.type = type;
+    event.txn.user_id = user_id;
+    event.txn.merchant_id = merchant_id;
+    event.txn.amount = 100 * (merchant_id + 1);
+    event.txn.currency = currency;
+    event.txn.created_at = day * kDayNs;
+    return event;
+}
+
+// Days older than the kept ones leave memory, also while the last day's aggregate is at hand, and
+// an event of such a day comes and goes without disturbing the kept ones.
+TEST(LiveMetrics, OldDaysLeaveAndTheLastDayStaysCounted) {
+    LiveMetrics metrics(0, kJpy);
+    constexpr int64_t kFirst = 20'000;
+    constexpr int64_t kLast = kFirst + kDaysKept + 1;
+    for (int64_t day = kFirst; day <= kLast; ++day) {
+        metrics.Apply(Movement(payments::TxnType::kTopup, day, 1));
+    }
+    EXPECT_EQ(metrics.Day(kFirst, std::nullopt).txn_count, 0u);
+    EXPECT_EQ(metrics.Day(kFirst + 1, std::nullopt).txn_count, 0u);
+    EXPECT_EQ(metrics.Day(kFirst + 2, std::nullopt).txn_count, 1u);
+    EXPECT_EQ(metrics.Day(kLast, std::nullopt).txn_count, 1u);
+    // Twice: the second finds the day gone again, not its freed aggregate (AddressSanitizer).
+    metrics.Apply(Movement(payments::TxnType::kTopup, kFirst, 2));
+    metrics.Apply(Movement(payments::TxnType::kTopup, kFirst, 2));
+    EXPECT_EQ(metrics.Day(kFirst, std::nullopt).txn_count, 0u);
+    metrics.Apply(Movement(payments::TxnType::kTopup, kLast, 2));
+    metrics.Apply(Movement(payments::TxnType::kTopup, kFirst + 2, 2));
+    metrics.Apply(Movement(payments::TxnType::kTopup, kLast, 3));
+    EXPECT_EQ(metrics.Day(kFirst + 2, std::nullopt).txn_count, 2u);
+    const DayFigures last = metrics.Day(kLast, std::nullopt);
+    EXPECT_EQ(last.txn_count, 3u);
+    EXPECT_EQ(last.dau, 3u);
+}
+
+// The top merchants are those paid in the default currency; payments in others count as
+// transactions only.
+TEST(LiveMetrics, TopMerchantsByVolumeInTheDefaultCurrency) {
+    constexpr uint32_t kUsd = 840;
+    LiveMetrics metrics(0, kJpy);
+    constexpr int64_t kDay = 20'000;
+    for (uint64_t merchant = 1; merchant <= kTopMerchants + 2; ++merchant) {
+        metrics.Apply(Movement(payments::TxnType::kPay, kDay, merchant, merchant));
+    }
+    metrics.Apply(Movement(payments::TxnType::kPay, kDay, 1, 100, kUsd));
+    metrics.Apply(Movement(payments::TxnType::kPay, kDay, 2, 1));
+    const DayFigures platform = metrics.Day(kDay, std::nullopt);
+    EXPECT_EQ(platform.txn_count, kTopMerchants + 4);
+    EXPECT_EQ(platform.dau, kTopMerchants + 2);
+    std::vector<std::pair<uint64_t, uint64_t>> top;
+    for (const MerchantAmount& merchant : platform.top_merchants) {
+        top.emplace_back(merchant.merchant_id, static_cast<uint64_t>(merchant.amount_minor));
+    }
+    // Merchants 1 and 3 both have 400: the lower id first.
+    EXPECT_EQ(top, (std::vector<std::pair<uint64_t, uint64_t>>{
+                       {7, 800}, {6, 700}, {5, 600}, {4, 500}, {1, 400}}));
+    const DayFigures paid_in_usd = metrics.Day(kDay, 100);
+    EXPECT_EQ(paid_in_usd.txn_count, 1u);
+    EXPECT_EQ(paid_in_usd.amount_minor, 0u);
+    EXPECT_EQ(paid_in_usd.dau, 1u);
+    const DayFigures merchant_1 = metrics.Day(kDay, 1);
+    EXPECT_EQ(merchant_1.txn_count, 2u);
+    EXPECT_EQ(merchant_1.amount_minor, 400u);
+    EXPECT_EQ(merchant_1.dau, 2u);
+}
+
+// Cohorts older than the kept weeks leave memory with their users, who then count nowhere.
+TEST(LiveMetrics, OldCohortsLeaveWithTheirUsers) {
+    LiveMetrics metrics(0, kJpy);
+    const int64_t first_week = LiveMetrics::WeekOf(20'000);
+    for (uint64_t user = 1; user <= kCohortWeeksKept + 1; ++user) {
+        const int64_t week = first_week + 7 * static_cast<int64_t>(user - 1);
+        metrics.ApplySignup(events::Signup{user, static_cast<uint64_t>(week) * kDayNs});
+    }
+    const int64_t today = first_week + 7 * kCohortWeeksKept;
+    for (uint64_t user = 1; user <= kCohortWeeksKept + 1; ++user) {
+        metrics.Apply(Movement(payments::TxnType::kTopup, static_cast<uint64_t>(today), user));
+    }
+    const std::vector<CohortRow> rows = metrics.Retention(today, kCohortWeeksKept + 1);
+    ASSERT_EQ(rows.size(), kCohortWeeksKept + 1);
+    EXPECT_EQ(rows[0].week, first_week);
+    EXPECT_EQ(rows[0].users, 0u);
+    EXPECT_EQ(rows[0].active.back(), 0u);
+    for (size_t i = 1; i < rows.size(); ++i) {
+        EXPECT_EQ(rows[i].users, 1u);
+        EXPECT_EQ(rows[i].active.back(), 1u);
+    }
+}
+
+TEST(IdSet, CountsEachIdOnceAcrossGrowth) {
+    IdSet set;
+    std::set<uint64_t> reference;
+    std::mt19937_64 random(7);
+    for (int i = 0; i < 100'000; ++i) {
+        const uint64_t id = i % 3 == 0 ? random() : random() % 5'000;  // 0 among them
+        EXPECT_EQ(set.Insert(id), reference.insert(id).second) << id;
+    }
+    EXPECT_EQ(set.Insert(0), reference.insert(0).second);
+    EXPECT_EQ(set.size(), reference.size());
 }
 
 TEST(LiveMetrics, WeeksStartOnMonday) {

@@ -48,64 +48,92 @@ void BatchEncoder::Add(Operation operation, const void* events, uint32_t event_c
     std::memcpy(record_->data() + header_offset_, &operation_count_, sizeof(operation_count_));
 }
 
-Result<std::vector<DecodedOperation>> DecodeBatch(std::string_view payload) {
-    auto corrupt = [](const std::string& what) {
-        return Error(StatusCode::kCorruption, "batch payload: " + what);
+Result<bool> BatchReader::Next(OperationView* operation) {
+    auto corrupt = [](const char* what) {
+        return Error(StatusCode::kCorruption, std::string("batch payload: ") + what);
     };
-    if (payload.size() < sizeof(BatchHeader)) return corrupt("short header");
-    BatchHeader batch{};
-    std::memcpy(&batch, payload.data(), sizeof(batch));
-    size_t offset = sizeof(batch);
-    std::vector<DecodedOperation> operations;
-    for (uint32_t i = 0; i < batch.operation_count; ++i) {
-        if (payload.size() - offset < sizeof(OperationHeader)) return corrupt("short operation");
-        OperationHeader header{};
-        std::memcpy(&header, payload.data() + offset, sizeof(header));
-        offset += sizeof(header);
-        auto operation = static_cast<Operation>(header.operation);
-        if (!IsWrite(operation)) return corrupt("unknown operation");
-        if (operation == Operation::kCommand) {
-            // For a command the counts are the byte lengths of the command and of its result.
-            constexpr uint32_t kCommandBytesMax = 1 << 20;
-            if (header.event_count > kCommandBytesMax || header.result_count > kCommandBytesMax ||
-                payload.size() - offset < size_t{header.event_count} + header.result_count) {
-                return corrupt("command out of bounds");
-            }
-            DecodedOperation decoded{operation, {}, {}, {}, {}, {}};
-            decoded.command.assign(payload.data() + offset, header.event_count);
-            offset += header.event_count;
-            decoded.result.assign(payload.data() + offset, header.result_count);
-            offset += header.result_count;
-            operations.push_back(std::move(decoded));
-            continue;
+    if (offset_ == 0) {
+        if (payload_.size() < sizeof(BatchHeader)) return corrupt("short header");
+        BatchHeader batch{};
+        std::memcpy(&batch, payload_.data(), sizeof(batch));
+        operations_left_ = batch.operation_count;
+        offset_ = sizeof(batch);
+    }
+    if (operations_left_ == 0) {
+        if (offset_ != payload_.size()) return corrupt("trailing bytes");
+        return false;
+    }
+    size_t offset = offset_;  // offset_ moves on once the whole operation is in bounds
+    if (payload_.size() - offset < sizeof(OperationHeader)) return corrupt("short operation");
+    OperationHeader header{};
+    std::memcpy(&header, payload_.data() + offset, sizeof(header));
+    offset += sizeof(header);
+    *operation = OperationView{static_cast<Operation>(header.operation), {}, {}, {}, {}};
+    if (!IsWrite(operation->operation)) return corrupt("unknown operation");
+    if (operation->operation == Operation::kCommand) {
+        // For a command the counts are the byte lengths of the command and of its result.
+        constexpr uint32_t kCommandBytesMax = 1 << 20;
+        if (header.event_count > kCommandBytesMax || header.result_count > kCommandBytesMax ||
+            payload_.size() - offset < size_t{header.event_count} + header.result_count) {
+            return corrupt("command out of bounds");
         }
+        operation->command = payload_.substr(offset, header.event_count);
+        offset += header.event_count;
+        operation->result = payload_.substr(offset, header.result_count);
+        offset += header.result_count;
+    } else {
         if (header.event_count > ledger::kBatchEventsMax ||
             header.result_count > header.event_count) {
             return corrupt("counts out of bounds");
         }
         const size_t events_bytes = size_t{header.event_count} * 128;
         const size_t results_bytes = size_t{header.result_count} * sizeof(ledger::EventResult);
-        if (payload.size() - offset < events_bytes + results_bytes) return corrupt("short events");
-        DecodedOperation decoded{operation, {}, {}, {}, {}, {}};
-        if (events_bytes == 0) {
-            // No events: nothing to copy (and data() of an empty vector may be null).
-        } else if (operation == Operation::kCreateAccounts) {
-            decoded.accounts.resize(header.event_count);
-            std::memcpy(decoded.accounts.data(), payload.data() + offset, events_bytes);
-        } else {
-            decoded.transfers.resize(header.event_count);
-            std::memcpy(decoded.transfers.data(), payload.data() + offset, events_bytes);
-        }
+        if (payload_.size() - offset < events_bytes + results_bytes) return corrupt("short events");
+        operation->events = payload_.substr(offset, events_bytes);
         offset += events_bytes;
-        decoded.results.resize(header.result_count);
-        if (results_bytes > 0) {
-            std::memcpy(decoded.results.data(), payload.data() + offset, results_bytes);
-        }
+        operation->results = payload_.substr(offset, results_bytes);
         offset += results_bytes;
+    }
+    offset_ = offset;
+    --operations_left_;
+    return true;
+}
+
+namespace {
+
+// Records of a fixed size, copied out of the payload (which need not be aligned for them).
+template <typename Record>
+std::vector<Record> CopyRecords(std::string_view bytes) {
+    std::vector<Record> records(bytes.size() / sizeof(Record));
+    // No records: nothing to copy (and data() of an empty vector may be null).
+    if (!records.empty()) std::memcpy(records.data(), bytes.data(), bytes.size());
+    return records;
+}
+
+}  // namespace
+
+Result<std::vector<DecodedOperation>> DecodeBatch(std::string_view payload) {
+    BatchReader reader(payload);
+    std::vector<DecodedOperation> operations;
+    OperationView view;
+    while (true) {
+        Result<bool> more = reader.Next(&view);
+        if (!more) return Error(more.error());
+        if (!*more) return operations;
+        DecodedOperation decoded{view.operation, {}, {}, {}, {}, {}};
+        if (view.operation == Operation::kCommand) {
+            decoded.command.assign(view.command);
+            decoded.result.assign(view.result);
+        } else {
+            if (view.operation == Operation::kCreateAccounts) {
+                decoded.accounts = CopyRecords<ledger::Account>(view.events);
+            } else {
+                decoded.transfers = CopyRecords<ledger::Transfer>(view.events);
+            }
+            decoded.results = CopyRecords<ledger::EventResult>(view.results);
+        }
         operations.push_back(std::move(decoded));
     }
-    if (offset != payload.size()) return corrupt("trailing bytes");
-    return operations;
 }
 
 }  // namespace bursar::engine

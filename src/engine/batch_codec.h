@@ -49,6 +49,32 @@ class BatchEncoder {
     uint32_t operation_count_ = 0;
 };
 
+// One operation of a batch payload, as views of the payload's bytes (valid while they are).
+struct OperationView {
+    Operation operation;
+    std::string_view events;   // kCreateAccounts / kCreateTransfers: 128 bytes per event
+    std::string_view results;  // kCreateAccounts / kCreateTransfers: their ledger::EventResults
+    std::string_view command;  // kCommand: the encoded command
+    std::string_view result;   // kCommand: the encoded result
+};
+
+// Reads the operations of a batch payload in order without copying them (the event stream's
+// followers read every record). The bounds are checked as it reads: a malformed payload is
+// kCorruption from the Next() that reaches the fault, so the operations before it have been read
+// (trailing bytes: from the Next() after the last operation). Stop at the first error.
+class BatchReader {
+  public:
+    explicit BatchReader(std::string_view payload) : payload_(payload) {}
+    // True with the next operation in `*operation`, or false after the last one.
+    Result<bool> Next(OperationView* operation);
+
+  private:
+    std::string_view payload_;
+    size_t offset_ = 0;  // 0: the batch header is still to be read
+    uint32_t operations_left_ = 0;
+};
+
+// The operations of a batch payload, copied (replay and `bursar journal dump`).
 struct DecodedOperation {
     Operation operation;
     std::vector<ledger::Account> accounts;

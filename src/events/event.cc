@@ -49,35 +49,58 @@ std::string Event::ToJson() const {
     return json.Take();
 }
 
-Status EventsOf(const journal::RecordView& record, std::vector<Event>* events,
-                std::vector<Signup>* signups) {
-    auto operations = engine::DecodeBatch(record.payload);
-    if (!operations) return operations.error();
-    for (const engine::DecodedOperation& operation : *operations) {
+namespace {
+
+// The signup of a registration: the new user's id is in the response, {"user_id":"usr_<n>",...}.
+Result<Signup> SignupOf(const journal::RecordView& record, std::string_view body) {
+    constexpr std::string_view kField = "\"user_id\":\"";
+    const size_t start = body.find(kField);
+    const size_t end = body.find('"', start + kField.size());
+    std::optional<uint64_t> id;
+    if (start != std::string_view::npos && end != std::string_view::npos) {
+        id = payments::ParseUserId(body.substr(start + kField.size(), end - start - kField.size()));
+    }
+    if (!id) return Error(StatusCode::kCorruption, "registration without a user id");
+    return Signup{*id, record.timestamp};
+}
+
+Status AppendEventsOf(const journal::RecordView& record, std::vector<Event>* events,
+                      std::vector<Signup>* signups) {
+    engine::BatchReader batch(record.payload);
+    engine::OperationView operation;
+    while (true) {
+        Result<bool> more = batch.Next(&operation);
+        if (!more) return more.error();
+        if (!*more) return Status::Ok();
         if (operation.operation != engine::Operation::kCommand) continue;
-        auto result = payments::DecodeResult(operation.result);
+        auto result = payments::DecodeResultView(operation.result);
         if (!result) return result.error();
-        if (result->txn && !result->replayed) events->push_back(Event{record.seq, *result->txn});
-        if (signups != nullptr && result->status == 201 && !result->replayed) {
+        if (result->replayed) continue;  // answered again: nothing moved, nobody signed up
+        if (result->txn) events->push_back(Event{record.seq, *result->txn});
+        if (signups != nullptr && result->status == 201) {
             auto command = payments::DecodeCommand(operation.command);
             if (!command) return command.error();
             if (command->type == payments::CommandType::kRegisterUser) {
-                // The new user's id is in the response: {"user_id":"usr_<n>",...}.
-                constexpr std::string_view kField = "\"user_id\":\"";
-                const size_t start = result->body.find(kField);
-                const size_t end = result->body.find('"', start + kField.size());
-                std::optional<uint64_t> id;
-                if (start != std::string::npos && end != std::string::npos) {
-                    id = payments::ParseUserId(
-                        std::string_view(result->body)
-                            .substr(start + kField.size(), end - start - kField.size()));
-                }
-                if (!id) return Status(StatusCode::kCorruption, "registration without a user id");
-                signups->push_back(Signup{*id, record.timestamp});
+                auto signup = SignupOf(record, result->body);
+                if (!signup) return signup.error();
+                signups->push_back(*signup);
             }
         }
     }
-    return Status::Ok();
+}
+
+}  // namespace
+
+Status EventsOf(const journal::RecordView& record, std::vector<Event>* events,
+                std::vector<Signup>* signups) {
+    const size_t events_before = events->size();
+    const size_t signups_before = signups != nullptr ? signups->size() : 0;
+    Status status = AppendEventsOf(record, events, signups);
+    if (!status.ok()) {  // a malformed record adds nothing
+        events->resize(events_before);
+        if (signups != nullptr) signups->resize(signups_before);
+    }
+    return status;
 }
 
 Result<uint64_t> Subscription::Poll(uint64_t committed_seq, uint64_t records_max,

@@ -36,8 +36,9 @@ struct Signup {
     uint64_t ts = 0;  // the journal record's timestamp
 };
 
-// The events of one journal record (commands that moved money; replays move nothing), and, when
-// `signups` is given, its registrations.
+// Appends the events of one journal record (commands that moved money; replays move nothing), and,
+// when `signups` is given, its registrations. Reads the record in place: nothing is copied but the
+// events. A malformed record is kCorruption and appends nothing.
 Status EventsOf(const journal::RecordView& record, std::vector<Event>* events,
                 std::vector<Signup>* signups = nullptr);
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/sim_file_system.h"
+#include "engine/batch_codec.h"
 #include "engine/engine.h"
 #include "events/follower.h"
 
@@ -146,6 +147,186 @@ TEST_F(EventTest, SubscriptionResumesFromItsPositionAcrossARestart) {
     std::vector<Event> rest = ReadAll(position);
     ASSERT_EQ(rest.size(), 3u);
     EXPECT_EQ(rest.front().txn.id, first.back().txn.id + 1);  // nothing skipped, nothing twice
+}
+
+payments::Txn PaymentTxn() {
+    payments::Txn txn;
+    txn.id = 9;
+    txn.type = payments::TxnType::kPay;
+    txn.user_id = 1;
+    txn.merchant_id = 2;
+    txn.amount = 300;
+    txn.fee = 3;
+    txn.currency = 392;
+    txn.created_at = kStart;
+    return txn;
+}
+
+void ExpectSameTxn(const payments::Txn& a, const payments::Txn& b) {
+    EXPECT_EQ(a.id, b.id);
+    EXPECT_EQ(a.type, b.type);
+    EXPECT_EQ(a.user_id, b.user_id);
+    EXPECT_EQ(a.merchant_id, b.merchant_id);
+    EXPECT_EQ(a.to_user_id, b.to_user_id);
+    EXPECT_EQ(a.amount, b.amount);
+    EXPECT_EQ(a.fee, b.fee);
+    EXPECT_EQ(a.currency, b.currency);
+    EXPECT_EQ(a.created_at, b.created_at);
+}
+
+// A batch payload as the engine writes it: a payment, a registration, a replayed payment and a
+// ledger operation.
+std::string BatchPayload() {
+    std::string payload;
+    engine::BatchEncoder encoder(&payload);
+    payments::Command pay;
+    pay.type = payments::CommandType::kPay;
+    pay.user_id = 1;
+    pay.merchant_id = 2;
+    pay.amount = 300;
+    pay.currency = 392;
+    pay.idempotency_key = "k1";
+    encoder.AddCommand(pay, {200, R"({"txn_id":"txn_9"})", false, PaymentTxn()});
+    payments::Command registration;
+    registration.type = payments::CommandType::kRegisterUser;
+    registration.email = "a@example.com";
+    encoder.AddCommand(registration,
+                       {201, R"({"user_id":"usr_7","email":"a@example.com"})", false, {}});
+    encoder.AddCommand(pay, {200, R"({"txn_id":"txn_9"})", true, PaymentTxn()});
+    ledger::Transfer transfers[2]{};
+    transfers[0].id = 1;
+    transfers[1].id = 2;
+    encoder.Add(engine::Operation::kCreateTransfers, transfers, 2, {ledger::EventResult{1, 5}});
+    return payload;
+}
+
+// Every cut of the payload, a trailing byte, an unknown operation, one operation more than there
+// are, and a command result that does not decode.
+std::vector<std::string> MalformedPayloads(const std::string& payload) {
+    std::vector<std::string> malformed;
+    for (size_t size = 0; size < payload.size(); ++size)
+        malformed.push_back(payload.substr(0, size));
+    malformed.push_back(payload + '\0');
+    std::string unknown = payload;
+    unknown[sizeof(engine::BatchHeader)] = 9;
+    malformed.push_back(unknown);
+    std::string one_more = payload;
+    one_more[0] = static_cast<char>(one_more[0] + 1);
+    malformed.push_back(one_more);
+    // The payment's txn type, after its result's status, body, replayed and has-txn flags and id.
+    engine::BatchReader reader(payload);
+    engine::OperationView operation;
+    EXPECT_TRUE(reader.Next(&operation).value_or(false));
+    auto result = payments::DecodeResultView(operation.result);
+    EXPECT_TRUE(result);
+    std::string bad_txn = payload;
+    bad_txn[static_cast<size_t>(operation.result.data() - payload.data()) + 2 + 4 +
+            result->body.size() + 1 + 1 + 8] = 0;
+    malformed.push_back(bad_txn);
+    return malformed;
+}
+
+TEST(BatchReader, ViewsTheOperationsInThePayloadAndDecodeBatchCopiesThem) {
+    const std::string payload = BatchPayload();
+    auto inside = [&](std::string_view bytes) {
+        return bytes.data() >= payload.data() &&
+               bytes.data() + bytes.size() <= payload.data() + payload.size();
+    };
+    engine::BatchReader reader(payload);
+    engine::OperationView operation;
+    std::vector<engine::OperationView> operations;
+    while (true) {
+        auto more = reader.Next(&operation);
+        ASSERT_TRUE(more) << more.error().ToString();
+        if (!*more) break;
+        operations.push_back(operation);
+    }
+    ASSERT_EQ(operations.size(), 4u);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ(operations[i].operation, engine::Operation::kCommand);
+        EXPECT_TRUE(inside(operations[i].command) && inside(operations[i].result));
+    }
+    EXPECT_EQ(operations[3].operation, engine::Operation::kCreateTransfers);
+    EXPECT_EQ(operations[3].events.size(), 2 * sizeof(ledger::Transfer));
+    EXPECT_EQ(operations[3].results.size(), sizeof(ledger::EventResult));
+    EXPECT_TRUE(inside(operations[3].events) && inside(operations[3].results));
+
+    auto decoded = engine::DecodeBatch(payload);
+    ASSERT_TRUE(decoded) << decoded.error().ToString();
+    ASSERT_EQ(decoded->size(), 4u);
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_EQ((*decoded)[i].command, operations[i].command);
+        EXPECT_EQ((*decoded)[i].result, operations[i].result);
+    }
+    ASSERT_EQ((*decoded)[3].transfers.size(), 2u);
+    EXPECT_EQ((*decoded)[3].transfers[1].id, 2u);
+    ASSERT_EQ((*decoded)[3].results.size(), 1u);
+    EXPECT_EQ((*decoded)[3].results[0].result, 5u);
+}
+
+TEST(ResultView, DecodesTheTxnAndViewsTheBody) {
+    const payments::CommandResult result{200, R"({"txn_id":"txn_9"})", false, PaymentTxn()};
+    std::string bytes;
+    payments::EncodeResult(result, &bytes);
+    auto view = payments::DecodeResultView(bytes);
+    ASSERT_TRUE(view) << view.error().ToString();
+    EXPECT_EQ(view->status, 200);
+    EXPECT_EQ(view->body, result.body);
+    EXPECT_TRUE(view->body.data() > bytes.data() &&
+                view->body.data() + view->body.size() < bytes.data() + bytes.size());
+    EXPECT_FALSE(view->replayed);
+    ASSERT_TRUE(view->txn);
+    ExpectSameTxn(*view->txn, *result.txn);
+    auto copy = payments::DecodeResult(bytes);
+    ASSERT_TRUE(copy);
+    EXPECT_EQ(copy->body, result.body);
+    ASSERT_TRUE(copy->txn);
+    ExpectSameTxn(*copy->txn, *result.txn);
+
+    for (size_t size = 0; size < bytes.size(); ++size) {
+        auto cut = payments::DecodeResultView(std::string_view(bytes).substr(0, size));
+        ASSERT_FALSE(cut) << size;
+        EXPECT_EQ(cut.error().code(), StatusCode::kCorruption);
+    }
+    EXPECT_FALSE(payments::DecodeResultView(bytes + '\0'));
+    std::string huge_body = bytes;
+    huge_body[5] = 0x7f;  // the body's length, little-endian: beyond the result and the bound
+    EXPECT_FALSE(payments::DecodeResultView(huge_body));
+}
+
+TEST(EventsOfRecord, EventsAndSignupsOfARecord) {
+    const std::string payload = BatchPayload();
+    const journal::RecordView record{.seq = 5, .timestamp = kStart + 1, .payload = payload};
+    std::vector<Event> events;
+    std::vector<Signup> signups;
+    ASSERT_TRUE(EventsOf(record, &events, &signups).ok());
+    ASSERT_EQ(events.size(), 1u);  // the replayed payment moved nothing
+    EXPECT_EQ(events[0].seq, 5u);
+    ExpectSameTxn(events[0].txn, PaymentTxn());
+    ASSERT_EQ(signups.size(), 1u);
+    EXPECT_EQ(signups[0].user_id, 7u);
+    EXPECT_EQ(signups[0].ts, kStart + 1);
+}
+
+TEST(EventsOfRecord, AMalformedRecordIsCorruptionAndAddsNothing) {
+    const std::string payload = BatchPayload();
+    const std::vector<std::string> malformed = MalformedPayloads(payload);
+    for (size_t i = 0; i < malformed.size(); ++i) {
+        SCOPED_TRACE(i);
+        auto decoded = engine::DecodeBatch(malformed[i]);
+        // A bad command result is not the batch's framing: DecodeBatch keeps its bytes.
+        if (i + 1 < malformed.size()) {
+            ASSERT_FALSE(decoded);
+            EXPECT_EQ(decoded.error().code(), StatusCode::kCorruption);
+        }
+        const journal::RecordView record{.seq = 6, .timestamp = kStart, .payload = malformed[i]};
+        std::vector<Event> events = {Event{1, PaymentTxn()}};
+        std::vector<Signup> signups = {Signup{3, kStart}};
+        const Status status = EventsOf(record, &events, &signups);
+        EXPECT_EQ(status.code(), StatusCode::kCorruption);
+        EXPECT_EQ(events.size(), 1u);
+        EXPECT_EQ(signups.size(), 1u);
+    }
 }
 
 TEST(FormatTimestamp, Rfc3339WithMilliseconds) {

@@ -126,11 +126,25 @@ void EncodeResult(const CommandResult& result, std::string* out) {
     }
 }
 
-Result<CommandResult> DecodeResult(std::string_view bytes) {
-    BinaryReader r(bytes);
-    CommandResult result;
+// Flattened: BinaryReader's reads are inlined, so each fixed-width field is a plain load instead of
+// a call to memcpy (every follower decodes every result: 570 instructions a result without it, 140
+// with it, by bench/follower_cost.cc).
+[[gnu::flatten]] Result<ResultView> DecodeResultView(std::string_view bytes) {
+    auto malformed = [] { return Error(StatusCode::kCorruption, "malformed command result"); };
+    // The status and the body's length, then the body, read in place.
+    constexpr size_t kBodyOffset = sizeof(uint16_t) + sizeof(uint32_t);
+    constexpr uint32_t kBodyBytesMax = 1 << 20;
+    ResultView result;
+    BinaryReader head(bytes);
+    uint32_t body_size = 0;
+    if (!head.U16(&result.status) || !head.U32(&body_size) || body_size > kBodyBytesMax ||
+        body_size > bytes.size() - kBodyOffset) {
+        return malformed();
+    }
+    result.body = bytes.substr(kBodyOffset, body_size);
+    BinaryReader r(bytes.substr(kBodyOffset + body_size));
     uint8_t replayed = 0, has_txn = 0;
-    bool ok = r.U16(&result.status) && r.String(&result.body) && r.U8(&replayed) && r.U8(&has_txn);
+    bool ok = r.U8(&replayed) && r.U8(&has_txn);
     if (ok && has_txn) {
         Txn t;
         uint8_t type = 0;
@@ -140,9 +154,15 @@ Result<CommandResult> DecodeResult(std::string_view bytes) {
         t.type = static_cast<TxnType>(type);
         result.txn = t;
     }
-    if (!ok || !r.done()) return Error(StatusCode::kCorruption, "malformed command result");
+    if (!ok || !r.done()) return malformed();
     result.replayed = replayed != 0;
     return result;
+}
+
+Result<CommandResult> DecodeResult(std::string_view bytes) {
+    auto view = DecodeResultView(bytes);
+    if (!view) return Error(view.error());
+    return CommandResult{view->status, std::string(view->body), view->replayed, view->txn};
 }
 
 Platform::Platform(const ledger::StateMachineOptions& options)

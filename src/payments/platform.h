@@ -66,6 +66,16 @@ struct CommandResult {
 void EncodeResult(const CommandResult& result, std::string* out);
 Result<CommandResult> DecodeResult(std::string_view bytes);
 
+// A decoded result whose body is a view of the encoded bytes instead of a copy (the event stream
+// decodes every result and needs the txn, and the body of registrations only).
+struct ResultView {
+    uint16_t status = 200;
+    std::string_view body;  // JSON, valid while the encoded bytes are
+    bool replayed = false;
+    std::optional<Txn> txn;
+};
+Result<ResultView> DecodeResultView(std::string_view bytes);
+
 // Who is calling, once the credential has been checked.
 struct Caller {
     enum class Kind : uint8_t { kAnonymous, kAdmin, kUser, kMerchant } kind = Kind::kAnonymous;
