@@ -14,13 +14,6 @@ constexpr uint64_t kRetryMs = 1000;  // after a failure, before reading again
 constexpr uint64_t kLingerMs = 200;
 constexpr int kNice = 10;  // background work: the request path goes first on a busy machine
 
-std::vector<payments::Txn> TxnsOf(const std::vector<events::Event>& events) {
-    std::vector<payments::Txn> txns;
-    txns.reserve(events.size());
-    for (const events::Event& event : events) txns.push_back(event.txn);
-    return txns;
-}
-
 }  // namespace
 
 Projector::Projector(FileSystem& fs, const engine::Engine& engine, std::string data_dir,
@@ -35,7 +28,7 @@ Projector::Projector(FileSystem& fs, const engine::Engine& engine, std::string d
                                         .nice = kNice,
                                         .log = std::move(log)},
                 [this](const std::vector<events::Event>& events, const std::vector<events::Signup>&,
-                       uint64_t position) { return model_->Apply(TxnsOf(events), position); }) {}
+                       uint64_t position) { return model_->Apply(events, position); }) {}
 
 Projector::~Projector() { Stop(); }
 
@@ -85,7 +78,7 @@ Status Projector::Rebuild(FileSystem& fs, const std::string& data_dir, uint64_t*
         if (!polled) return polled.error();
         if (*polled == 0) break;
         *records += *polled;
-        BURSAR_RETURN_IF_ERROR((*model)->Apply(TxnsOf(batch), subscription.position()));
+        BURSAR_RETURN_IF_ERROR((*model)->Apply(batch, subscription.position()));
     }
     return Status::Ok();
 }

@@ -3,7 +3,8 @@
 // Keeps the read model up with the journal: a thread subscribed to the event stream that applies
 // the money movements of each batch of journal records, with the last record's position, in one
 // SQLite transaction. Reads wait (bounded) for the position that was committed when they arrived,
-// so a client always sees its own writes.
+// so a client always sees its own writes. A read model of another schema version is emptied when
+// it is opened (position 0), so Start() then projects the whole journal again.
 
 #include <cstdint>
 #include <functional>

@@ -1,39 +1,78 @@
 #include "projection/read_model.h"
 
+#include <algorithm>
+
 #include "ledger/currency.h"
 
 namespace bursar::projection {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// In SQLite's user_version. 2: a row holds the transaction's own fields only (the postings are
+// derived when read); partial indexes for recipients and merchants. (1: type, currency and status
+// as text, a postings table, the version in `meta` and user_version 0, like a new file.)
+constexpr uint64_t kSchemaVersion = 2;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr int kCacheKiB = 64 * 1024;  // SQLite page cache per connection
+// The WAL is copied into the database file when it holds this many pages (4 KiB each; SQLite's
+// default is 1 000): a hot index page written by many SQLite transactions in between is copied
+// once.
+constexpr int kCheckpointPages = 10'000;
+// One INSERT statement writes this many rows (the rest of an Apply one by one): SQLite's cost
+// per statement (cursors opened and closed) is then shared.
+constexpr size_t kRowsPerInsert = 32;
+// Every row is a committed money movement (events::EventsOf).
+constexpr const char* kStatusSucceeded = "succeeded";
 
+// The tables of every earlier schema.
+constexpr const char* kDropEarlierSchemas = R"sql(
+DROP TABLE IF EXISTS postings;
+DROP TABLE IF EXISTS transactions;
+DROP TABLE IF EXISTS meta;
+)sql";
+
+// An index entry ends with the rowid (txn_id), so one user's or merchant's entries are in txn id
+// order. A payment has entries in transactions_user and transactions_merchant, a top-up in
+// transactions_user, a transfer in transactions_user and transactions_to_user; lists name the
+// partial indexes' conditions so that they can use them.
 constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS transactions (
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE transactions (
     txn_id INTEGER PRIMARY KEY,
-    type TEXT NOT NULL,
-    status TEXT NOT NULL,
+    type INTEGER NOT NULL,
     amount_minor INTEGER NOT NULL,
     fee_minor INTEGER NOT NULL,
-    currency TEXT NOT NULL,
+    currency INTEGER NOT NULL,
     user_id INTEGER NOT NULL,
     merchant_id INTEGER NOT NULL,
     to_user_id INTEGER NOT NULL,
-    created_at_ns INTEGER NOT NULL,
-    seq INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS transactions_user ON transactions (user_id, txn_id);
-CREATE INDEX IF NOT EXISTS transactions_to_user ON transactions (to_user_id, txn_id);
-CREATE INDEX IF NOT EXISTS transactions_merchant ON transactions (merchant_id, txn_id);
-CREATE TABLE IF NOT EXISTS postings (
-    txn_id INTEGER NOT NULL,
-    leg INTEGER NOT NULL,
-    account TEXT NOT NULL,
-    direction TEXT NOT NULL,
-    amount_minor INTEGER NOT NULL,
-    PRIMARY KEY (txn_id, leg));
+    created_at_ns INTEGER NOT NULL);
+CREATE INDEX transactions_user ON transactions (user_id);
+CREATE INDEX transactions_to_user ON transactions (to_user_id) WHERE to_user_id != 0;
+CREATE INDEX transactions_merchant ON transactions (merchant_id) WHERE merchant_id != 0;
+INSERT INTO meta VALUES ('journal_seq', 0);
 )sql";
+
+// The columns in the order the writer binds and the lists read them.
+constexpr const char* kColumns =
+    "txn_id, type, amount_minor, fee_minor, currency, user_id, merchant_id, to_user_id, "
+    "created_at_ns";
+constexpr int kColumnCount = 9;
+constexpr const char* kRowParameters = "(?,?,?,?,?,?,?,?,?)";
+
+// OR ROLLBACK: a row that fails (a txn id already there) ends the SQLite transaction, as Apply
+// would. Unlike the default (undo the statement only), it needs no statement journal, which for a
+// statement of many rows spilled to a temporary file: 3.5 write calls per payment.
+std::string InsertSql(size_t rows) {
+    std::string sql =
+        std::string("INSERT OR ROLLBACK INTO transactions (") + kColumns + ") VALUES ";
+    for (size_t row = 0; row < rows; ++row) {
+        if (row > 0) sql += ',';
+        sql += kRowParameters;
+    }
+    return sql;
+}
+
+}  // namespace
 
 class Statement {
   public:
@@ -41,14 +80,31 @@ class Statement {
         ok_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) == SQLITE_OK;
     }
     ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
     bool ok() const { return ok_; }
     sqlite3_stmt* get() { return stmt_; }
     void Int(int index, uint64_t value) {
         sqlite3_bind_int64(stmt_, index, static_cast<sqlite3_int64>(value));
     }
-    void Text(int index, const std::string& value) {
-        sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
-                          SQLITE_TRANSIENT);
+    // Binds the columns of the `row`th row of an INSERT.
+    void BindRow(size_t row, const payments::Txn& txn) {
+        const int first = static_cast<int>(row) * kColumnCount;
+        Int(first + 1, txn.id);
+        Int(first + 2, static_cast<uint64_t>(txn.type));
+        Int(first + 3, static_cast<uint64_t>(txn.amount));
+        Int(first + 4, static_cast<uint64_t>(txn.fee));
+        Int(first + 5, txn.currency);
+        Int(first + 6, txn.user_id);
+        Int(first + 7, txn.merchant_id);
+        Int(first + 8, txn.to_user_id);
+        Int(first + 9, txn.created_at);
+    }
+    // Runs a statement that returns no rows, and resets it for the next run.
+    bool Run() {
+        const int step = sqlite3_step(stmt_);
+        sqlite3_reset(stmt_);
+        return step == SQLITE_DONE;
     }
 
   private:
@@ -56,9 +112,26 @@ class Statement {
     bool ok_ = false;
 };
 
+namespace {
+
 std::string CurrencyCode(uint32_t currency) {
     const ledger::CurrencyInfo* info = ledger::FindCurrency(currency);
     return info ? std::string(info->code) : std::to_string(currency);
+}
+
+// A list's row: the transaction with what is derived from it.
+TransactionRow RowOf(const payments::Txn& txn) {
+    return TransactionRow{txn.id,
+                          payments::TxnTypeName(txn.type),
+                          kStatusSucceeded,
+                          static_cast<uint64_t>(txn.amount),
+                          static_cast<uint64_t>(txn.fee),
+                          CurrencyCode(txn.currency),
+                          txn.user_id,
+                          txn.merchant_id,
+                          txn.to_user_id,
+                          txn.created_at,
+                          PostingsOf(txn)};
 }
 
 }  // namespace
@@ -96,25 +169,66 @@ Result<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& path) {
     }
     std::unique_ptr<ReadModel> model(new ReadModel(db));
     sqlite3_busy_timeout(db, kBusyTimeoutMs);
-    // WAL: readers do not block the projector. NORMAL sync: a crash may lose the last projected
-    // transactions, and their journal position with them, so they are projected again.
+    // WAL: readers do not block the projector. NORMAL sync: the WAL is synced at checkpoints
+    // only, so a power cut may lose the transactions since the last one, and their journal
+    // position with them, so they are projected again.
     // The page cache (kCacheKiB) holds the indexes' hot pages, which random users and merchants
     // touch in every transaction.
     Status status =
         model->Exec(("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-" +
-                     std::to_string(kCacheKiB) + ";")
+                     std::to_string(kCacheKiB) +
+                     "; PRAGMA wal_autocheckpoint=" + std::to_string(kCheckpointPages) + ";")
                         .c_str());
-    if (status.ok()) status = model->Exec(kSchema);
-    if (status.ok()) {
-        status = model->Exec(("INSERT OR IGNORE INTO meta VALUES ('schema_version', " +
-                              std::to_string(kSchemaVersion) + "), ('journal_seq', 0);")
-                                 .c_str());
-    }
+    if (status.ok()) status = model->EnsureSchema();
     if (!status.ok()) return bursar::Error(status);
     return model;
 }
 
-ReadModel::~ReadModel() { sqlite3_close(db_); }
+// A new file gets the schema. A file of another schema version is emptied and gets the schema,
+// with journal position 0, in one SQLite transaction: the projector then projects the whole
+// journal again, as `bursar projection rebuild` would.
+Status ReadModel::EnsureSchema() {
+    auto version = Number("PRAGMA user_version");
+    if (!version) return version.error();
+    if (*version == kSchemaVersion) return Status::Ok();
+    BURSAR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    version = Number("PRAGMA user_version");  // another connection may have created it meanwhile
+    Status status = version ? Status::Ok() : version.error();
+    if (status.ok() && *version != kSchemaVersion) {
+        status = Exec(kDropEarlierSchemas);
+        if (status.ok()) status = Exec(kSchema);
+        if (status.ok()) {
+            status = Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+        }
+    }
+    if (!status.ok()) {
+        (void)Exec("ROLLBACK");
+        return status;
+    }
+    BURSAR_RETURN_IF_ERROR(Exec("COMMIT"));
+    // The pages of dropped tables go back to the file system.
+    auto free_pages = Number("PRAGMA freelist_count");
+    if (!free_pages) return free_pages.error();
+    return *free_pages > 0 ? Exec("VACUUM") : Status::Ok();
+}
+
+Result<uint64_t> ReadModel::Number(const char* sql) {
+    Statement select(db_, sql);
+    if (!select.ok() || sqlite3_step(select.get()) != SQLITE_ROW) {
+        return bursar::Error(Error(sql));
+    }
+    return static_cast<uint64_t>(sqlite3_column_int64(select.get(), 0));
+}
+
+ReadModel::ReadModel(sqlite3* db) : db_(db) {}
+
+ReadModel::~ReadModel() {
+    // Finalized before the connection closes.
+    insert_rows_.reset();
+    insert_row_.reset();
+    update_position_.reset();
+    sqlite3_close(db_);
+}
 
 Status ReadModel::Error(const std::string& what) {
     return Status(StatusCode::kIoError, "read model: " + what + ": " + sqlite3_errmsg(db_));
@@ -131,115 +245,98 @@ Status ReadModel::Exec(const char* sql) {
 }
 
 Result<uint64_t> ReadModel::Position() {
-    Statement select(db_, "SELECT value FROM meta WHERE key = 'journal_seq'");
-    if (!select.ok() || sqlite3_step(select.get()) != SQLITE_ROW)
-        return bursar::Error(Error("position"));
-    return static_cast<uint64_t>(sqlite3_column_int64(select.get(), 0));
+    return Number("SELECT value FROM meta WHERE key = 'journal_seq'");
 }
 
-Status ReadModel::Apply(const std::vector<payments::Txn>& txns, uint64_t seq) {
+Status ReadModel::Apply(const std::vector<events::Event>& events, uint64_t seq) {
     BURSAR_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    Statement insert(db_, "INSERT OR REPLACE INTO transactions VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-    Statement posting(db_, "INSERT OR REPLACE INTO postings VALUES (?,?,?,?,?)");
-    Statement position(db_, "UPDATE meta SET value = ? WHERE key = 'journal_seq'");
-    if (!insert.ok() || !posting.ok() || !position.ok()) {
-        Status status = Error("prepare");
-        (void)Exec("ROLLBACK");
-        return status;
-    }
-    for (const payments::Txn& txn : txns) {
-        insert.Int(1, txn.id);
-        insert.Text(2, payments::TxnTypeName(txn.type));
-        insert.Text(3, "succeeded");
-        insert.Int(4, static_cast<uint64_t>(txn.amount));
-        insert.Int(5, static_cast<uint64_t>(txn.fee));
-        insert.Text(6, CurrencyCode(txn.currency));
-        insert.Int(7, txn.user_id);
-        insert.Int(8, txn.merchant_id);
-        insert.Int(9, txn.to_user_id);
-        insert.Int(10, txn.created_at);
-        insert.Int(11, seq);
-        if (sqlite3_step(insert.get()) != SQLITE_DONE) {
-            Status status = Error("insert");
-            (void)Exec("ROLLBACK");
-            return status;
-        }
-        sqlite3_reset(insert.get());
-        uint64_t leg = 0;
-        for (const Posting& p : PostingsOf(txn)) {
-            posting.Int(1, txn.id);
-            posting.Int(2, leg++);
-            posting.Text(3, p.account);
-            posting.Text(4, p.direction);
-            posting.Int(5, p.amount_minor);
-            if (sqlite3_step(posting.get()) != SQLITE_DONE) {
-                Status status = Error("insert posting");
-                (void)Exec("ROLLBACK");
-                return status;
-            }
-            sqlite3_reset(posting.get());
-        }
-    }
-    position.Int(1, seq);
-    if (sqlite3_step(position.get()) != SQLITE_DONE) {
-        Status status = Error("position");
+    Status status = Insert(events, seq);
+    if (!status.ok()) {
         (void)Exec("ROLLBACK");
         return status;
     }
     return Exec("COMMIT");
 }
 
+// Inside Apply's transaction. The position read here is the one committed with the rows, so a
+// record is inserted once even when Apply is called again for it (after a COMMIT that succeeded
+// but was reported as failed); a txn id seen twice is then a bug, and an error (InsertSql), not an
+// overwrite.
+Status ReadModel::Insert(const std::vector<events::Event>& events, uint64_t seq) {
+    auto position = Position();
+    if (!position) return position.error();
+    if (seq <= *position) return Status::Ok();
+    if (!insert_rows_) BURSAR_RETURN_IF_ERROR(PrepareWriter());
+    auto next = std::find_if(events.begin(), events.end(),
+                             [&](const events::Event& event) { return event.seq > *position; });
+    for (; static_cast<size_t>(events.end() - next) >= kRowsPerInsert; next += kRowsPerInsert) {
+        for (size_t row = 0; row < kRowsPerInsert; ++row) insert_rows_->BindRow(row, next[row].txn);
+        if (!insert_rows_->Run()) return Error("insert");
+    }
+    for (; next != events.end(); ++next) {
+        insert_row_->BindRow(0, next->txn);
+        if (!insert_row_->Run()) return Error("insert " + payments::FormatTxnId(next->txn.id));
+    }
+    update_position_->Int(1, seq);
+    if (!update_position_->Run()) return Error("position");
+    return Status::Ok();
+}
+
+Status ReadModel::PrepareWriter() {
+    auto rows = std::make_unique<Statement>(db_, InsertSql(kRowsPerInsert).c_str());
+    if (!rows->ok()) return Error("prepare");
+    auto row = std::make_unique<Statement>(db_, InsertSql(1).c_str());
+    if (!row->ok()) return Error("prepare");
+    auto position =
+        std::make_unique<Statement>(db_, "UPDATE meta SET value = ? WHERE key = 'journal_seq'");
+    if (!position->ok()) return Error("prepare");
+    insert_rows_ = std::move(rows);
+    insert_row_ = std::move(row);
+    update_position_ = std::move(position);
+    return Status::Ok();
+}
+
 Result<std::vector<TransactionRow>> ReadModel::List(const ListFilter& filter, bool* more) {
-    std::string sql =
-        "SELECT txn_id, type, status, amount_minor, fee_minor, currency, user_id, merchant_id, "
-        "to_user_id, created_at_ns FROM transactions WHERE txn_id < ?1";
-    if (filter.user_id) sql += " AND (user_id = ?2 OR to_user_id = ?2)";
-    if (filter.merchant_id) sql += " AND merchant_id = ?3";
+    const std::string select = std::string("SELECT ") + kColumns + " FROM transactions WHERE ";
+    // The `!= 0` terms are the partial indexes' conditions, named so that SQLite uses them; ids
+    // start at 1, so they change no answer.
+    const std::string merchant =
+        filter.merchant_id ? " AND merchant_id = ?3 AND merchant_id != 0" : "";
+    std::string sql;
+    if (filter.user_id) {
+        // Payer, or recipient but not payer: two index ranges in txn id order, merged, so a page
+        // reads about `size` rows however many the user has.
+        sql = select + "user_id = ?2 AND txn_id < ?1" + merchant + " UNION ALL " + select +
+              "to_user_id = ?2 AND to_user_id != 0 AND user_id != ?2 AND txn_id < ?1" + merchant;
+    } else {
+        sql = select + "txn_id < ?1" + merchant;
+    }
     sql += " ORDER BY txn_id DESC LIMIT ?4";
-    Statement select(db_, sql.c_str());
-    if (!select.ok()) return bursar::Error(Error("list"));
-    select.Int(1, filter.before_txn_id.value_or(static_cast<uint64_t>(INT64_MAX)));
-    if (filter.user_id) select.Int(2, *filter.user_id);
-    if (filter.merchant_id) select.Int(3, *filter.merchant_id);
-    select.Int(4, uint64_t{filter.size} + 1);
+    Statement query(db_, sql.c_str());
+    if (!query.ok()) return bursar::Error(Error("list"));
+    query.Int(1, filter.before_txn_id.value_or(static_cast<uint64_t>(INT64_MAX)));
+    if (filter.user_id) query.Int(2, *filter.user_id);
+    if (filter.merchant_id) query.Int(3, *filter.merchant_id);
+    query.Int(4, uint64_t{filter.size} + 1);
     std::vector<TransactionRow> rows;
     int step = 0;
-    while ((step = sqlite3_step(select.get())) == SQLITE_ROW) {
-        auto text = [&](int column) {
-            return std::string(
-                reinterpret_cast<const char*>(sqlite3_column_text(select.get(), column)));
-        };
+    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) {
         auto number = [&](int column) {
-            return static_cast<uint64_t>(sqlite3_column_int64(select.get(), column));
+            return static_cast<uint64_t>(sqlite3_column_int64(query.get(), column));
         };
-        rows.push_back(TransactionRow{number(0),
-                                      text(1),
-                                      text(2),
-                                      number(3),
-                                      number(4),
-                                      text(5),
-                                      number(6),
-                                      number(7),
-                                      number(8),
-                                      number(9),
-                                      {}});
+        rows.push_back(RowOf(payments::Txn{.id = number(0),
+                                           .type = static_cast<payments::TxnType>(number(1)),
+                                           .user_id = number(5),
+                                           .merchant_id = number(6),
+                                           .to_user_id = number(7),
+                                           .amount = number(2),
+                                           .fee = number(3),
+                                           .currency = static_cast<uint32_t>(number(4)),
+                                           .created_at = number(8)}));
     }
     if (step != SQLITE_DONE) return bursar::Error(Error("list"));
     *more = rows.size() > filter.size;
     if (*more) rows.pop_back();
-    Statement postings(
-        db_, "SELECT account, direction, amount_minor FROM postings WHERE txn_id = ? ORDER BY leg");
-    if (!postings.ok()) return bursar::Error(Error("postings"));
-    for (TransactionRow& row : rows) {
-        postings.Int(1, row.txn_id);
-        while (sqlite3_step(postings.get()) == SQLITE_ROW) {
-            row.postings.push_back(
-                Posting{reinterpret_cast<const char*>(sqlite3_column_text(postings.get(), 0)),
-                        reinterpret_cast<const char*>(sqlite3_column_text(postings.get(), 1)),
-                        static_cast<uint64_t>(sqlite3_column_int64(postings.get(), 2))});
-        }
-        sqlite3_reset(postings.get());
-    }
     return rows;
 }
 

@@ -4,15 +4,22 @@
 // by the projector from committed journal records. The journal position is stored in the same
 // SQLite transaction as the rows it produced, so projection is exactly once and restarts where it
 // stopped. The file can be deleted at any time: it is rebuilt from the journal.
+//
+// A row holds a transaction's own fields (payments::Txn) and nothing derived from them: the type's
+// name, the currency's code, the status and the postings are computed when a list reads the row,
+// by the same functions that would have computed them when it was written. Writing a payment is
+// then one row in the table and one entry in each of two indexes.
 
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
+#include "events/event.h"
 #include "payments/platform.h"
 
 namespace bursar::projection {
@@ -40,6 +47,7 @@ struct TransactionRow {
     std::vector<Posting> postings;
 };
 
+// Ids start at 1 (0 in a row means none).
 struct ListFilter {
     std::optional<uint64_t> user_id;  // payer or recipient
     std::optional<uint64_t> merchant_id;
@@ -49,6 +57,8 @@ struct ListFilter {
 
 // The postings of a transaction, derived from it (the ledger's legs of payments::Platform).
 std::vector<Posting> PostingsOf(const payments::Txn& txn);
+
+class Statement;  // a prepared SQLite statement (read_model.cc)
 
 // One connection. Not thread-safe: one per thread.
 class ReadModel {
@@ -60,16 +70,28 @@ class ReadModel {
 
     // The journal position the model reflects.
     Result<uint64_t> Position();
-    // Applies the transactions of journal records up to `seq` in one SQLite transaction.
-    Status Apply(const std::vector<payments::Txn>& txns, uint64_t seq);
+    // Applies the events of journal records up to `seq` (in journal order, as a follower gives
+    // them) in one SQLite transaction, skipping those of records the model already holds:
+    // applying the same records again changes nothing.
+    Status Apply(const std::vector<events::Event>& events, uint64_t seq);
     // Newest first; `next` is set when more rows follow.
     Result<std::vector<TransactionRow>> List(const ListFilter& filter, bool* more);
 
   private:
-    explicit ReadModel(sqlite3* db) : db_(db) {}
+    explicit ReadModel(sqlite3* db);
+    Status EnsureSchema();
+    // The first column of the first row.
+    Result<uint64_t> Number(const char* sql);
+    Status Insert(const std::vector<events::Event>& events, uint64_t seq);
+    Status PrepareWriter();
     Status Exec(const char* sql);
     Status Error(const std::string& what);
     sqlite3* db_;
+    // The writer's statements, prepared by the first Apply and kept: one SQLite transaction
+    // inserts thousands of rows (a readers' connection never prepares them).
+    std::unique_ptr<Statement> insert_rows_;  // kRowsPerInsert rows
+    std::unique_ptr<Statement> insert_row_;
+    std::unique_ptr<Statement> update_position_;
 };
 
 }  // namespace bursar::projection
