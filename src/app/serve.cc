@@ -214,6 +214,7 @@ int ServeCommand(const Args& args) {
     options.data_dir = dir;
     options.log = LogLine;
     options.snapshot_interval_records = config->Number("snapshot_interval_records");
+    options.preallocate_segments = config->Get("journal_preallocate") == "true";
     if (config->Get("recovery_mode") == "truncate-at-corruption") {
         options.recovery_mode = journal::RecoveryMode::kTruncateAtCorruption;
     }

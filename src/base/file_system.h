@@ -4,7 +4,7 @@
 // fail writes, fsyncs and renames, and cut power (drop what was not synced). PosixFileSystem is the
 // real one; SimFileSystem (sim_file_system.h) is the one tests inject faults into.
 //
-// Durability contract, as on Linux/ext4: bytes appended to a file are durable after Sync() of that
+// Durability contract, as on Linux/ext4: bytes written to a file are durable after Sync() of that
 // file; a created, renamed or removed directory entry is durable after SyncDir() of its directory.
 
 #include <cstddef>
@@ -17,6 +17,8 @@
 
 namespace bursar {
 
+// Writes go to the file's position, which each write moves forward: the end of the file for a
+// file opened with OpenAppendable(), the given offset for OpenAt(). Size() is the position.
 class WritableFile {
   public:
     virtual ~WritableFile() = default;
@@ -39,6 +41,10 @@ class FileSystem {
 
     // Opens for appending, creating the file when missing (the entry needs SyncDir to be durable).
     virtual Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) = 0;
+    // Opens an existing file for writing from `offset` on: writes replace the bytes there, and
+    // extend the file when they pass its end. For space written ahead (a preallocated segment).
+    virtual Result<std::unique_ptr<WritableFile>> OpenAt(const std::string& path,
+                                                         uint64_t offset) = 0;
     virtual Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) = 0;
     virtual Result<std::string> ReadFile(const std::string& path) = 0;
     // Up to `size` bytes from `offset` (fewer at the end of the file).

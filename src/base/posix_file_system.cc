@@ -16,10 +16,12 @@ Status IoError(const std::string& what, const std::string& path) {
     return Status(StatusCode::kIoError, what + " " + path + ": " + std::strerror(errno));
 }
 
+// Writes at its position with pwrite(): for a file opened with O_APPEND, Linux appends whatever
+// the offset, and the position is the end of the file.
 class PosixWritableFile final : public WritableFile {
   public:
-    PosixWritableFile(std::string path, int fd, uint64_t size)
-        : path_(std::move(path)), fd_(fd), size_(size) {}
+    PosixWritableFile(std::string path, int fd, uint64_t position)
+        : path_(std::move(path)), fd_(fd), position_(position) {}
     ~PosixWritableFile() override {
         if (fd_ >= 0) ::close(fd_);
     }
@@ -27,14 +29,14 @@ class PosixWritableFile final : public WritableFile {
     Status Append(const void* data, size_t size) override {
         const auto* p = static_cast<const char*>(data);
         while (size > 0) {
-            ssize_t written = ::write(fd_, p, size);
+            ssize_t written = ::pwrite(fd_, p, size, static_cast<off_t>(position_));
             if (written < 0) {
                 if (errno == EINTR) continue;
                 return IoError("write", path_);
             }
             p += written;
             size -= static_cast<size_t>(written);
-            size_ += static_cast<uint64_t>(written);
+            position_ += static_cast<uint64_t>(written);
         }
         return Status::Ok();
     }
@@ -52,12 +54,12 @@ class PosixWritableFile final : public WritableFile {
         return Status::Ok();
     }
 
-    uint64_t Size() const override { return size_; }
+    uint64_t Size() const override { return position_; }
 
   private:
     std::string path_;
     int fd_;
-    uint64_t size_;
+    uint64_t position_;
 };
 
 class PosixSequentialFile final : public SequentialFile {
@@ -97,6 +99,16 @@ class Posix final : public FileSystem {
             return Error(status);
         }
         return std::make_unique<PosixWritableFile>(path, fd, static_cast<uint64_t>(info.st_size));
+    }
+
+    Result<std::unique_ptr<WritableFile>> OpenAt(const std::string& path,
+                                                 uint64_t offset) override {
+        int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd < 0) {
+            if (errno == ENOENT) return Error(StatusCode::kNotFound, path);
+            return Error(IoError("open", path));
+        }
+        return std::make_unique<PosixWritableFile>(path, fd, offset);
     }
 
     Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override {

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
+
+#include "base/assert.h"
 
 namespace bursar {
 namespace {
@@ -23,24 +26,28 @@ bool Trip(uint64_t* countdown) {
 
 }  // namespace
 
+// A handle opened with OpenAppendable() writes at the end of the file; one opened with OpenAt()
+// at its own position.
 class SimFileSystem::File final : public WritableFile {
   public:
-    File(SimFileSystem* owner, std::shared_ptr<Node> node, uint64_t epoch)
-        : owner_(owner), node_(std::move(node)), epoch_(epoch) {}
+    File(SimFileSystem* owner, std::shared_ptr<Node> node, uint64_t epoch,
+         std::optional<uint64_t> position)
+        : owner_(owner), node_(std::move(node)), epoch_(epoch), position_(position) {}
     Status Append(const void* data, size_t size) override {
-        return owner_->FileAppend(epoch_, node_, data, size);
+        return owner_->FileWrite(epoch_, node_, position_ ? &*position_ : nullptr, data, size);
     }
     Status Sync() override { return owner_->FileSync(epoch_, node_); }
     Status Close() override { return Status::Ok(); }
     uint64_t Size() const override {
         std::lock_guard lock(owner_->mutex_);
-        return node_->data.size();
+        return position_ ? *position_ : node_->data.size();
     }
 
   private:
     SimFileSystem* owner_;
     std::shared_ptr<Node> node_;
     uint64_t epoch_;
+    std::optional<uint64_t> position_;
 };
 
 namespace {
@@ -72,7 +79,15 @@ Result<std::unique_ptr<WritableFile>> SimFileSystem::OpenAppendable(const std::s
     if (!dirs_.contains(Parent(path))) return Error(StatusCode::kNotFound, Parent(path));
     auto& node = entries_[path];
     if (!node) node = std::make_shared<Node>();
-    return std::unique_ptr<WritableFile>(std::make_unique<File>(this, node, epoch_));
+    return std::unique_ptr<WritableFile>(std::make_unique<File>(this, node, epoch_, std::nullopt));
+}
+
+Result<std::unique_ptr<WritableFile>> SimFileSystem::OpenAt(const std::string& path,
+                                                            uint64_t offset) {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(path);
+    if (it == entries_.end()) return Error(StatusCode::kNotFound, path);
+    return std::unique_ptr<WritableFile>(std::make_unique<File>(this, it->second, epoch_, offset));
 }
 
 Result<std::unique_ptr<SequentialFile>> SimFileSystem::OpenSequential(const std::string& path) {
@@ -148,7 +163,8 @@ Status SimFileSystem::Truncate(const std::string& path, uint64_t size) {
     if (it == entries_.end()) return Status(StatusCode::kNotFound, path);
     Node& node = *it->second;
     if (size < node.data.size()) node.data.resize(size);
-    node.synced_size = node.data.size();
+    node.synced = node.data;
+    node.dirty_from = node.dirty_to = 0;
     return Status::Ok();
 }
 
@@ -166,12 +182,22 @@ Status SimFileSystem::SyncDir(const std::string& dir) {
     return Status::Ok();
 }
 
-Status SimFileSystem::FileAppend(uint64_t epoch, const std::shared_ptr<Node>& node,
-                                 const void* data, size_t size) {
+Status SimFileSystem::FileWrite(uint64_t epoch, const std::shared_ptr<Node>& node,
+                                uint64_t* position, const void* data, size_t size) {
     std::lock_guard lock(mutex_);
     if (epoch != epoch_) return Dead("append");
     if (Trip(&fail_append_countdown_)) return Status(StatusCode::kIoError, "write: injected fault");
-    node->data.append(static_cast<const char*>(data), size);
+    const uint64_t at = position != nullptr ? *position : node->data.size();
+    // Writes since the last sync go forward from where they began: that is what a cut keeps a
+    // prefix of. (The journal and snapshots write so.)
+    const bool dirty = node->dirty_from < node->dirty_to;
+    BURSAR_ASSERT(!dirty || at >= node->dirty_from);
+    if (at > node->data.size()) node->data.resize(at, '\0');
+    node->data.replace(at, std::min<uint64_t>(size, node->data.size() - at),
+                       static_cast<const char*>(data), size);
+    node->dirty_from = dirty ? std::min(node->dirty_from, at) : at;
+    node->dirty_to = dirty ? std::max<uint64_t>(node->dirty_to, at + size) : at + size;
+    if (position != nullptr) *position = at + size;
     return Status::Ok();
 }
 
@@ -180,7 +206,13 @@ Status SimFileSystem::FileSync(uint64_t epoch, const std::shared_ptr<Node>& node
     if (epoch != epoch_) return Dead("fsync");
     if (Trip(&fail_sync_countdown_)) return Status(StatusCode::kIoError, "fsync: injected fault");
     ++syncs_;
-    node->synced_size = node->data.size();
+    // Only the written range changed since the last sync: copy that, not the whole file.
+    node->synced.resize(node->data.size());
+    if (node->dirty_from < node->dirty_to) {
+        node->synced.replace(node->dirty_from, node->dirty_to - node->dirty_from, node->data,
+                             node->dirty_from, node->dirty_to - node->dirty_from);
+    }
+    node->dirty_from = node->dirty_to = 0;
     return Status::Ok();
 }
 
@@ -206,17 +238,24 @@ void SimFileSystem::PowerCut() {
     std::set<Node*> seen;
     for (auto& [path, node] : entries_) {
         if (!seen.insert(node.get()).second) continue;
-        uint64_t unsynced = node->data.size() - node->synced_size;
-        uint64_t kept = unsynced == 0 ? 0 : random_() % (unsynced + 1);
-        node->data.resize(node->synced_size + kept);
-        if (kept > 0 && random_() % 2 == 0) {
-            // A torn write: some of the kept unsynced bytes are not what was written.
-            uint64_t garbled = 1 + random_() % std::min<uint64_t>(kept, 64);
-            for (uint64_t i = 0; i < garbled; ++i) {
-                node->data[node->data.size() - 1 - i] = static_cast<char>(random_());
+        const uint64_t from = node->dirty_from;
+        const uint64_t unsynced = node->dirty_to - from;
+        const uint64_t kept = unsynced == 0 ? 0 : random_() % (unsynced + 1);
+        std::string survived = std::move(node->synced);
+        if (kept > 0) {
+            if (survived.size() < from + kept) survived.resize(from + kept, '\0');
+            survived.replace(from, kept, node->data, from, kept);
+            if (random_() % 2 == 0) {
+                // A torn write: some of the kept unsynced bytes are not what was written.
+                uint64_t garbled = 1 + random_() % std::min<uint64_t>(kept, 64);
+                for (uint64_t i = 0; i < garbled; ++i) {
+                    survived[from + kept - 1 - i] = static_cast<char>(random_());
+                }
             }
         }
-        node->synced_size = node->data.size();
+        node->data = std::move(survived);
+        node->synced = node->data;
+        node->dirty_from = node->dirty_to = 0;
     }
     fail_sync_countdown_ = UINT64_MAX;
     fail_append_countdown_ = UINT64_MAX;
@@ -227,7 +266,9 @@ void SimFileSystem::CorruptByte(const std::string& path, uint64_t offset) {
     std::lock_guard lock(mutex_);
     auto it = entries_.find(path);
     if (it == entries_.end() || offset >= it->second->data.size()) return;
-    it->second->data[offset] = static_cast<char>(it->second->data[offset] ^ 0x10);
+    Node& node = *it->second;
+    node.data[offset] = static_cast<char>(node.data[offset] ^ 0x10);
+    if (offset < node.synced.size()) node.synced[offset] = node.data[offset];
 }
 
 uint64_t SimFileSystem::sync_count() const {

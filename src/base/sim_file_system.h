@@ -1,10 +1,13 @@
 #pragma once
 
 // An in-memory FileSystem for tests that models what survives a power cut and can fail any
-// operation on demand. It keeps, per file, how many bytes are synced, and per directory which
-// entries are synced. PowerCut() keeps the synced state plus a random prefix of each unsynced
-// tail, whose last bytes may be torn (garbled); handles opened before the cut fail from then on,
-// as a process that died would no longer write.
+// operation on demand. It keeps, per file, its content as of the last sync and where the writes
+// since then begin, and per directory which entries are synced. Writes to a file go forward from
+// where they begin (appends, or overwrites of space written ahead). PowerCut() keeps the synced
+// content plus a random prefix of what was written since, whose last bytes may be torn
+// (garbled); the rest of the unsynced writes is lost (overwritten bytes return to their synced
+// value). Handles opened before the cut fail from then on, as a process that died would no
+// longer write.
 
 #include <cstdint>
 #include <map>
@@ -23,6 +26,7 @@ class SimFileSystem final : public FileSystem {
     explicit SimFileSystem(uint64_t seed) : random_(seed) {}
 
     Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override;
+    Result<std::unique_ptr<WritableFile>> OpenAt(const std::string& path, uint64_t offset) override;
     Result<std::unique_ptr<SequentialFile>> OpenSequential(const std::string& path) override;
     Result<std::string> ReadFile(const std::string& path) override;
     Result<std::string> ReadRange(const std::string& path, uint64_t offset, size_t size) override;
@@ -48,13 +52,17 @@ class SimFileSystem final : public FileSystem {
   private:
     struct Node {
         std::string data;
-        uint64_t synced_size = 0;
+        std::string synced;  // what a power cut keeps for sure
+        // Written since the last sync: [dirty_from, dirty_to); empty when none was.
+        uint64_t dirty_from = 0;
+        uint64_t dirty_to = 0;
     };
     class File;
     friend class File;
 
-    Status FileAppend(uint64_t epoch, const std::shared_ptr<Node>& node, const void* data,
-                      size_t size);
+    // Writes at `*position` (the end of the file when null) and moves it forward.
+    Status FileWrite(uint64_t epoch, const std::shared_ptr<Node>& node, uint64_t* position,
+                     const void* data, size_t size);
     Status FileSync(uint64_t epoch, const std::shared_ptr<Node>& node);
     static std::string Parent(const std::string& path);
 

@@ -41,6 +41,9 @@ Status Check(const Setting& setting, const std::string& value, const std::string
         return bad("must be strict or truncate-at-corruption");
     }
     if (setting.key == "data_dir" && value.empty()) return bad("must not be empty");
+    if (setting.key == "journal_preallocate" && value != "true" && value != "false") {
+        return bad("must be true or false");
+    }
     if (setting.key == "utc_offset" && !ParseUtcOffset(value)) {
         return bad("must be +HH:MM or -HH:MM, from -12:00 to +14:00");
     }
@@ -81,6 +84,9 @@ const std::vector<Setting>& Settings() {
          60, 30 * 86400},
         {"snapshot_interval_records", "BURSAR_SNAPSHOT_INTERVAL_RECORDS", "4096",
          "journal records between snapshots (0: never)", 0, 1u << 30},
+        {"journal_preallocate", "BURSAR_JOURNAL_PREALLOCATE", "true",
+         "write journal segments ahead as zeros (false on copy-on-write file systems such as "
+         "btrfs or zfs, where it does not help)"},
         {"recovery_mode", "BURSAR_RECOVERY_MODE", "strict",
          "strict, or truncate-at-corruption to drop a damaged journal's tail (operators only)"},
         {"body_bytes_max", "BURSAR_BODY_BYTES_MAX", "65536", "largest request body (413 above)",

@@ -31,9 +31,10 @@ TEST(Config, UnknownKeysAndBadValuesAreRejected) {
     std::string unknown = "BURSAR_LISTN=x";
     char* environment[] = {unknown.data(), nullptr};
     EXPECT_FALSE(Config::Load("", environment));
-    for (std::string bad : {"BURSAR_IO_THREADS=0", "BURSAR_IO_THREADS=abc", "BURSAR_LISTEN=nope",
-                            "BURSAR_DEFAULT_CURRENCY=XXX", "BURSAR_RECOVERY_MODE=maybe",
-                            "BURSAR_UTC_OFFSET=9", "BURSAR_UTC_OFFSET=+15:00"}) {
+    for (std::string bad :
+         {"BURSAR_IO_THREADS=0", "BURSAR_IO_THREADS=abc", "BURSAR_LISTEN=nope",
+          "BURSAR_DEFAULT_CURRENCY=XXX", "BURSAR_RECOVERY_MODE=maybe", "BURSAR_UTC_OFFSET=9",
+          "BURSAR_UTC_OFFSET=+15:00", "BURSAR_JOURNAL_PREALLOCATE=yes"}) {
         char* env[] = {bad.data(), nullptr};
         EXPECT_FALSE(Config::Load("", env)) << bad;
     }

@@ -88,10 +88,12 @@ Status Engine::Recover() {
             ")");
     }
     auto writer = journal::JournalWriter::Open(fs_, journal_dir_, scanned->tail,
-                                               {options_.segment_bytes_max});
+                                               {.segment_bytes_max = options_.segment_bytes_max,
+                                                .preallocate = options_.preallocate_segments});
     if (!writer) return writer.error();
     writer_ = std::move(*writer);
     durable_seq_ = scanned->tail.next_seq - 1;
+    durable_end_ = writer_->end();
     durable_hash_ = scanned->tail.last_hash;
     stats_.committed_seq = durable_seq_;
     recovery_.duration_ns = clock_.MonotonicNs() - start_ns;
@@ -154,6 +156,11 @@ Status Engine::Submit(Request* request) {
 uint64_t Engine::committed_seq() const {
     std::lock_guard lock(pipe_mutex_);
     return durable_seq_;
+}
+
+journal::JournalEnd Engine::committed_end() const {
+    std::lock_guard lock(pipe_mutex_);
+    return durable_end_;
 }
 
 uint64_t Engine::WaitCommitted(uint64_t after_seq, uint64_t timeout_ns) const {
@@ -376,6 +383,7 @@ void Engine::CommitBatches(std::vector<Batch>& batches) {
         std::lock_guard lock(pipe_mutex_);
         if (status.ok() && records > 0) {
             durable_seq_ = seq;
+            durable_end_ = writer_->end();
             durable_hash_ = writer_->last_hash();
             stats_.committed_seq = seq;
             stats_.batches += records;

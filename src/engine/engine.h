@@ -44,6 +44,8 @@ struct EngineOptions {
     bool snapshot_waits_for_journal_growth = true;
     journal::RecoveryMode recovery_mode = journal::RecoveryMode::kStrict;
     uint64_t segment_bytes_max = journal::kSegmentBytesDefault;
+    // Journal segments written ahead as zeros (journal::WriterOptions::preallocate).
+    bool preallocate_segments = true;
     ledger::StateMachineOptions state;
     std::function<void(const std::string&)> log;  // progress and warnings, one line each
 };
@@ -90,6 +92,8 @@ class Engine {
     bool failed() const { return failed_.load(std::memory_order_acquire); }
     // The journal position of the last durable batch.
     uint64_t committed_seq() const;
+    // Where the durable records end in the journal's files, for readers following it.
+    journal::JournalEnd committed_end() const;
     // Waits until a batch after `after_seq` is durable, or `timeout_ns` passed; returns the
     // committed position then.
     uint64_t WaitCommitted(uint64_t after_seq, uint64_t timeout_ns) const;
@@ -155,6 +159,7 @@ class Engine {
     std::vector<std::string> free_buffers_;
     std::vector<uint64_t> commit_seqs_;  // journal thread
     uint64_t durable_seq_ = 0;
+    journal::JournalEnd durable_end_;
     Hash256 durable_hash_{};
     EngineStats stats_;
 

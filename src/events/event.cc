@@ -103,9 +103,9 @@ Status EventsOf(const journal::RecordView& record, std::vector<Event>* events,
     return status;
 }
 
-Result<uint64_t> Subscription::Poll(uint64_t committed_seq, uint64_t records_max,
+Result<uint64_t> Subscription::Poll(const journal::JournalEnd& committed, uint64_t records_max,
                                     std::vector<Event>* events, std::vector<Signup>* signups) {
-    return tailer_.Poll(committed_seq, records_max, [&](const journal::RecordView& record) {
+    return tailer_.Poll(committed, records_max, [&](const journal::RecordView& record) {
         return EventsOf(record, events, signups);
     });
 }

@@ -50,11 +50,15 @@ class Subscription {
     Subscription(FileSystem& fs, std::string journal_dir, uint64_t after_seq)
         : tailer_(fs, std::move(journal_dir), after_seq) {}
 
-    // The events of up to `records_max` journal records committed up to `committed_seq`
-    // (appended to `events`); returns the number of records read. position() then names the
-    // last record read, whole.
+    // The events of up to `records_max` journal records committed up to `committed` (appended
+    // to `events`); returns the number of records read. position() then names the last record
+    // read, whole. Given only a sequence number, reads a journal no longer written.
+    Result<uint64_t> Poll(const journal::JournalEnd& committed, uint64_t records_max,
+                          std::vector<Event>* events, std::vector<Signup>* signups = nullptr);
     Result<uint64_t> Poll(uint64_t committed_seq, uint64_t records_max, std::vector<Event>* events,
-                          std::vector<Signup>* signups = nullptr);
+                          std::vector<Signup>* signups = nullptr) {
+        return Poll(journal::JournalEnd{.seq = committed_seq}, records_max, events, signups);
+    }
     uint64_t position() const { return tailer_.position(); }
 
   private:

@@ -66,14 +66,13 @@ void Follower::Run() {
             std::lock_guard lock(mutex_);
             if (stopping_) return;
         }
-        uint64_t committed = engine_.WaitCommitted(subscription->position(), kPollNs);
-        if (options_.linger_ms > 0 && committed > subscription->position()) {
+        const uint64_t committed_seq = engine_.WaitCommitted(subscription->position(), kPollNs);
+        if (options_.linger_ms > 0 && committed_seq > subscription->position()) {
             std::unique_lock lock(mutex_);
             cv_.wait_for(lock, std::chrono::milliseconds(options_.linger_ms),
                          [&] { return stopping_ || waiters_ > 0; });
-            lock.unlock();
-            committed = engine_.committed_seq();
         }
+        const journal::JournalEnd committed = engine_.committed_end();
         events.clear();
         signups.clear();
         auto polled = subscription->Poll(committed, options_.records_per_poll, &events, &signups);

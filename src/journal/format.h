@@ -2,7 +2,8 @@
 
 // The journal's on-disk format, version 1 (docs/formats/journal.md). All integers little-endian.
 //
-// Segment file `journal-<first seq, 20 digits>.log`: a 64-byte segment header, then records.
+// Segment file `journal-<first seq, 20 digits>.log`: a 64-byte segment header, then records, then
+// in the last segment possibly zero bytes: space written ahead (preallocated) for later records.
 // Record: a 64-byte header, then `payload_length` bytes of payload. The record's hash is SHA-256
 // over its header and payload; each record header carries the previous record's hash (zero for
 // sequence 1), which makes the journal a hash chain (SPEC.md L8).
@@ -23,6 +24,9 @@ inline constexpr uint32_t kRecordPayloadMax = 64u << 20;       // 64 MiB
 inline constexpr uint64_t kSegmentBytesDefault = 64ull << 20;  // rotate past 64 MiB
 inline constexpr const char* kSegmentPrefix = "journal-";
 inline constexpr const char* kSegmentSuffix = ".log";
+// The next segment while it is written ahead (zero-filled); renamed to its segment name when the
+// writer starts it. Not a segment: readers ignore it, and the writer removes a leftover one.
+inline constexpr const char* kPreallocatedSegmentName = "journal-next.prealloc";
 
 enum class RecordType : uint16_t {
     kBatch = 1,  // one engine batch: its timestamp, operations, events and results
@@ -50,6 +54,16 @@ struct RecordHeader {
     uint8_t prev_hash[32];
 };
 static_assert(sizeof(RecordHeader) == kRecordHeaderSize);
+
+// Where the durable records end: the last one's sequence number, the first sequence number of the
+// segment holding it, and the byte offset just past it in that segment. Readers following the
+// journal read no further (what follows may be a write in progress, or preallocated zeros).
+// A zero segment_first_seq means that only `seq` is known.
+struct JournalEnd {
+    uint64_t seq = 0;
+    uint64_t segment_first_seq = 0;
+    uint64_t offset = 0;
+};
 
 std::string SegmentName(uint64_t first_seq);
 // The first sequence number of a segment file name, or 0 when the name is not a segment's.

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/crc32c.h"
@@ -151,6 +153,7 @@ TEST_F(JournalTest, PowerCutKeepsEverySyncedRecordAndTruncatesTheTornTail) {
         ASSERT_TRUE(result) << "seed " << seed << ": " << result.error().ToString();
         ASSERT_GE(seqs.size(), synced) << "seed " << seed;
         ASSERT_LE(seqs.size(), appended);
+        writer->reset();  // the process that wrote it is gone
         // After the repair the journal is clean and can be continued.
         auto again = JournalWriter::Open(fs, kDir, result->tail, WriterOptions{2048});
         ASSERT_TRUE(again) << again.error().ToString();
@@ -164,6 +167,131 @@ TEST_F(JournalTest, PowerCutKeepsEverySyncedRecordAndTruncatesTheTornTail) {
                           [](const RecordView&) { return Status::Ok(); });
         ASSERT_TRUE(clean) << clean.error().ToString();
         EXPECT_EQ(clean->torn_bytes, 0u);
+    }
+}
+
+// Appends record `n`, synced.
+void AppendOne(JournalWriter& writer, uint64_t n) {
+    std::string record(kRecordHeaderSize, '\0');
+    record += Payload(n);
+    uint64_t seq = 0;
+    ASSERT_TRUE(writer.Append(RecordType::kBatch, 1000 + n, &record, &seq).ok());
+    ASSERT_EQ(seq, n);
+    ASSERT_TRUE(writer.Sync().ok());
+}
+
+// True when the last segment is one the preparer wrote ahead: its file is the whole segment size,
+// beyond its records.
+bool LastSegmentPreallocated(FileSystem& fs, uint64_t segment_bytes_max) {
+    auto scanned = Scan(fs, kDir, ScanOptions{}, [](const RecordView&) { return Status::Ok(); });
+    if (!scanned || scanned->tail.last_segment.empty()) return false;
+    auto size = fs.FileSize(JoinPath(kDir, scanned->tail.last_segment));
+    return size && *size == segment_bytes_max && scanned->tail.last_segment_size < *size;
+}
+
+TEST_F(JournalTest, PreallocatedSegmentsAreFilledCutAtRotationAndContinued) {
+    constexpr uint64_t kSegmentBytes = 4096;
+    auto writer = OpenWriter(JournalTail{}, kSegmentBytes);
+    uint64_t n = 0;
+    // The first segment grows by appends; once the preparer is done, the next append starts its
+    // segment. Go on until a few prepared segments were filled and the last is one too.
+    while (n < 5000 && !(Segments().size() >= 4 && LastSegmentPreallocated(fs_, kSegmentBytes))) {
+        AppendOne(*writer, ++n);
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    ASSERT_TRUE(LastSegmentPreallocated(fs_, kSegmentBytes)) << n << " records";
+    // Only the last segment ends in zeros: a zero tail anywhere else would be corruption.
+    Read read = ScanAll(fs_, ScanOptions{.from_first_segment = true});
+    ASSERT_TRUE(read.result) << read.result.error().ToString();
+    ASSERT_EQ(read.records.size(), n);
+    EXPECT_EQ(read.result->torn_bytes, 0u);
+    const std::vector<std::string> segments = Segments();
+    for (size_t i = 0; i + 1 < segments.size(); ++i) {
+        EXPECT_LE(*fs_.FileSize(JoinPath(kDir, segments[i])), kSegmentBytes) << segments[i];
+    }
+    // The end the writer reports is where the records end.
+    const JournalEnd end = writer->end();
+    EXPECT_EQ(end.seq, n);
+    EXPECT_EQ(SegmentName(end.segment_first_seq), read.result->tail.last_segment);
+    EXPECT_EQ(end.offset, read.result->tail.last_segment_size);
+    // A tailer given that end reads every record, across the cut segments and up to the zeros.
+    Tailer tailer(fs_, kDir, 0);
+    uint64_t tailed = 0;
+    auto count = [&](const RecordView& r) {
+        EXPECT_EQ(r.seq, ++tailed);
+        EXPECT_EQ(r.payload, Payload(r.seq));
+        return Status::Ok();
+    };
+    while (tailed < n) {
+        auto polled = tailer.Poll(end, 7, count);
+        ASSERT_TRUE(polled) << polled.error().ToString();
+        ASSERT_GT(*polled, 0u);
+    }
+    EXPECT_EQ(*tailer.Poll(end, 7, count), 0u);
+
+    // A new writer goes on where the records end, over the zeros.
+    writer.reset();
+    writer = OpenWriter(read.result->tail, kSegmentBytes);
+    for (uint64_t k = 0; k < 5; ++k) AppendOne(*writer, ++n);
+    read = ScanAll(fs_, ScanOptions{.from_first_segment = true});
+    ASSERT_TRUE(read.result) << read.result.error().ToString();
+    ASSERT_EQ(read.records.size(), n);
+    for (uint64_t k = 1; k <= n; ++k) EXPECT_EQ(read.records[k - 1].second, Payload(k));
+}
+
+TEST_F(JournalTest, LeftoverPreparedSegmentIsWrittenAgain) {
+    const std::string prepared = JoinPath(kDir, kPreallocatedSegmentName);
+    auto file = fs_.OpenAppendable(prepared);
+    ASSERT_TRUE((*file)->Append("not zeros", 9).ok());
+    auto writer = OpenWriter(JournalTail{}, 2048);
+    AppendOne(*writer, 1);
+    writer.reset();
+    // Removed at open; the preparer may have written it again since: then only zeros.
+    if (fs_.Exists(prepared)) {
+        const std::string bytes = *fs_.ReadFile(prepared);
+        EXPECT_EQ(bytes.find_first_not_of('\0'), std::string::npos);
+    }
+}
+
+TEST_F(JournalTest, PowerCutsWithPreallocatedSegmentsKeepEverySyncedRecord) {
+    for (uint64_t seed = 0; seed < 30; ++seed) {
+        SCOPED_TRACE("seed " + std::to_string(seed));
+        SimFileSystem fs(seed);
+        ASSERT_TRUE(fs.CreateDir("data").ok());
+        ASSERT_TRUE(fs.CreateDir(kDir).ok());
+        JournalTail tail;
+        uint64_t synced = 0;
+        for (int life = 0; life < 3; ++life) {
+            auto writer = JournalWriter::Open(fs, kDir, tail, WriterOptions{1024});
+            ASSERT_TRUE(writer) << writer.error().ToString();
+            const uint64_t appended = 20 + (seed * 7 + life * 13) % 40;
+            for (uint64_t k = 0; k < appended; ++k) {
+                const uint64_t n = (*writer)->next_seq();
+                std::string record(kRecordHeaderSize, '\0');
+                record += Payload(n);
+                uint64_t seq = 0;
+                ASSERT_TRUE((*writer)->Append(RecordType::kBatch, n, &record, &seq).ok());
+                // The last few stay unsynced: the cut may keep some of them, torn or whole.
+                if (k + 3 < appended) {
+                    ASSERT_TRUE((*writer)->Sync().ok());
+                    synced = seq;
+                }
+                if (k % 4 == 0) std::this_thread::sleep_for(std::chrono::microseconds(300));
+            }
+            fs.PowerCut();
+            writer->reset();  // the process that wrote it is gone
+            std::vector<uint64_t> seqs;
+            auto result = Scan(fs, kDir, ScanOptions{.from_first_segment = true, .repair = true},
+                               [&](const RecordView& r) {
+                                   EXPECT_EQ(r.payload, Payload(r.seq));
+                                   seqs.push_back(r.seq);
+                                   return Status::Ok();
+                               });
+            ASSERT_TRUE(result) << result.error().ToString();
+            ASSERT_GE(seqs.size(), synced);
+            for (uint64_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1);
+            tail = result->tail;
+        }
     }
 }
 
@@ -258,7 +386,12 @@ TEST_F(JournalTest, AlteredRecordWithRecomputedCrcBreaksTheChain) {
 }
 
 TEST_F(JournalTest, FailedFsyncPoisonsTheWriter) {
-    auto writer = OpenWriter(JournalTail{}, 1 << 20);
+    // Without preallocation: the preparer's syncs would take the injected failure.
+    auto opened =
+        JournalWriter::Open(fs_, kDir, JournalTail{},
+                            WriterOptions{.segment_bytes_max = 1 << 20, .preallocate = false});
+    ASSERT_TRUE(opened);
+    auto writer = std::move(*opened);
     Append(*writer, 1, 3, true);
     fs_.FailSyncAfter(0);
     std::string record(kRecordHeaderSize, '\0');

@@ -148,6 +148,7 @@ Result<ScanResult> Scan(FileSystem& fs, const std::string& dir, const ScanOption
         }
 
         uint64_t offset = kSegmentHeaderSize;
+        bool preallocated_end = false;
         while (offset < bytes.size()) {
             const uint64_t remaining = bytes.size() - offset;
             RecordHeader record{};
@@ -165,6 +166,11 @@ Result<ScanResult> Scan(FileSystem& fs, const std::string& dir, const ScanOption
                            crc32c::Value(bytes.data() + offset + 4, record_size - 4)) {
                     problem = "record checksum mismatch";
                 }
+            }
+            if (!problem.empty() && last && AllZero(bytes.data() + offset, remaining)) {
+                // Zeros to the end of the last segment: space written ahead, not yet used.
+                preallocated_end = true;
+                break;
             }
             if (!problem.empty()) {
                 const std::string where = Where(path, offset) + ": " + problem;
@@ -217,7 +223,7 @@ Result<ScanResult> Scan(FileSystem& fs, const std::string& dir, const ScanOption
         bytes_done += bytes.size();
         if (options.progress) options.progress(bytes_done, bytes_total);
         result.tail.last_segment = segment.name;
-        result.tail.last_segment_size = stop ? offset : bytes.size();
+        result.tail.last_segment_size = stop || preallocated_end ? offset : bytes.size();
     }
 
     result.tail.next_seq = expected_seq == 0 ? 1 : expected_seq;

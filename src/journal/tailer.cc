@@ -26,18 +26,24 @@ Status Tailer::OpenSegmentFor(uint64_t seq) {
     if (best.empty())
         return Status(StatusCode::kNotFound, "no journal segment holds " + std::to_string(seq));
     segment_ = best;
+    segment_first_seq_ = best_first;
     offset_ = kSegmentHeaderSize;
     next_seq_ = best_first;
     return Status::Ok();
 }
 
-Result<uint64_t> Tailer::Poll(uint64_t committed_seq, uint64_t records_max,
+Result<uint64_t> Tailer::Poll(const JournalEnd& committed, uint64_t records_max,
                               const RecordFn& on_record) {
+    const uint64_t committed_seq = committed.seq;
     uint64_t delivered = 0;
     while (delivered_seq_ < committed_seq && delivered < records_max) {
         if (segment_.empty()) BURSAR_RETURN_IF_ERROR(OpenSegmentFor(delivered_seq_ + 1));
         const std::string path = JoinPath(dir_, segment_);
-        auto chunk = fs_.ReadRange(path, offset_, kReadChunkBytes);
+        size_t read_bytes = kReadChunkBytes;
+        if (committed.segment_first_seq == segment_first_seq_ && committed.offset > offset_) {
+            read_bytes = std::min<uint64_t>(read_bytes, committed.offset - offset_);
+        }
+        auto chunk = fs_.ReadRange(path, offset_, read_bytes);
         if (!chunk) return Error(chunk.error());
         size_t position = 0;
         bool progressed = false;
@@ -93,6 +99,7 @@ Result<uint64_t> Tailer::Poll(uint64_t committed_seq, uint64_t records_max,
             const std::string next = SegmentName(next_seq_);
             if (!fs_.Exists(JoinPath(dir_, next))) break;
             segment_ = next;
+            segment_first_seq_ = next_seq_;
             offset_ = kSegmentHeaderSize;
         }
     }
