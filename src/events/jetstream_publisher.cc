@@ -1,31 +1,171 @@
 #include "events/jetstream_publisher.h"
 
 #include <nats/nats.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 
+#include "base/assert.h"
 #include "base/clock.h"
+#include "base/json_writer.h"
 #include "base/u128.h"
+#include "ledger/currency.h"
 
 namespace bursar::events {
 
-struct JetStreamPublisher::Nats {
-    natsConnection* connection = nullptr;
-    jsCtx* js = nullptr;
-    std::atomic<uint64_t> async_errors{0};
-};
-
 namespace {
 
-void OnPublishError(jsCtx*, jsPubAckErr*, void* closure) {
-    static_cast<std::atomic<uint64_t>*>(closure)->fetch_add(1);
+constexpr const char* kMsgIdHeader = "Nats-Msg-Id";
+// Messages published and not yet acknowledged, at most: at this many the publisher reads
+// acknowledgments until half of them came. Bounds the client's write buffer (about 400 bytes a
+// message) and the acknowledgments queued for the follower.
+constexpr size_t kUnacknowledgedMax = 4096;
+constexpr size_t kDecimalDigitsMax = 20;          // of a uint64_t
+constexpr size_t kAcknowledgmentQuotedMax = 200;  // of a refusal, in the error
+constexpr natsSock kNoSocket = -1;
+// The bytes of the shortest reply to a publish, beyond the reply subject's prefix (<inbox>.): a
+// "no responders" status, HMSG <prefix><index> <sid> 16 16\r\n NATS/1.0 503\r\n\r\n \r\n, with
+// a one-digit index and sid. An acknowledgment, {"stream":"<name>", "seq":<n>} in a MSG, is
+// longer.
+constexpr size_t kReplyBytesMinBeyondPrefix = 34;
+// SO_RCVLOWAT at most (the kernel holds it under half the receive buffer anyway).
+constexpr size_t kReceiveLowMarkMax = 1 << 20;
+
+// What the client asks of its event loop (here, the follower's thread) for the publishing
+// connection's socket. Set in the client's calls, all made on that thread.
+struct SocketInterest {
+    natsSock socket = kNoSocket;
+    bool read = false;
+    bool write = false;
+};
+
+natsStatus AttachSocket(void** user_data, void* loop, natsConnection*, natsSock socket) {
+    // Polling for reading starts with the attachment.
+    auto* interest = static_cast<SocketInterest*>(loop);
+    *interest = SocketInterest{.socket = socket, .read = true};
+    *user_data = interest;
+    return NATS_OK;
+}
+
+natsStatus ReadAddRemove(void* user_data, bool add) {
+    static_cast<SocketInterest*>(user_data)->read = add;
+    return NATS_OK;
+}
+
+natsStatus WriteAddRemove(void* user_data, bool add) {
+    static_cast<SocketInterest*>(user_data)->write = add;
+    return NATS_OK;
+}
+
+natsStatus DetachSocket(void* user_data) {
+    *static_cast<SocketInterest*>(user_data) = SocketInterest{};
+    return NATS_OK;
 }
 
 Status NatsError(const std::string& what, natsStatus status) {
     return Status(StatusCode::kIoError, what + ": " + natsStatus_GetText(status));
 }
 
+void AppendDecimal(uint64_t value, std::string* out) {
+    char digits[kDecimalDigitsMax];
+    const auto result = std::to_chars(digits, digits + sizeof(digits), value);
+    out->append(digits, result.ptr);
+}
+
+void AppendDecimal(u128 value, std::string* out) {
+    if (value <= UINT64_MAX) return AppendDecimal(static_cast<uint64_t>(value), out);
+    *out += U128ToString(value);
+}
+
 }  // namespace
+
+// The publishing connection, owned by the follower's thread (and by Stop() after it ended).
+struct JetStreamPublisher::Nats {
+    SocketInterest interest;  // the event loop's state: filled by the client
+    natsConnection* connection = nullptr;
+    natsSubscription* acknowledgments = nullptr;  // synchronous, on <inbox>.*
+    std::string reply_prefix;                     // <inbox>.
+    std::vector<bool> acknowledged;               // the batch's messages
+    size_t acknowledged_count = 0;
+    int receive_low_mark = 1;  // the socket's SO_RCVLOWAT, in bytes
+    // Messages published or acknowledgments read, destroyed together: the client frees every
+    // message on its collector thread, woken by the first of a run of destructions, so one run
+    // per wait for acknowledgments wakes it once instead of once a message.
+    std::vector<natsMsg*> spent;
+
+    void DestroySpent() {
+        for (natsMsg* message : spent) natsMsg_Destroy(message);
+        spent.clear();
+    }
+};
+
+void EventJsonEncoder::Append(const Event& event, std::string* out) {
+    const payments::Txn& txn = event.txn;
+    out->append(R"({"event_id":"evt_)");
+    AppendDecimal(txn.id, out);
+    out->append(R"(","txn_id":"txn_)");
+    AppendDecimal(txn.id, out);
+    out->append(R"(","type":)");
+    AppendJsonString(*out, payments::TxnTypeName(txn.type));
+    out->append(R"(,"user_id":"usr_)");
+    AppendDecimal(txn.user_id, out);
+    out->append(R"(","merchant_id":)");
+    if (txn.merchant_id != 0) {
+        out->append(R"("mch_)");
+        AppendDecimal(txn.merchant_id, out);
+        out->push_back('"');
+    } else {
+        out->append("null");
+    }
+    out->append(R"(,"to_user_id":)");
+    if (txn.to_user_id != 0) {
+        out->append(R"("usr_)");
+        AppendDecimal(txn.to_user_id, out);
+        out->push_back('"');
+    } else {
+        out->append("null");
+    }
+    out->append(R"(,"amount_minor":)");
+    AppendDecimal(txn.amount, out);
+    out->append(R"(,"fee_minor":)");
+    AppendDecimal(txn.fee, out);
+    out->append(R"(,"currency":)");
+    const ledger::CurrencyInfo* currency = ledger::FindCurrency(txn.currency);
+    AppendJsonString(*out, currency != nullptr ? currency->code : "?");
+    out->append(R"(,"ts":")");
+    constexpr uint64_t kNsPerSecond = 1'000'000'000;
+    constexpr uint64_t kNsPerMillisecond = 1'000'000;
+    constexpr std::string_view kMillisecondsZero = ".000Z";
+    const uint64_t second = txn.created_at / kNsPerSecond;
+    if (second != second_) {
+        date_time_ = FormatTimestamp(second * kNsPerSecond);
+        BURSAR_ASSERT(date_time_.ends_with(kMillisecondsZero));
+        date_time_.resize(date_time_.size() - kMillisecondsZero.size());
+        second_ = second;
+    }
+    out->append(date_time_);
+    const uint64_t milliseconds = txn.created_at / kNsPerMillisecond % 1000;
+    const char fraction[] = {'.',
+                             static_cast<char>('0' + milliseconds / 100),
+                             static_cast<char>('0' + milliseconds / 10 % 10),
+                             static_cast<char>('0' + milliseconds % 10),
+                             'Z',
+                             '"',
+                             '}'};
+    out->append(fraction, sizeof(fraction));
+}
+
+bool AcknowledgesStored(std::string_view acknowledgment, std::string_view stream) {
+    constexpr std::string_view kStreamField = R"({"stream":")";
+    return acknowledgment.starts_with(kStreamField) &&
+           acknowledgment.substr(kStreamField.size()).starts_with(stream) &&
+           acknowledgment.substr(kStreamField.size() + stream.size()).starts_with('"') &&
+           acknowledgment.find(R"("error")") == std::string_view::npos;
+}
 
 std::string JetStreamPublisher::CursorPath(const std::string& data_dir) {
     return JoinPath(data_dir, "jetstream.cursor");
@@ -99,25 +239,51 @@ bool JetStreamPublisher::WaitFor(uint64_t seq, uint64_t timeout_ms) const {
 }
 
 Status JetStreamPublisher::Connect() {
+    BURSAR_RETURN_IF_ERROR(EnsureStream());
     natsOptions* options = nullptr;
     natsStatus status = natsOptions_Create(&options);
     if (status == NATS_OK) status = natsOptions_SetURL(options, options_.url.c_str());
-    // Keep trying for ever: the publisher outlives any NATS outage.
-    if (status == NATS_OK) status = natsOptions_SetMaxReconnect(options, -1);
+    // The follower's thread is the connection's event loop, and what is published is written when
+    // it waits for the acknowledgments: no read, flush or delivery thread.
+    if (status == NATS_OK) {
+        status = natsOptions_SetEventLoop(options, &nats_->interest, AttachSocket, ReadAddRemove,
+                                          WriteAddRemove, DetachSocket);
+    }
+    if (status == NATS_OK) status = natsOptions_SetSendAsap(options, true);
+    // After any failure the publisher starts again from the cursor on a new connection, and a
+    // dead server shows as acknowledgments that do not come: no reconnect thread, and no pings
+    // from the client's timer thread (the server's are answered when publishing).
+    if (status == NATS_OK) status = natsOptions_SetAllowReconnect(options, false);
+    if (status == NATS_OK) status = natsOptions_SetPingInterval(options, 0);
     if (status == NATS_OK) status = natsConnection_Connect(&nats_->connection, options);
     natsOptions_Destroy(options);
     if (status != NATS_OK) return NatsError("connect to " + options_.url, status);
+    nats_->receive_low_mark = 1;  // a new socket's
 
-    jsOptions js_options;
-    jsOptions_Init(&js_options);
-    js_options.PublishAsync.ErrHandler = OnPublishError;
-    js_options.PublishAsync.ErrHandlerClosure = &nats_->async_errors;
-    status = natsConnection_JetStream(&nats_->js, nats_->connection, &js_options);
-    if (status != NATS_OK) return NatsError("JetStream context", status);
+    natsInbox* inbox = nullptr;
+    status = natsInbox_Create(&inbox);
+    if (status == NATS_OK) {
+        nats_->reply_prefix = std::string(inbox) + ".";
+        natsInbox_Destroy(inbox);
+        status = natsConnection_SubscribeSync(&nats_->acknowledgments, nats_->connection,
+                                              (nats_->reply_prefix + "*").c_str());
+    }
+    if (status != NATS_OK) return NatsError("subscribe to acknowledgments", status);
+    std::lock_guard lock(mutex_);
+    stats_.connected = true;
+    return Status::Ok();
+}
 
+Status JetStreamPublisher::EnsureStream() {
+    natsConnection* connection = nullptr;
+    jsCtx* js = nullptr;
     jsStreamInfo* info = nullptr;
     jsErrCode error = static_cast<jsErrCode>(0);
-    status = js_GetStreamInfo(&info, nats_->js, options_.stream.c_str(), nullptr, &error);
+    natsStatus status = natsConnection_ConnectTo(&connection, options_.url.c_str());
+    if (status == NATS_OK) status = natsConnection_JetStream(&js, connection, nullptr);
+    if (status == NATS_OK) {
+        status = js_GetStreamInfo(&info, js, options_.stream.c_str(), nullptr, &error);
+    }
     if (status == NATS_NOT_FOUND) {
         jsStreamConfig config;
         jsStreamConfig_Init(&config);
@@ -127,51 +293,162 @@ Status JetStreamPublisher::Connect() {
         config.SubjectsLen = 1;
         config.Storage = js_FileStorage;
         config.Duplicates = static_cast<int64_t>(options_.duplicate_window_ns);
-        status = js_AddStream(&info, nats_->js, &config, nullptr, &error);
+        status = js_AddStream(&info, js, &config, nullptr, &error);
     }
     jsStreamInfo_Destroy(info);
+    jsCtx_Destroy(js);
+    natsConnection_Destroy(connection);
     if (status != NATS_OK) return NatsError("stream " + options_.stream, status);
-    std::lock_guard lock(mutex_);
-    stats_.connected = true;
     return Status::Ok();
 }
 
 void JetStreamPublisher::Disconnect() {
-    if (nats_->js != nullptr) jsCtx_Destroy(nats_->js);
-    if (nats_->connection != nullptr) natsConnection_Destroy(nats_->connection);
-    nats_->js = nullptr;
+    nats_->DestroySpent();
+    natsSubscription_Destroy(nats_->acknowledgments);
+    natsConnection_Destroy(nats_->connection);
+    nats_->acknowledgments = nullptr;
     nats_->connection = nullptr;
     std::lock_guard lock(mutex_);
     stats_.connected = false;
 }
 
 Status JetStreamPublisher::PublishBatch(const std::vector<Event>& events) {
-    const uint64_t errors_before = nats_->async_errors.load();
-    for (const Event& event : events) {
-        const std::string id = event.EventId();
-        const std::string body = event.ToJson();
-        jsPubOptions options;
-        jsPubOptions_Init(&options);
-        options.MsgId = id.c_str();
-        natsStatus status = js_PublishAsync(nats_->js, kSubject, body.data(),
-                                            static_cast<int>(body.size()), &options);
+    nats_->acknowledged.assign(events.size(), false);
+    nats_->acknowledged_count = 0;
+    std::string reply = nats_->reply_prefix;
+    std::string id;
+    for (size_t i = 0; i < events.size(); ++i) {
+        if (i - nats_->acknowledged_count >= kUnacknowledgedMax) {
+            BURSAR_RETURN_IF_ERROR(AwaitAcknowledgments(events, i - kUnacknowledgedMax / 2));
+        }
+        body_.clear();
+        encoder_.Append(events[i], &body_);
+        reply.resize(nats_->reply_prefix.size());
+        AppendDecimal(i, &reply);
+        id = "evt_";
+        AppendDecimal(events[i].txn.id, &id);
+        natsMsg* message = nullptr;
+        natsStatus status = natsMsg_Create(&message, kSubject, reply.c_str(), body_.data(),
+                                           static_cast<int>(body_.size()));
+        if (status == NATS_OK) status = natsMsgHeader_Set(message, kMsgIdHeader, id.c_str());
+        if (status == NATS_OK) status = natsConnection_PublishMsg(nats_->connection, message);
+        nats_->spent.push_back(message);
         if (status != NATS_OK) return NatsError("publish " + id, status);
     }
-    jsPubOptions wait;
-    jsPubOptions_Init(&wait);
-    wait.MaxWait = options_.ack_wait_ms;
-    natsStatus status = js_PublishAsyncComplete(nats_->js, &wait);
-    if (status != NATS_OK) {
-        // Take back what was not acknowledged; it is sent again from the cursor.
-        natsMsgList pending;
-        if (js_PublishAsyncGetPendingList(&pending, nats_->js) == NATS_OK)
-            natsMsgList_Destroy(&pending);
-        return NatsError("acknowledgments", status);
+    return AwaitAcknowledgments(events, events.size());
+}
+
+Status JetStreamPublisher::AwaitAcknowledgments(const std::vector<Event>& events, size_t count) {
+    Status status = PumpUntilAcknowledged(events, count);
+    nats_->DestroySpent();
+    SetReceiveLowMark(1);
+    return status;
+}
+
+Status JetStreamPublisher::PumpUntilAcknowledged(const std::vector<Event>& events, size_t count) {
+    const uint64_t deadline_ns = SystemClock::Instance().MonotonicNs() +
+                                 static_cast<uint64_t>(options_.ack_wait_ms) * 1'000'000;
+    while (true) {
+        BURSAR_RETURN_IF_ERROR(TakeAcknowledgments(events));
+        if (nats_->acknowledged_count >= count) return Status::Ok();
+        const uint64_t now_ns = SystemClock::Instance().MonotonicNs();
+        if (now_ns >= deadline_ns) {
+            return Status(StatusCode::kIoError,
+                          "acknowledgments: " + std::to_string(nats_->acknowledged_count) + " of " +
+                              std::to_string(count) + " after " +
+                              std::to_string(options_.ack_wait_ms) + " ms");
+        }
+        const uint64_t remaining_ms = (deadline_ns - now_ns + 999'999) / 1'000'000;
+        SetReceiveLowMark(count - nats_->acknowledged_count);
+        BURSAR_RETURN_IF_ERROR(ServiceSocket(static_cast<int>(remaining_ms)));
     }
-    if (nats_->async_errors.load() != errors_before) {
-        return Status(StatusCode::kIoError, "JetStream refused a message");
+}
+
+Status JetStreamPublisher::TakeAcknowledgments(const std::vector<Event>& events) {
+    uint64_t queued = 0;
+    natsStatus status = natsSubscription_QueuedMsgs(nats_->acknowledgments, &queued);
+    for (; status == NATS_OK && queued > 0; --queued) {
+        natsMsg* message = nullptr;
+        status = natsSubscription_NextMsg(&message, nats_->acknowledgments, 0);
+        if (status != NATS_OK) break;
+        // The reply subject names the message: <inbox>.<index in the batch>.
+        const std::string_view subject = natsMsg_GetSubject(message);
+        const std::string_view body(natsMsg_GetData(message),
+                                    static_cast<size_t>(natsMsg_GetDataLength(message)));
+        size_t index = events.size();
+        if (subject.starts_with(nats_->reply_prefix)) {
+            const char* end = subject.data() + subject.size();
+            const auto parsed =
+                std::from_chars(subject.data() + nats_->reply_prefix.size(), end, index);
+            if (parsed.ec != std::errc() || parsed.ptr != end) index = events.size();
+        }
+        Status taken;
+        if (index >= events.size() || nats_->acknowledged[index]) {
+            taken = Status(StatusCode::kIoError,
+                           "acknowledgment on " + std::string(subject) + " matches no message");
+        } else if (!AcknowledgesStored(body, options_.stream)) {
+            const std::string reply = natsMsg_IsNoResponders(message)
+                                          ? std::string("no stream takes ") + kSubject
+                                          : std::string(body.substr(0, kAcknowledgmentQuotedMax));
+            taken = Status(StatusCode::kIoError,
+                           "JetStream refused " + events[index].EventId() + ": " + reply);
+        } else {
+            nats_->acknowledged[index] = true;
+            ++nats_->acknowledged_count;
+        }
+        nats_->spent.push_back(message);
+        BURSAR_RETURN_IF_ERROR(taken);
     }
+    if (status != NATS_OK) return NatsError("acknowledgments", status);
     return Status::Ok();
+}
+
+void JetStreamPublisher::SetReceiveLowMark(size_t replies_missing) {
+    const size_t bytes =
+        replies_missing <= 1
+            ? 1
+            : std::min<size_t>(
+                  (replies_missing - 1) * (nats_->reply_prefix.size() + kReplyBytesMinBeyondPrefix),
+                  kReceiveLowMarkMax);
+    const int low_mark = static_cast<int>(bytes);
+    if (nats_->interest.socket == kNoSocket || low_mark == nats_->receive_low_mark) return;
+    // Best effort: where it fails the socket wakes the follower on every byte, as by default.
+    if (::setsockopt(nats_->interest.socket, SOL_SOCKET, SO_RCVLOWAT, &low_mark,
+                     sizeof(low_mark)) == 0) {
+        nats_->receive_low_mark = low_mark;
+    }
+}
+
+Status JetStreamPublisher::ConnectionOpen() const {
+    if (!natsConnection_IsClosed(nats_->connection) && nats_->interest.socket != kNoSocket) {
+        return Status::Ok();
+    }
+    const char* text = nullptr;
+    natsConnection_GetLastError(nats_->connection, &text);
+    return Status(StatusCode::kIoError,
+                  std::string("connection closed: ") + (text != nullptr ? text : ""));
+}
+
+Status JetStreamPublisher::ServiceSocket(int timeout_ms) {
+    BURSAR_RETURN_IF_ERROR(ConnectionOpen());
+    const SocketInterest& interest = nats_->interest;
+    pollfd descriptor{
+        .fd = interest.socket,
+        .events = static_cast<short>((interest.read ? POLLIN : 0) | (interest.write ? POLLOUT : 0)),
+        .revents = 0};
+    const int ready = ::poll(&descriptor, 1, timeout_ms);
+    if (ready < 0 && errno != EINTR) {
+        return Status(StatusCode::kIoError, std::string("poll: ") + std::strerror(errno));
+    }
+    if (ready <= 0) return Status::Ok();
+    if ((descriptor.revents & POLLNVAL) != 0) {
+        return Status(StatusCode::kIoError, "poll: the connection's socket is not open");
+    }
+    if ((descriptor.revents & POLLOUT) != 0) natsConnection_ProcessWriteEvent(nats_->connection);
+    if ((descriptor.revents & (POLLIN | POLLERR | POLLHUP)) != 0) {
+        natsConnection_ProcessReadEvent(nats_->connection);
+    }
+    return ConnectionOpen();
 }
 
 Status JetStreamPublisher::StoreCursor(uint64_t seq) {
@@ -189,7 +466,10 @@ Status JetStreamPublisher::StoreCursor(uint64_t seq) {
 }
 
 Status JetStreamPublisher::Apply(const std::vector<Event>& events, uint64_t position) {
-    Status status = nats_->js == nullptr ? Connect() : Status::Ok();
+    // The server's pings while the publisher was idle are answered now; a connection it closed
+    // meanwhile is replaced at once.
+    if (nats_->connection != nullptr && !ServiceSocket(0).ok()) Disconnect();
+    Status status = nats_->connection == nullptr ? Connect() : Status::Ok();
     if (status.ok()) status = PublishBatch(events);
     const uint64_t now_ns = SystemClock::Instance().MonotonicNs();
     if (status.ok() && now_ns - cursor_stored_ns_ >= options_.cursor_interval_ms * 1'000'000) {

@@ -8,6 +8,11 @@
 // Stop(): after a crash up to that much is sent again, and the server drops it as duplicates
 // (the interval must stay far below the duplicate window; Start() refuses otherwise). A slow or
 // absent NATS server never blocks the engine: the publisher reads the journal at its own pace.
+//
+// The publishing connection is driven from the follower's thread (the NATS client's event-loop
+// interface): the client starts no read, flush or delivery thread for it. Each message of a batch
+// asks for its acknowledgment on its own reply subject (<inbox>.<index in the batch>), which the
+// follower reads from a synchronous subscription while it waits.
 
 #include <atomic>
 #include <cstdint>
@@ -15,6 +20,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "base/file_system.h"
 #include "engine/engine.h"
@@ -27,12 +34,29 @@ struct JetStreamOptions {
     std::string url;  // e.g. nats://127.0.0.1:4222
     std::string stream = "PAYMENTS";
     uint64_t duplicate_window_ns = 2ull * 3600 * 1'000'000'000;  // re-sends within it are dropped
-    int64_t ack_wait_ms = 5000;          // for the acknowledgments of one batch
+    int64_t ack_wait_ms = 5000;          // waiting for acknowledgments, before the batch fails
     uint64_t records_per_batch = 256;    // journal records published between two cursor writes
     uint64_t retry_ms = 1000;            // after a failure, before starting again from the cursor
     uint64_t linger_ms = 5;              // committed work collected per publish (adds to the lag)
     uint64_t cursor_interval_ms = 1000;  // between two durable cursor writes
 };
+
+// Event::ToJson()'s bytes, appended without temporary strings, and with the date and time of a
+// commit second formatted once for all the events of that second: the publisher's encoder (the
+// test holds it to ToJson() byte for byte).
+class EventJsonEncoder {
+  public:
+    void Append(const Event& event, std::string* out);
+
+  private:
+    uint64_t second_ = UINT64_MAX;  // the commit second whose date and time date_time_ holds
+    std::string date_time_;         // FormatTimestamp() of that second, without ".mmmZ"
+};
+
+// Whether a JetStream publish acknowledgment says the message is stored in `stream`:
+// {"stream":"PAYMENTS", "seq":7} or, for a re-sent one, {"stream":"PAYMENTS", "seq":7,
+// "duplicate": true}; not an API error ({"error":{...},...}) nor an empty "no responders" reply.
+bool AcknowledgesStored(std::string_view acknowledgment, std::string_view stream);
 
 struct JetStreamStats {
     uint64_t position = 0;   // journal record whose events are all acknowledged
@@ -67,8 +91,26 @@ class JetStreamPublisher {
     // acknowledgments, stores the cursor. A failure disconnects; the batch is read again.
     Status Apply(const std::vector<Event>& events, uint64_t position);
     Status Connect();
+    // Creates the stream when missing, over a connection of its own (the JetStream API waits
+    // for replies that only the follower's thread would read on the publishing connection).
+    Status EnsureStream();
     void Disconnect();
     Status PublishBatch(const std::vector<Event>& events);
+    // Drives the connection until the first `count` messages of the batch are acknowledged as
+    // stored; fails on a refusal, a lost connection, or after ack_wait_ms. Then destroys the
+    // messages spent meanwhile.
+    Status AwaitAcknowledgments(const std::vector<Event>& events, size_t count);
+    Status PumpUntilAcknowledged(const std::vector<Event>& events, size_t count);
+    Status TakeAcknowledgments(const std::vector<Event>& events);
+    // Makes the socket readable only once `replies_missing` replies can all have arrived
+    // (SO_RCVLOWAT), so that the follower wakes once for a run of acknowledgments instead of
+    // once for every few: all but one of them are still to come whole (the client may have read
+    // the start of one), and none is shorter than the shortest reply to a publish.
+    void SetReceiveLowMark(size_t replies_missing);
+    // Waits up to `timeout_ms` for the socket, then lets the client write and read what it can;
+    // fails when the connection is closed.
+    Status ServiceSocket(int timeout_ms);
+    Status ConnectionOpen() const;
     Status StoreCursor(uint64_t seq);
 
     FileSystem& fs_;
@@ -81,6 +123,8 @@ class JetStreamPublisher {
     size_t lag_next_ = 0;
     uint64_t cursor_stored_ = 0;     // follower thread (then Stop()): position in the cursor file
     uint64_t cursor_stored_ns_ = 0;  // when it was written (monotonic)
+    EventJsonEncoder encoder_;       // follower thread
+    std::string body_;               // follower thread: the message being published
     Follower follower_;
 };
 

@@ -9,11 +9,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
 #include "events/jetstream_publisher.h"
+#include "ledger/currency.h"
 
 extern char** environ;
 
@@ -83,7 +89,6 @@ class JetStreamTest : public ::testing::Test {
         std::filesystem::create_directories(root_ + "/nats");
         nats_ = std::make_unique<NatsServer>(FreePort(), root_ + "/nats");
         nats_->Start();
-        OpenBursar();
     }
     void TearDown() override {
         publisher_.reset();
@@ -93,12 +98,20 @@ class JetStreamTest : public ::testing::Test {
     }
 
     void OpenBursar() {
+        OpenEngine();
+        StartPublisher();
+    }
+
+    void OpenEngine() {
         engine::EngineOptions options;
         options.data_dir = root_ + "/data";
         auto engine = engine::Engine::Open(PosixFileSystem(), SystemClock::Instance(), options);
         ASSERT_TRUE(engine) << engine.error().ToString();
         engine_ = std::move(*engine);
         engine_->Start();
+    }
+
+    void StartPublisher() {
         JetStreamOptions js;
         js.url = nats_->url();
         js.retry_ms = 100;
@@ -115,6 +128,68 @@ class JetStreamTest : public ::testing::Test {
         return result ? std::move(*result) : payments::CommandResult{};
     }
 
+    // A user, a merchant and a top-up (the first movement).
+    void Customer() {
+        payments::Command reg;
+        reg.type = payments::CommandType::kRegisterUser;
+        reg.email = "a@example.com";
+        ASSERT_EQ(Run(reg).status, 201);
+        payments::Command merchant;
+        merchant.type = payments::CommandType::kCreateMerchant;
+        merchant.secret_hash = Sha256::Of("k", 1);
+        ASSERT_EQ(Run(merchant).status, 201);
+        payments::Command topup;
+        topup.type = payments::CommandType::kTopup;
+        topup.user_id = 1;
+        topup.amount = 1'000'000;
+        topup.currency = 392;
+        ASSERT_EQ(Run(topup).status, 200);
+        ++movements_;
+    }
+
+    // `count` payments submitted together, up to kPaymentsInFlightMax awaiting their commit, so
+    // that the journal's records hold many each.
+    void PaymentsTogether(int count) {
+        constexpr int kPaymentsInFlightMax = 256;
+        std::mutex mutex;
+        std::condition_variable replied;
+        int in_flight = 0;
+        int failures = 0;
+        for (int i = 0; i < count; ++i) {
+            auto* request = new engine::Request;
+            request->operation = engine::Operation::kCommand;
+            request->command.type = payments::CommandType::kPay;
+            request->command.principal.kind = payments::PrincipalKind::kAdmin;
+            request->command.user_id = 1;
+            request->command.merchant_id = 1;
+            request->command.amount = 10;
+            request->command.currency = 392;
+            request->done = [&](engine::Request& done) {
+                std::lock_guard lock(mutex);
+                if (!done.status.ok() || done.command_result.status != 200) ++failures;
+                --in_flight;
+                delete &done;
+                replied.notify_all();
+            };
+            {
+                std::unique_lock lock(mutex);
+                replied.wait(lock, [&] { return in_flight < kPaymentsInFlightMax; });
+                ++in_flight;
+            }
+            const Status submitted = engine_->Submit(request);
+            if (!submitted.ok()) {
+                ADD_FAILURE() << submitted.ToString();
+                std::lock_guard lock(mutex);
+                --in_flight;
+                delete request;
+            }
+        }
+        std::unique_lock lock(mutex);
+        replied.wait(lock, [&] { return in_flight == 0; });
+        EXPECT_EQ(failures, 0);
+        movements_ += count;
+    }
+
     void Payments(int count) {
         for (int i = 0; i < count; ++i) {
             payments::Command pay;
@@ -126,6 +201,48 @@ class JetStreamTest : public ::testing::Test {
             ASSERT_EQ(Run(pay).status, 200);
             ++movements_;
         }
+    }
+
+    // Creates the stream as the publisher would, with at most `messages_max` messages (-1: no
+    // limit) and new ones refused beyond; or changes the limit of the existing one.
+    void ConfigureStream(int64_t messages_max, bool update) {
+        natsConnection* connection = nullptr;
+        jsCtx* js = nullptr;
+        ASSERT_EQ(natsConnection_ConnectTo(&connection, nats_->url().c_str()), NATS_OK);
+        ASSERT_EQ(natsConnection_JetStream(&js, connection, nullptr), NATS_OK);
+        jsStreamConfig config;
+        jsStreamConfig_Init(&config);
+        const char* subjects[] = {kSubject};
+        config.Name = "PAYMENTS";
+        config.Subjects = subjects;
+        config.SubjectsLen = 1;
+        config.Storage = js_FileStorage;
+        config.Duplicates = static_cast<int64_t>(JetStreamOptions{}.duplicate_window_ns);
+        config.MaxMsgs = messages_max;
+        config.Discard = js_DiscardNew;
+        jsStreamInfo* info = nullptr;
+        EXPECT_EQ(update ? js_UpdateStream(&info, js, &config, nullptr, nullptr)
+                         : js_AddStream(&info, js, &config, nullptr, nullptr),
+                  NATS_OK);
+        jsStreamInfo_Destroy(info);
+        jsCtx_Destroy(js);
+        natsConnection_Destroy(connection);
+    }
+
+    // The journal record that holds the event of transaction `txn_id`.
+    uint64_t RecordOf(uint64_t txn_id) {
+        Subscription subscription(PosixFileSystem(), root_ + "/data/journal", 0);
+        std::vector<Event> events;
+        while (true) {
+            auto polled = subscription.Poll(engine_->committed_seq(), 64, &events);
+            EXPECT_TRUE(polled);
+            if (!polled || *polled == 0) break;
+        }
+        for (const Event& event : events) {
+            if (event.txn.id == txn_id) return event.seq;
+        }
+        ADD_FAILURE() << "no event for txn " << txn_id;
+        return 0;
     }
 
     // Every message of the stream, in stream order: its event id.
@@ -160,21 +277,8 @@ class JetStreamTest : public ::testing::Test {
 };
 
 TEST_F(JetStreamTest, EveryMovementOnceInOrderAcrossRestarts) {
-    payments::Command reg;
-    reg.type = payments::CommandType::kRegisterUser;
-    reg.email = "a@example.com";
-    ASSERT_EQ(Run(reg).status, 201);
-    payments::Command merchant;
-    merchant.type = payments::CommandType::kCreateMerchant;
-    merchant.secret_hash = Sha256::Of("k", 1);
-    ASSERT_EQ(Run(merchant).status, 201);
-    payments::Command topup;
-    topup.type = payments::CommandType::kTopup;
-    topup.user_id = 1;
-    topup.amount = 1'000'000;
-    topup.currency = 392;
-    ASSERT_EQ(Run(topup).status, 200);
-    ++movements_;
+    OpenBursar();
+    Customer();
     Payments(20);
     ASSERT_TRUE(publisher_->WaitFor(engine_->committed_seq(), 10'000));
 
@@ -196,12 +300,140 @@ TEST_F(JetStreamTest, EveryMovementOnceInOrderAcrossRestarts) {
     Payments(10);
     ASSERT_TRUE(publisher_->WaitFor(engine_->committed_seq(), 10'000));
 
+    // NATS restarts while the publisher is idle: the next batch finds the connection closed
+    // before it publishes, and goes over a new one without a failed attempt.
+    const uint64_t failures = publisher_->stats().failures;
+    nats_->Kill();
+    nats_->Start();
+    Payments(5);
+    ASSERT_TRUE(publisher_->WaitFor(engine_->committed_seq(), 10'000));
+    EXPECT_EQ(publisher_->stats().failures, failures);
+
     const std::vector<std::string> ids = StreamIds();
     ASSERT_EQ(ids.size(), static_cast<size_t>(movements_));
     std::set<std::string> unique(ids.begin(), ids.end());
     EXPECT_EQ(unique.size(), ids.size());
     for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], "evt_" + std::to_string(i + 1));
     EXPECT_GT(publisher_->stats().published, 0u);
+}
+
+void ExpectEveryMovementOnceInOrder(const std::vector<std::string>& ids, int movements) {
+    ASSERT_EQ(ids.size(), static_cast<size_t>(movements));
+    for (size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(ids[i], "evt_" + std::to_string(i + 1));
+}
+
+// A message the stream refuses in the middle of a batch (here: it is full, and refuses new ones)
+// is not skipped: the position stays before its record, and once the stream takes messages again
+// it is sent again with what follows, each once and in order.
+TEST_F(JetStreamTest, RefusedMessageHoldsThePositionUntilItIsStored) {
+    constexpr int64_t kStreamMessagesMax = 5;
+    ConfigureStream(kStreamMessagesMax, /*update=*/false);
+    OpenBursar();
+    Customer();
+    Payments(9);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (publisher_->stats().failures == 0 && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_GT(publisher_->stats().failures, 0u);
+    EXPECT_LT(publisher_->stats().position, RecordOf(kStreamMessagesMax + 1));
+    ExpectEveryMovementOnceInOrder(StreamIds(), kStreamMessagesMax);
+
+    ConfigureStream(-1, /*update=*/true);
+    ASSERT_TRUE(publisher_->WaitFor(engine_->committed_seq(), 10'000));
+    ExpectEveryMovementOnceInOrder(StreamIds(), movements_);
+}
+
+// A batch of more messages than may wait for their acknowledgment at once (the publisher
+// catching up on 10 000 payments) goes out in windows, every message acknowledged.
+TEST_F(JetStreamTest, ABatchLargerThanTheUnacknowledgedWindow) {
+    OpenEngine();
+    Customer();
+    PaymentsTogether(10'000);
+    StartPublisher();
+    ASSERT_TRUE(publisher_->WaitFor(engine_->committed_seq(), 30'000));
+    EXPECT_EQ(publisher_->stats().failures, 0u);
+    EXPECT_EQ(publisher_->stats().published, static_cast<uint64_t>(movements_));
+    ExpectEveryMovementOnceInOrder(StreamIds(), movements_);
+}
+
+// Events sent again (here: everything, from a cursor set back to the start) are acknowledged and
+// dropped by the server as duplicates: the stream still holds each once.
+TEST_F(JetStreamTest, EventsSentAgainAreStoredOnce) {
+    OpenBursar();
+    Customer();
+    Payments(10);
+    ASSERT_TRUE(publisher_->WaitFor(engine_->committed_seq(), 10'000));
+    publisher_.reset();
+    engine_.reset();
+    std::ofstream(JetStreamPublisher::CursorPath(root_ + "/data"), std::ios::trunc) << "0\n";
+    OpenBursar();
+    Payments(5);
+    ASSERT_TRUE(publisher_->WaitFor(engine_->committed_seq(), 10'000));
+    EXPECT_EQ(publisher_->stats().published, static_cast<uint64_t>(movements_));
+    ExpectEveryMovementOnceInOrder(StreamIds(), movements_);
+}
+
+// The publisher's encoder writes exactly Event::ToJson()'s bytes: events of every type, with and
+// without a merchant or a receiving user, amounts beyond 64 bits, known and unknown currencies,
+// and commit times within one second, across seconds, days and years, and going back.
+TEST(EventJsonEncoder, WritesTheBytesOfToJson) {
+    constexpr int kEvents = 20'000;
+    constexpr uint64_t kNsPerSecond = 1'000'000'000;
+    std::mt19937_64 random(7);
+    const auto currencies = ledger::Currencies();
+    EventJsonEncoder encoder;
+    std::string out;
+    uint64_t created_at = 1'795'000'000ull * kNsPerSecond;
+    for (int i = 0; i < kEvents; ++i) {
+        Event event;
+        payments::Txn& txn = event.txn;
+        txn.id = i % 97 == 0 ? UINT64_MAX - random() % 1000 : random() % 100'000'000;
+        txn.type = static_cast<payments::TxnType>(1 + random() % 4);  // 4: not a known type
+        txn.user_id = random() % 1'000'000;
+        txn.merchant_id = random() % 3 == 0 ? 0 : random();
+        txn.to_user_id = random() % 3 == 0 ? 0 : random() % 1000;
+        txn.amount = random() % 5 == 0 ? MakeU128(random(), random()) : u128{random() % 100'000};
+        txn.fee = random() % 7 == 0 ? MakeU128(random() % 10, random()) : u128{random() % 100};
+        txn.currency = random() % 10 == 0 ? 999'999 : currencies[random() % currencies.size()].id;
+        switch (random() % 4) {
+            case 0:  // later in the same second, mostly
+                created_at += random() % 2'000'000;
+                break;
+            case 1:  // a day or so later
+                created_at += random() % (86'400 * kNsPerSecond);
+                break;
+            case 2:  // back a little
+                created_at -= random() % (5 * kNsPerSecond);
+                break;
+            default:  // anywhere up to the 26th century
+                created_at = random() % (18'000'000'000ull * kNsPerSecond);
+        }
+        txn.created_at = created_at;
+        const size_t start = out.size();
+        encoder.Append(event, &out);
+        ASSERT_EQ(out.substr(start), event.ToJson()) << "event " << i;
+    }
+}
+
+// What JetStream answers to a publish (as nats-server 2.9 writes it): stored, stored before (a
+// duplicate), refused, or nobody there.
+TEST(AcknowledgesStored, OnlyAnAcknowledgmentFromTheStream) {
+    EXPECT_TRUE(AcknowledgesStored(R"({"stream":"PAYMENTS", "seq":1})", "PAYMENTS"));
+    EXPECT_TRUE(
+        AcknowledgesStored(R"({"stream":"PAYMENTS", "seq":1,"duplicate": true})", "PAYMENTS"));
+    EXPECT_TRUE(
+        AcknowledgesStored(R"({"stream":"PAYMENTS", "domain":"hub", "seq":9})", "PAYMENTS"));
+    EXPECT_FALSE(AcknowledgesStored(
+        R"({"error":{"code":503,"err_code":10077,"description":"maximum messages exceeded"},)"
+        R"("stream":"PAYMENTS","seq":0})",
+        "PAYMENTS"));
+    EXPECT_FALSE(AcknowledgesStored(
+        R"({"stream":"PAYMENTS","error":{"code":400,"description":"wrong last msg ID"}})",
+        "PAYMENTS"));
+    EXPECT_FALSE(AcknowledgesStored("", "PAYMENTS"));
+    EXPECT_FALSE(AcknowledgesStored(R"({"stream":"OTHER", "seq":1})", "PAYMENTS"));
+    EXPECT_FALSE(AcknowledgesStored(R"({"stream":"PAYMENTS2", "seq":1})", "PAYMENTS"));
 }
 
 }  // namespace
