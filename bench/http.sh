@@ -12,8 +12,22 @@ cmake --preset release >/dev/null && cmake --build --preset release >/dev/null
 bursar=./build/release/bursar
 dir=$(mktemp -d /tmp/bursar-http-bench-XXXXXX)
 port=$((20000 + RANDOM % 20000))
-trap 'kill $server 2>/dev/null || true; rm -rf "$dir"' EXIT
+server=""
+trap 'kill ${server:-} 2>/dev/null || true; rm -rf "$dir"' EXIT
 
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | xargs)), $(nproc) cores"
+echo "wrk: 2 threads, $connections connections, ${seconds}s, POST /v1/payments with Idempotency-Key"
+# The ceiling on this machine: the same load against a server that answers at once and does
+# nothing else (bench/null_server.cc).
+null_port=$((port + 1))
+./build/release/bench/bursar_null_server "$null_port" 2 &
+null_server=$!
+sleep 0.2
+echo "ceiling (bursar_null_server, ${seconds}s):"
+BURSAR_BENCH_TOKEN=none wrk -t2 -c"$connections" -d"${seconds}s" -s bench/payment.lua \
+    "http://127.0.0.1:$null_port" | grep -E '^(requests|latency):' | sed 's/^/  /'
+kill $null_server
+wait $null_server 2>/dev/null || true
 "$bursar" seed "$dir" --users=10000 --merchants=100 --balance=100000000 2>/dev/null
 BURSAR_DATA_DIR=$dir BURSAR_LISTEN=127.0.0.1:$port "$bursar" serve >"$dir.log" 2>&1 &
 server=$!
@@ -21,8 +35,7 @@ for _ in $(seq 100); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
     sleep 0.1
 done
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
-echo "wrk: 2 threads, $connections connections, ${seconds}s, POST /v1/payments with Idempotency-Key"
+echo "bursar serve:"
 BURSAR_BENCH_TOKEN=$(cat "$dir/admin-token") BURSAR_BENCH_RUN=$(date +%s) \
     wrk -t2 -c"$connections" -d"${seconds}s" -s bench/payment.lua "http://127.0.0.1:$port" |
     grep -E '^(requests|errors|latency):'

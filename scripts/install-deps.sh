@@ -29,7 +29,7 @@ packages=(
     libclang-rt-14-dev
 )
 if [ "${1:-}" = "--bench" ]; then
-    packages+=(wrk curl postgresql)
+    packages+=(wrk curl postgresql libbenchmark-dev)
 fi
 
 missing=()
