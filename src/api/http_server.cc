@@ -1514,6 +1514,10 @@ void HttpServer::Impl::OnAccept(beast::error_code error, Socket socket, IoThread
         });
         return;
     }
+    // Every response and WebSocket message is written whole, at once: waiting to coalesce it with
+    // later bytes (Nagle) could only delay it, up to the peer's delayed acknowledgment.
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
     if (std::shared_ptr<Session> session = core_.Register(std::move(socket), io_thread)) {
         session->Start();
     }
