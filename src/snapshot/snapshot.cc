@@ -1,11 +1,15 @@
 #include "snapshot/snapshot.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/crc32c.h"
+#include "base/write_pacer.h"
 
 namespace bursar::snapshot {
 namespace {
@@ -15,10 +19,12 @@ constexpr char kTrailerMagic[8] = {'B', 'R', 'S', 'R', 'S', 'E', 'N', 'D'};
 constexpr const char* kPrefix = "snapshot-";
 constexpr const char* kSuffix = ".snap";
 constexpr size_t kWriteBufferBytes = 1 << 20;
-// Sync this often while writing, so that dirty snapshot pages never pile up: on ext4 the journal's
-// fdatasync waits behind their writeback (measured by `bursar bench --snapshot-interval=300`:
-// journal fsync max 56 ms with one sync at the end, 33-41 ms syncing every 64 MiB).
-constexpr uint64_t kSyncEveryBytes = 16ull << 20;
+// The writer is paced (base/write_pacer.h): it syncs every kSyncEveryBytes and writes at most
+// kWriteBytesPerSecondMax, so that the journal's fsync waits behind a megabyte at most. Measured
+// in docs/benchmarks.md: one sync at the end, journal fsync max 56 ms; a sync every 64 MiB,
+// 33-41 ms; every 16 MiB, still tens of milliseconds under HTTP load.
+constexpr uint64_t kSyncEveryBytes = 1ull << 20;
+constexpr uint64_t kWriteBytesPerSecondMax = 128ull << 20;
 
 struct Header {
     char magic[8];
@@ -148,25 +154,31 @@ Status Write(FileSystem& fs, const std::string& dir, const SnapshotInfo& info,
     uint32_t crc = 0;
     uint64_t payload_bytes = 0;
     Status status;
-    uint64_t unsynced_bytes = 0;
-    auto flush = [&]() {
-        if (status.ok() && !buffer.empty()) status = (*file)->Append(buffer.data(), buffer.size());
-        unsynced_bytes += buffer.size();
-        buffer.clear();
-        if (status.ok() && unsynced_bytes >= kSyncEveryBytes) {
-            status = (*file)->Sync();
-            unsynced_bytes = 0;
-        }
+    Clock& clock = SystemClock::Instance();
+    WritePacer pacer(kWriteBytesPerSecondMax, kSyncEveryBytes, clock.MonotonicNs());
+    auto write = [&](const char* data, size_t size) {
+        if (status.ok()) status = (*file)->Append(data, size);
+        const WritePacer::Step step = pacer.Wrote(size, clock.MonotonicNs());
+        if (status.ok() && step.sync) status = (*file)->Sync();
+        if (step.wait_ns > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(step.wait_ns));
         return status.ok();
+    };
+    auto flush = [&]() {
+        const bool ok = buffer.empty() || write(buffer.data(), buffer.size());
+        buffer.clear();
+        return ok && status.ok();
     };
     bool saved = state.Save([&](const void* data, size_t size) {
         crc = crc32c::Extend(crc, data, size);
         payload_bytes += size;
         if (buffer.size() + size > kWriteBufferBytes && !flush()) return false;
         if (size >= kWriteBufferBytes) {
-            status = (*file)->Append(data, size);
-            unsynced_bytes += size;
-            return status.ok();
+            // A large piece goes out directly, a buffer's worth at a time, paced like the rest.
+            const auto* bytes = static_cast<const char*>(data);
+            for (size_t done = 0; done < size; done += kWriteBufferBytes) {
+                if (!write(bytes + done, std::min(kWriteBufferBytes, size - done))) return false;
+            }
+            return true;
         }
         buffer.append(static_cast<const char*>(data), size);
         return true;
