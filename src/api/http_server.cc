@@ -3,6 +3,8 @@
 
 #include "api/http_server.h"
 
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
@@ -18,7 +20,6 @@
 #include <boost/beast/http/status.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/beast/websocket/stream.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -79,6 +80,20 @@ constexpr int kSwitchingProtocolsStatus = 101;
 constexpr std::string_view kWebSocketVersion = "13";
 // A Sec-WebSocket-Key is the base64 of 16 bytes.
 constexpr size_t kWebSocketKeyBytesMax = 24;
+// RFC 6455: what Sec-WebSocket-Accept hashes with the key; opcodes; frame bounds; close codes.
+constexpr std::string_view kWebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+constexpr uint8_t kOpcodeContinuation = 0x0;
+constexpr uint8_t kOpcodeText = 0x1;
+constexpr uint8_t kOpcodeBinary = 0x2;
+constexpr uint8_t kOpcodeClose = 0x8;
+constexpr uint8_t kOpcodePing = 0x9;
+constexpr uint8_t kOpcodePong = 0xA;
+constexpr size_t kControlPayloadBytesMax = 125;
+constexpr size_t kFrameHeaderBytesMax = 14;  // 2, an 8-byte length, a 4-byte mask
+constexpr uint16_t kCloseProtocolError = 1002;
+constexpr uint16_t kCloseMessageTooBig = 1009;
+// What one read of a WebSocket connection takes at most.
+constexpr size_t kWebSocketReadBytes = 4 << 10;
 
 class Session;
 class WebSocketSession;
@@ -181,13 +196,16 @@ class WebSocketOutbox final : public WebSocketSink {
         uint32_t messages_max;
         uint64_t bytes_max;
     };
-    // What the connection does next.
+    struct CloseRequest {
+        uint16_t code;
+        std::string reason;
+        bool too_slow;  // the queue was full
+    };
+    // What the connection sends next: the queued messages in order, then a close when asked for.
     struct Next {
-        enum class Kind { kNothing, kMessage, kClose };
-        Kind kind = Kind::kNothing;
-        std::string text;  // kMessage: the message; kClose: the reason
-        uint16_t close_code = 0;
-        bool too_slow = false;  // kClose because the queue was full
+        std::vector<std::string> messages;
+        std::optional<CloseRequest> close;
+        bool empty() const { return messages.empty() && !close.has_value(); }
     };
 
     explicit WebSocketOutbox(Limits limits) : limits_(limits) {}
@@ -198,20 +216,16 @@ class WebSocketOutbox final : public WebSocketSink {
     void Close(uint16_t code, std::string reason) override;
     bool open() const override;
 
-    // The session's strand, once the handshake is done; the session calls WriteNext() next.
+    // The session's io thread, once the handshake is done; the session calls WriteNext() next.
     // False when the outbox was detached meanwhile.
     bool Attach(std::shared_ptr<WebSocketSession> session);
-    // The session's strand. kNothing means the session is idle until the next wake-up.
-    Next TakeNext();
+    // The session's io thread: moves everything queued into `next` (cleared first, its buffers
+    // kept). Empty means the session is idle until the next wake-up.
+    void TakeNext(Next* next);
     // Any thread; final: closed, the queue dropped, the session let go.
     void Detach();
 
   private:
-    struct CloseRequest {
-        uint16_t code;
-        std::string reason;
-        bool too_slow;
-    };
     // Posts WriteNext() to the session unless it is not attached or already awake.
     void WakeLocked();
 
@@ -419,21 +433,24 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 };
 
 // One WebSocket connection: it took an upgraded HTTP session's socket and place in the registry.
-// It reads only to answer control frames (pings, the close) and to notice the peer going away;
-// it writes what its outbox holds, one message at a time. Beast sends a ping when nothing came
-// in for websocket_ping_interval_ms and fails the read when nothing comes in another interval.
-// Every member function runs on the strand, except where noted.
+// The frames are this class's own (RFC 6455, no extensions): the server's are unmasked, and a
+// write sends every message queued in the outbox at once, one frame each, in one system call
+// where the socket takes it (a batch of events costs one write, not one per event). It reads only
+// to answer control frames (pings, the close) and to notice the peer going away: what the client
+// sends is skipped, a message over websocket_message_bytes_max closes with 1009, a frame that
+// breaks the protocol with 1002. It pings a peer it heard nothing from for
+// websocket_ping_interval_ms and cuts it off after another interval. Every member function runs
+// on the io thread, except where noted.
 class WebSocketSession final : public Connection,
                                public std::enable_shared_from_this<WebSocketSession> {
   public:
-    WebSocketSession(ServerCore& core, Executor executor, uint64_t id, std::string request_id,
+    WebSocketSession(ServerCore& core, IoThread& io_thread, uint64_t id, std::string request_id,
                      std::shared_ptr<WebSocketOutbox> outbox);
 
-    const Executor& executor() const { return executor_; }  // any thread
-
-    // Does the handshake answering `request`.
-    void Start(Socket socket, http::request<http::string_body> request);
-    // Writes the outbox's next message, or starts its close, unless busy.
+    Executor executor() const { return io_thread_.executor(); }  // any thread
+    // Answers the upgrade request whose Sec-WebSocket-Key is `key` (101), then goes on.
+    void Start(Socket socket, std::string_view key);
+    // Writes what the outbox holds, unless a write is in flight (its completion comes back here).
     void WriteNext();
 
     // Any thread.
@@ -445,38 +462,106 @@ class WebSocketSession final : public Connection,
   private:
     enum class State {
         kNew,
-        kHandshake,  // write_timeout_ms runs
-        kOpen,       // write_timeout_ms runs while a message is written
-        kClosing,    // our close frame is queued or sent; write_timeout_ms runs
+        kHandshake,  // the 101 response is written
+        kOpen,
+        kClosing,  // our close frame is queued or sent: waiting for the peer's
         kClosed,
     };
 
-    void OnAccepted(beast::error_code error);
+    struct CloseFrame {
+        uint16_t code;
+        std::string reason;
+    };
+
+    void OnHandshakeWritten();
     void Read();
-    void OnRead(beast::error_code error);
+    void OnRead(beast::error_code error, size_t bytes);
+    // Handles the frames in input_, keeping what is not whole yet.
+    void HandleInput();
+    void HandleControlFrame(uint8_t opcode, std::string_view payload);
+    // A frame breaks the protocol: 1002, and the connection is closed once that is written.
+    void FailProtocol(std::string_view what);
+    // Sends a close frame with `code` next (a message too big, the answer to the peer's close).
+    void StartClose(uint16_t code, std::string_view reason, bool too_slow);
+    // Writes output_ from output_written_ on: true when the socket took it all at once, false
+    // when the rest goes asynchronously (OnWritten() follows) or the write failed (closed).
+    bool WriteOutput();
     void OnWritten(beast::error_code error);
-    void StartClose(uint16_t code, const std::string& reason, bool too_slow);
-    void OnClosed(beast::error_code error);
-    void ArmTimer(uint32_t timeout_ms);
-    void DisarmTimer();
+    // Arms the timer for the earliest deadline that applies, unless it is armed earlier.
+    void ScheduleTimer();
     void OnTimer();
 
     ServerCore& core_;
-    const Executor executor_;
-    std::optional<websocket::stream<Socket>> stream_;  // from Start()
+    IoThread& io_thread_;
+    std::optional<Socket> socket_;  // from Start()
     Timer timer_;
+    SteadyClock::time_point timer_expiry_{};
+    bool timer_armed_ = false;
     uint64_t timer_generation_ = 0;  // a wait whose generation is not this one is stale
     const uint64_t id_;
     const std::string request_id_;  // the upgrade request's
     // Refers back to this session from the handshake until Close(), which breaks the cycle.
     const std::shared_ptr<WebSocketOutbox> outbox_;
+    WebSocketOutbox::Next next_;  // what the outbox gave, reused
 
     State state_ = State::kNew;
-    http::request<http::string_body> request_;  // the upgrade request, for the handshake
-    beast::flat_buffer read_buffer_;
-    std::string writing_;  // the message being written
     bool counted_open_ = false;
+    // Reading.
+    std::array<char, kWebSocketReadBytes> read_buffer_{};
+    bool input_broken_ = false;     // a protocol error: nothing more is read from it
+    std::string input_;             // bytes read and not yet handled: at most a control frame
+    uint64_t skip_bytes_ = 0;       // of a data frame's payload, still to come and be skipped
+    bool skipping_final_ = false;   // that frame ends its message
+    bool message_started_ = false;  // a fragmented message is under way
+    uint64_t message_bytes_ = 0;    // of the message under way
+    SteadyClock::time_point last_heard_{};  // when the peer last sent anything
+    bool pinged_ = false;                   // a ping went out since then
+    // Writing: frames go to output_; one write at a time.
+    std::string output_;
+    size_t output_written_ = 0;
+    bool writing_ = false;
+    SteadyClock::time_point write_deadline_{};
+    std::string pong_;  // the payload of a ping to answer, when pong_due_
+    bool pong_due_ = false;
+    bool ping_due_ = false;
+    std::optional<CloseFrame> close_due_;  // to go out next, before anything else queued
+    bool close_written_ = false;           // our close frame is in output_ or sent
+    // The peer's close frame came (or a protocol error): the connection ends once ours is out.
+    bool peer_closed_ = false;
+    SteadyClock::time_point closing_deadline_{};
 };
+
+// base64(SHA-1(key + kWebSocketGuid)): what proves to the client that the server speaks WebSocket.
+std::string WebSocketAcceptKey(std::string_view key) {
+    std::string text(key);
+    text += kWebSocketGuid;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_bytes = 0;
+    BURSAR_ASSERT(
+        EVP_Digest(text.data(), text.size(), digest, &digest_bytes, EVP_sha1(), nullptr) == 1);
+    unsigned char encoded[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+    const int encoded_bytes = EVP_EncodeBlock(encoded, digest, static_cast<int>(digest_bytes));
+    return std::string(reinterpret_cast<const char*>(encoded), static_cast<size_t>(encoded_bytes));
+}
+
+// Appends a whole, unmasked frame: what a server sends.
+void AppendFrame(std::string* out, uint8_t opcode, std::string_view payload) {
+    out->push_back(static_cast<char>(0x80 | opcode));
+    const uint64_t length = payload.size();
+    if (length < 126) {
+        out->push_back(static_cast<char>(length));
+    } else if (length <= 0xFFFF) {
+        out->push_back(static_cast<char>(126));
+        out->push_back(static_cast<char>(length >> 8));
+        out->push_back(static_cast<char>(length & 0xFF));
+    } else {
+        out->push_back(static_cast<char>(127));
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            out->push_back(static_cast<char>((length >> shift) & 0xFF));
+        }
+    }
+    out->append(payload);
+}
 
 // Cuts a close reason to what fits a close frame, at a UTF-8 character boundary.
 std::string CloseReason(std::string reason) {
@@ -697,27 +782,16 @@ bool WebSocketOutbox::Attach(std::shared_ptr<WebSocketSession> session) {
     return true;
 }
 
-WebSocketOutbox::Next WebSocketOutbox::TakeNext() {
-    Next next;
+void WebSocketOutbox::TakeNext(Next* next) {
+    next->messages.clear();
+    next->close.reset();
     std::lock_guard lock(mutex_);
-    if (!queue_.empty()) {
-        next.kind = Next::Kind::kMessage;
-        next.text = std::move(queue_.front());
-        queue_.pop_front();
-        BURSAR_ASSERT(queue_bytes_ >= next.text.size());
-        queue_bytes_ -= next.text.size();
-        return next;
-    }
-    if (close_request_.has_value()) {
-        next.kind = Next::Kind::kClose;
-        next.text = std::move(close_request_->reason);
-        next.close_code = close_request_->code;
-        next.too_slow = close_request_->too_slow;
-        close_request_.reset();
-        return next;
-    }
-    awake_ = false;
-    return next;
+    for (std::string& message : queue_) next->messages.push_back(std::move(message));
+    queue_.clear();
+    queue_bytes_ = 0;
+    next->close = std::move(close_request_);
+    close_request_.reset();
+    if (next->empty()) awake_ = false;
 }
 
 void WebSocketOutbox::Detach() {
@@ -1002,7 +1076,7 @@ void Session::OnUpgradeAccepted(uint64_t request_number) {
     reply_slot_.reset();
     BURSAR_ASSERT(outbox != nullptr && upgrade_request_.has_value());
     auto websocket =
-        std::make_shared<WebSocketSession>(core_, io_thread_.executor(), id_, request_id_, outbox);
+        std::make_shared<WebSocketSession>(core_, io_thread_, id_, request_id_, outbox);
     if (!core_.Replace(id_, websocket)) {
         outbox->Detach();
         upgrade_request_.reset();
@@ -1015,11 +1089,9 @@ void Session::OnUpgradeAccepted(uint64_t request_number) {
     // Whatever the client sent after the upgrade request is dropped: it may send no frame
     // before the handshake's answer.
     buffer_.consume(buffer_.size());
-    http::request<http::string_body> request = std::move(*upgrade_request_);
+    const std::string key(upgrade_request_->at(http::field::sec_websocket_key));
     upgrade_request_.reset();
-    beast::error_code ignored;
-    socket_.non_blocking(false, ignored);  // Beast's WebSocket stream uses asynchronous I/O only
-    websocket->Start(std::move(socket_), std::move(request));
+    websocket->Start(std::move(socket_), key);
 }
 
 void Session::WriteError(const HttpError& error, std::string_view message, bool close) {
@@ -1189,60 +1261,40 @@ void Session::OnTimer() {
     }
 }
 
-WebSocketSession::WebSocketSession(ServerCore& core, Executor executor, uint64_t id,
+WebSocketSession::WebSocketSession(ServerCore& core, IoThread& io_thread, uint64_t id,
                                    std::string request_id, std::shared_ptr<WebSocketOutbox> outbox)
     : core_(core),
-      executor_(std::move(executor)),
-      timer_(executor_),
+      io_thread_(io_thread),
+      timer_(io_thread.executor()),
       id_(id),
       request_id_(std::move(request_id)),
       outbox_(std::move(outbox)) {}
 
-void WebSocketSession::Start(Socket socket, http::request<http::string_body> request) {
+void WebSocketSession::Start(Socket socket, std::string_view key) {
     BURSAR_ASSERT(state_ == State::kNew);
-    const HttpServerOptions& options = core_.options;
     // A bounded kernel send buffer: a client that stops reading fills it and then the send queue,
     // and is closed as too slow, instead of pinning megabytes of kernel memory (Linux grows an
     // unbounded socket buffer up to tcp_wmem's maximum, 4 MiB by default).
     beast::error_code ignored;
     socket.set_option(asio::socket_base::send_buffer_size(
-                          static_cast<int>(options.websocket_socket_send_buffer_bytes)),
+                          static_cast<int>(core_.options.websocket_socket_send_buffer_bytes)),
                       ignored);
-    stream_.emplace(std::move(socket));
-    request_ = std::move(request);
-    // The handshake, each message and our close are timed here (write_timeout_ms). Beast times
-    // the pings, and a close the peer starts: it answers that one on its own.
-    websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = Milliseconds(options.write_timeout_ms);
-    timeouts.idle_timeout = 2 * Milliseconds(options.websocket_ping_interval_ms);
-    timeouts.keep_alive_pings = true;
-    stream_->set_option(timeouts);
-    stream_->set_option(websocket::stream_base::decorator(
-        [request_id = request_id_](websocket::response_type& response) {
-            response.set("X-Request-Id", request_id);
-        }));
-    stream_->read_message_max(options.websocket_message_bytes_max);
-    stream_->auto_fragment(false);  // one frame per message
+    socket_.emplace(std::move(socket));
+    output_ = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+    output_ += "Sec-WebSocket-Accept: " + WebSocketAcceptKey(key) + "\r\n";
+    output_ += "X-Request-Id: " + request_id_ + "\r\n\r\n";
+    output_written_ = 0;
     state_ = State::kHandshake;
-    ArmTimer(options.write_timeout_ms);
-    stream_->async_accept(request_, [self = shared_from_this()](beast::error_code error) {
-        self->OnAccepted(error);
-    });
+    if (WriteOutput()) OnHandshakeWritten();
 }
 
-void WebSocketSession::OnAccepted(beast::error_code error) {
-    if (state_ != State::kHandshake) return;
-    DisarmTimer();
-    if (error) {
-        core_.Log("websocket: handshake failed: " + error.message() + "; request " + request_id_);
-        Close();
-        return;
-    }
+void WebSocketSession::OnHandshakeWritten() {
     core_.CountResponse(kSwitchingProtocolsStatus);
     core_.websocket_connections_accepted.fetch_add(1, std::memory_order_relaxed);
     core_.websocket_connections_open.fetch_add(1);
     counted_open_ = true;
     state_ = State::kOpen;
+    last_heard_ = SteadyClock::now();
     if (!outbox_->Attach(shared_from_this())) {
         Close();
         return;
@@ -1252,74 +1304,308 @@ void WebSocketSession::OnAccepted(beast::error_code error) {
 }
 
 void WebSocketSession::Read() {
-    stream_->async_read(read_buffer_, [self = shared_from_this()](beast::error_code error, size_t) {
-        self->OnRead(error);
-    });
+    socket_->async_read_some(asio::buffer(read_buffer_),
+                             [self = shared_from_this()](beast::error_code error, size_t bytes) {
+                                 self->OnRead(error, bytes);
+                             });
 }
 
-void WebSocketSession::OnRead(beast::error_code error) {
+void WebSocketSession::OnRead(beast::error_code error, size_t bytes) {
     if (state_ == State::kClosed) return;
     if (error) {
-        // The peer closed (Beast answered its close frame), sent too big a message (Beast
-        // closed with 1009), stopped answering pings, or the network failed. While our own
-        // close runs, its completion or its timer ends the session.
-        if (state_ != State::kClosing) Close();
+        Close();  // the peer went away (or closed its end after the closing handshake)
         return;
     }
-    read_buffer_.consume(read_buffer_.size());  // what the client says is not listened to
-    Read();
+    last_heard_ = SteadyClock::now();
+    pinged_ = false;
+    input_.append(read_buffer_.data(), bytes);
+    HandleInput();
+    if (state_ != State::kClosed) Read();
+}
+
+void WebSocketSession::HandleInput() {
+    size_t at = 0;
+    while (state_ != State::kClosed && !input_broken_) {
+        if (skip_bytes_ > 0) {
+            const uint64_t skipped = std::min<uint64_t>(skip_bytes_, input_.size() - at);
+            at += skipped;
+            skip_bytes_ -= skipped;
+            if (skip_bytes_ > 0) break;
+            if (skipping_final_) message_started_ = false;
+            continue;
+        }
+        const size_t available = input_.size() - at;
+        if (available < 2) break;
+        const auto* bytes = reinterpret_cast<const uint8_t*>(input_.data() + at);
+        const bool final = (bytes[0] & 0x80) != 0;
+        const bool reserved_bits = (bytes[0] & 0x70) != 0;
+        const uint8_t opcode = bytes[0] & 0x0F;
+        const bool masked = (bytes[1] & 0x80) != 0;
+        uint64_t length = bytes[1] & 0x7F;
+        const size_t length_bytes = length == 126 ? 2 : length == 127 ? 8 : 0;
+        const size_t header = 2 + length_bytes + (masked ? 4 : 0);
+        if (available < header) break;
+        if (length_bytes > 0) {
+            length = 0;
+            for (size_t i = 0; i < length_bytes; i++) length = length << 8 | bytes[2 + i];
+        }
+        // A client masks every frame; no extension was agreed, so no reserved bit is set.
+        if (reserved_bits || !masked || (length >> 63) != 0) {
+            FailProtocol("malformed frame");
+            break;
+        }
+        if (opcode >= kOpcodeClose) {
+            if (!final || length > kControlPayloadBytesMax ||
+                (opcode != kOpcodeClose && opcode != kOpcodePing && opcode != kOpcodePong)) {
+                FailProtocol("bad control frame");
+                break;
+            }
+            if (available < header + length) break;  // the rest of the frame comes later
+            std::string payload(input_.data() + at + header, length);
+            const uint8_t* mask = bytes + header - 4;
+            for (size_t i = 0; i < payload.size(); i++)
+                payload[i] = static_cast<char>(payload[i] ^ mask[i % 4]);
+            at += header + length;
+            HandleControlFrame(opcode, payload);
+            continue;
+        }
+        if (opcode == kOpcodeContinuation) {
+            if (!message_started_) {
+                FailProtocol("continuation without a message");
+                break;
+            }
+        } else if (opcode == kOpcodeText || opcode == kOpcodeBinary) {
+            if (message_started_) {
+                FailProtocol("new message inside a fragmented one");
+                break;
+            }
+            message_started_ = true;
+            message_bytes_ = 0;
+        } else {
+            FailProtocol("unknown opcode");
+            break;
+        }
+        // What the client says is not listened to: its payload is skipped as it arrives.
+        message_bytes_ += length;
+        at += header;
+        skip_bytes_ = length;
+        skipping_final_ = final;
+        if (length == 0 && final) message_started_ = false;
+        if (message_bytes_ > core_.options.websocket_message_bytes_max) {
+            StartClose(kCloseMessageTooBig, "message too big", /*too_slow=*/false);
+        }
+    }
+    if (input_broken_) {
+        input_.clear();
+        return;
+    }
+    input_.erase(0, at);
+    // What stays is the start of one frame: its header, or a control frame's header and payload.
+    BURSAR_ASSERT(input_.size() <= kFrameHeaderBytesMax + kControlPayloadBytesMax);
+}
+
+void WebSocketSession::HandleControlFrame(uint8_t opcode, std::string_view payload) {
+    switch (opcode) {
+        case kOpcodePing:
+            pong_.assign(payload);
+            pong_due_ = true;
+            WriteNext();
+            return;
+        case kOpcodePong:
+            return;  // hearing from the peer is what counts
+        case kOpcodeClose: {
+            peer_closed_ = true;
+            if (close_written_ || close_due_.has_value()) {
+                // The closing handshake is complete once our close frame is out.
+                if (close_written_ && !writing_) Close();
+                return;
+            }
+            // The peer closes first: answer with its code, then close the connection.
+            uint16_t code = WebSocketSink::kCloseNormal;
+            if (payload.size() >= 2) {
+                code = static_cast<uint16_t>(static_cast<uint8_t>(payload[0]) << 8 |
+                                             static_cast<uint8_t>(payload[1]));
+            }
+            close_due_ = CloseFrame{.code = code, .reason = {}};
+            WriteNext();
+            return;
+        }
+        default:
+            return;
+    }
+}
+
+void WebSocketSession::FailProtocol(std::string_view what) {
+    core_.Log("websocket: " + std::string(what) + " from the client; request " + request_id_);
+    input_broken_ = true;
+    // The frames can no longer be told apart: no closing handshake is waited for.
+    peer_closed_ = true;
+    StartClose(kCloseProtocolError, "protocol error", /*too_slow=*/false);
+}
+
+void WebSocketSession::StartClose(uint16_t code, std::string_view reason, bool too_slow) {
+    if (close_written_ || close_due_.has_value() || state_ == State::kClosed) return;
+    if (too_slow) {
+        core_.websocket_connections_closed_slow.fetch_add(1, std::memory_order_relaxed);
+        core_.Log("websocket: closing a client too slow to read; request " + request_id_);
+    }
+    close_due_ = CloseFrame{.code = code, .reason = CloseReason(std::string(reason))};
+    WriteNext();
 }
 
 void WebSocketSession::WriteNext() {
-    if (state_ != State::kOpen) return;
-    WebSocketOutbox::Next next = outbox_->TakeNext();
-    switch (next.kind) {
-        case WebSocketOutbox::Next::Kind::kNothing:
+    if (writing_ || (state_ != State::kOpen && state_ != State::kClosing)) return;
+    while (true) {
+        output_.clear();
+        output_written_ = 0;
+        if (pong_due_) {
+            AppendFrame(&output_, kOpcodePong, pong_);
+            pong_due_ = false;
+        }
+        if (ping_due_) {
+            AppendFrame(&output_, kOpcodePing, {});
+            ping_due_ = false;
+        }
+        if (!close_written_) {
+            // Nothing follows a close frame: the messages queued after it are not sent.
+            if (!close_due_.has_value()) {
+                outbox_->TakeNext(&next_);
+                for (const std::string& message : next_.messages) {
+                    AppendFrame(&output_, kOpcodeText, message);
+                }
+                if (next_.close.has_value()) {
+                    if (next_.close->too_slow) {
+                        core_.websocket_connections_closed_slow.fetch_add(
+                            1, std::memory_order_relaxed);
+                        core_.Log("websocket: closing a client too slow to read; request " +
+                                  request_id_);
+                    }
+                    close_due_ = CloseFrame{.code = next_.close->code,
+                                            .reason = std::move(next_.close->reason)};
+                }
+            }
+            if (close_due_.has_value()) {
+                std::string payload;
+                payload.push_back(static_cast<char>(close_due_->code >> 8));
+                payload.push_back(static_cast<char>(close_due_->code & 0xFF));
+                payload += close_due_->reason;
+                AppendFrame(&output_, kOpcodeClose, payload);
+                close_due_.reset();
+                close_written_ = true;
+                state_ = State::kClosing;
+                closing_deadline_ =
+                    SteadyClock::now() + Milliseconds(core_.options.write_timeout_ms);
+            }
+        }
+        if (output_.empty()) {
+            ScheduleTimer();
             return;
-        case WebSocketOutbox::Next::Kind::kMessage:
-            writing_ = std::move(next.text);
-            ArmTimer(core_.options.write_timeout_ms);
-            stream_->async_write(
-                asio::buffer(writing_),
-                [self = shared_from_this()](beast::error_code write_error, size_t) {
-                    self->OnWritten(write_error);
-                });
+        }
+        if (!WriteOutput()) return;  // the rest is written asynchronously, or it failed
+        if (close_written_ && peer_closed_) {
+            Close();
             return;
-        case WebSocketOutbox::Next::Kind::kClose:
-            StartClose(next.close_code, next.text, next.too_slow);
-            return;
+        }
     }
 }
 
-void WebSocketSession::OnWritten(beast::error_code error) {
-    if (state_ != State::kOpen) return;
-    DisarmTimer();
-    writing_ = std::string();
+bool WebSocketSession::WriteOutput() {
+    beast::error_code error;
+    size_t written = socket_->write_some(
+        asio::buffer(output_.data() + output_written_, output_.size() - output_written_), error);
+    if (error == asio::error::would_block) {
+        error.clear();
+        written = 0;
+    }
     if (error) {
+        Close();
+        return false;
+    }
+    output_written_ += written;
+    if (output_written_ == output_.size()) return true;
+    // The socket's buffer is full: the rest when it has room, within write_timeout_ms.
+    writing_ = true;
+    write_deadline_ = SteadyClock::now() + Milliseconds(core_.options.write_timeout_ms);
+    ScheduleTimer();
+    asio::async_write(
+        *socket_, asio::buffer(output_.data() + output_written_, output_.size() - output_written_),
+        [self = shared_from_this()](beast::error_code write_error, size_t) {
+            self->OnWritten(write_error);
+        });
+    return false;
+}
+
+void WebSocketSession::OnWritten(beast::error_code error) {
+    writing_ = false;
+    if (state_ == State::kClosed) return;
+    if (error) {
+        Close();
+        return;
+    }
+    if (state_ == State::kHandshake) {
+        OnHandshakeWritten();
+        return;
+    }
+    if (close_written_ && peer_closed_) {
         Close();
         return;
     }
     WriteNext();
 }
 
-void WebSocketSession::StartClose(uint16_t code, const std::string& reason, bool too_slow) {
-    state_ = State::kClosing;
-    if (too_slow) {
-        core_.websocket_connections_closed_slow.fetch_add(1, std::memory_order_relaxed);
-        core_.Log("websocket: closing a client too slow to read; request " + request_id_);
+void WebSocketSession::ScheduleTimer() {
+    if (state_ == State::kClosed || state_ == State::kNew) return;
+    const Milliseconds ping_interval(core_.options.websocket_ping_interval_ms);
+    SteadyClock::time_point next = SteadyClock::time_point::max();
+    if (writing_) next = std::min(next, write_deadline_);
+    if (state_ == State::kClosing) next = std::min(next, closing_deadline_);
+    if (state_ == State::kOpen) {
+        next = std::min(next, last_heard_ + (pinged_ ? 2 * ping_interval : ping_interval));
     }
-    ArmTimer(core_.options.write_timeout_ms);
-    websocket::close_reason close_frame(code);
-    BURSAR_ASSERT(reason.size() <= WebSocketSink::kCloseReasonBytesMax);
-    close_frame.reason.assign(reason.data(), reason.size());
-    stream_->async_close(close_frame, [self = shared_from_this()](beast::error_code error) {
-        self->OnClosed(error);
-    });
+    if (next == SteadyClock::time_point::max()) return;
+    if (timer_armed_ && timer_expiry_ <= next) return;
+    timer_generation_++;
+    timer_armed_ = true;
+    timer_expiry_ = next;
+    timer_.expires_at(next);
+    timer_.async_wait(
+        [self = shared_from_this(), generation = timer_generation_](beast::error_code error) {
+            if (generation != self->timer_generation_) return;
+            self->timer_armed_ = false;
+            if (error) return;
+            self->OnTimer();
+        });
 }
 
-void WebSocketSession::OnClosed(beast::error_code) {
-    if (state_ != State::kClosing) return;
-    Close();
+void WebSocketSession::OnTimer() {
+    if (state_ == State::kClosed) return;
+    const SteadyClock::time_point now = SteadyClock::now();
+    if (writing_ && now >= write_deadline_) {
+        if (state_ == State::kOpen) {
+            core_.Log("websocket: a message was not written within " +
+                      std::to_string(core_.options.write_timeout_ms) + " ms; request " +
+                      request_id_);
+        }
+        Close();
+        return;
+    }
+    if (state_ == State::kClosing && now >= closing_deadline_) {
+        Close();
+        return;
+    }
+    if (state_ == State::kOpen) {
+        const Milliseconds ping_interval(core_.options.websocket_ping_interval_ms);
+        if (now >= last_heard_ + 2 * ping_interval) {
+            Close();  // nothing came, not even the answer to a ping: cut off
+            return;
+        }
+        if (!pinged_ && now >= last_heard_ + ping_interval) {
+            pinged_ = true;
+            ping_due_ = true;
+            WriteNext();
+        }
+    }
+    ScheduleTimer();
 }
 
 void WebSocketSession::BeginShutdown() {
@@ -1327,58 +1613,26 @@ void WebSocketSession::BeginShutdown() {
 }
 
 void WebSocketSession::HardClose() {
-    asio::post(executor_, [self = shared_from_this()] { self->Close(); });
+    asio::post(io_thread_.executor(), [self = shared_from_this()] { self->Close(); });
 }
 
 void WebSocketSession::Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
-    DisarmTimer();
-    if (stream_.has_value()) {
+    timer_generation_++;
+    timer_.cancel();
+    if (socket_.has_value()) {
         beast::error_code ignored;
-        beast::get_lowest_layer(*stream_).close(ignored);
+        socket_->close(ignored);
     }
     outbox_->Detach();
     if (counted_open_) {
         BURSAR_ASSERT(core_.websocket_connections_open.load() > 0);
         core_.websocket_connections_open.fetch_sub(1);
     }
-    // The stream and the buffers stay: operations still pending refer to them, and complete
-    // (aborted) later on the strand, where they find the state closed.
+    // The socket and the buffers stay: operations still pending refer to them, and complete
+    // (aborted) later on the io thread, where they find the state closed.
     core_.Unregister(id_, /*rejected=*/false);
-}
-
-void WebSocketSession::ArmTimer(uint32_t timeout_ms) {
-    timer_generation_++;
-    timer_.expires_after(Milliseconds(timeout_ms));
-    timer_.async_wait(
-        [self = shared_from_this(), generation = timer_generation_](beast::error_code error) {
-            if (error || generation != self->timer_generation_) return;
-            self->OnTimer();
-        });
-}
-
-void WebSocketSession::DisarmTimer() {
-    timer_generation_++;
-    timer_.cancel();
-}
-
-void WebSocketSession::OnTimer() {
-    switch (state_) {
-        case State::kHandshake:
-        case State::kClosing:
-            Close();
-            return;
-        case State::kOpen:  // a message was not written in time: the client does not read
-            core_.Log("websocket: a message was not written within " +
-                      std::to_string(core_.options.write_timeout_ms) + " ms; request " +
-                      request_id_);
-            Close();
-            return;
-        case State::kNew:
-        case State::kClosed:
-            return;
-    }
 }
 
 }  // namespace

@@ -213,6 +213,8 @@ Result<std::string> TestWebSocketClient::ReadMessage() {
                     BURSAR_RETURN_IF_ERROR(SendFrame(kOpcodePong, frame->payload));
                 break;
             case kOpcodePong:
+                pongs_received_++;
+                last_pong_ = frame->payload;
                 break;
             case kOpcodeClose: {
                 const std::string& payload = frame->payload;
@@ -238,12 +240,12 @@ Result<std::string> TestWebSocketClient::ReadMessage() {
     }
 }
 
-Status TestWebSocketClient::SendFrame(uint8_t opcode, std::string_view payload) {
+Status TestWebSocketClient::SendFrame(uint8_t opcode, std::string_view payload, bool fin) {
     if (fd_ < 0) return Status(StatusCode::kInvalidArgument, "not connected");
     BURSAR_ASSERT(opcode < kOpcodeClose || payload.size() <= kControlPayloadBytesMax);
     std::string frame;
     frame.reserve(14 + payload.size());
-    frame.push_back(static_cast<char>(0x80 | opcode));
+    frame.push_back(static_cast<char>((fin ? 0x80 : 0) | opcode));
     if (payload.size() < 126) {
         frame.push_back(static_cast<char>(0x80 | payload.size()));
     } else if (payload.size() <= 0xFFFF) {

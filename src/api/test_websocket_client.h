@@ -44,6 +44,10 @@ class TestWebSocketClient {
     Result<std::string> ReadMessage();
     Status SendText(std::string_view text);
     Status SendClose(uint16_t code, std::string_view reason);
+    // One masked frame; `fin` false leaves the message open for continuation frames (opcode 0).
+    Status SendFrame(uint8_t opcode, std::string_view payload, bool fin = true);
+    // Bytes as they are, e.g. a frame that breaks the protocol.
+    Status SendRaw(std::string_view bytes) { return SendAll(bytes); }
     // Reads, dropping messages, until the server ends the connection: true when it did in time.
     bool WaitForServerClose();
     void Close();
@@ -53,6 +57,8 @@ class TestWebSocketClient {
     std::optional<uint16_t> close_code() const { return close_code_; }
     const std::string& close_reason() const { return close_reason_; }
     uint64_t pings_received() const { return pings_received_; }
+    uint64_t pongs_received() const { return pongs_received_; }
+    const std::string& last_pong() const { return last_pong_; }
 
   private:
     struct Frame {
@@ -62,7 +68,6 @@ class TestWebSocketClient {
     };
 
     Status ConnectSocket();
-    Status SendFrame(uint8_t opcode, std::string_view payload);
     Status SendAll(std::string_view bytes);
     // Appends at least one byte to pending_; kNotFound at end of stream, kIoError on failure or
     // timeout.
@@ -78,6 +83,8 @@ class TestWebSocketClient {
     std::optional<uint16_t> close_code_;
     std::string close_reason_;
     uint64_t pings_received_ = 0;
+    uint64_t pongs_received_ = 0;
+    std::string last_pong_;
 };
 
 }  // namespace bursar::api

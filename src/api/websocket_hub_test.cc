@@ -582,6 +582,68 @@ TEST_F(WebSocketServerTest, ClientTextIsIgnoredAndOversizedMessagesClose) {
     ASSERT_TRUE(WaitUntil([&] { return server_->stats().websocket_connections_open == 0; }));
 }
 
+TEST_F(WebSocketServerTest, ClientPingsAreAnsweredAndFragmentsCountTowardsTheLimit) {
+    HttpServerOptions options = TestOptions();
+    options.websocket_message_bytes_max = 1024;
+    StartServer(options);
+    auto client = Connect("admin");
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(client->SendFrame(0x9, "are you there").ok());  // ping
+    // A message of two fragments within the limit, a ping between them: ignored, still open.
+    ASSERT_TRUE(client->SendFrame(0x1, std::string(600, 'a'), /*fin=*/false).ok());
+    ASSERT_TRUE(client->SendFrame(0x9, "again").ok());
+    ASSERT_TRUE(client->SendFrame(0x0, std::string(400, 'b'), /*fin=*/true).ok());
+    // Messages published meanwhile; the pongs arrive among them, in the order of the pings.
+    for (int n = 1; n <= 100 && client->pongs_received() < 2; n++) {
+        Publish(n, {}, 0);
+        Result<std::string> message = client->ReadMessage();
+        ASSERT_TRUE(message) << message.error().ToString();
+        EXPECT_EQ(*message, Numbered(n));
+        std::this_thread::sleep_for(milliseconds(5));
+    }
+    EXPECT_EQ(client->pongs_received(), 2u);
+    EXPECT_EQ(client->last_pong(), "again");
+    // Fragments that together pass the limit close with 1009.
+    ASSERT_TRUE(client->SendFrame(0x2, std::string(1000, 'c'), /*fin=*/false).ok());
+    ASSERT_TRUE(client->SendFrame(0x0, std::string(100, 'd'), /*fin=*/true).ok());
+    EXPECT_TRUE(client->WaitForServerClose());
+    EXPECT_EQ(client->close_code(), 1009);
+}
+
+TEST_F(WebSocketServerTest, FramesThatBreakTheProtocolClose1002) {
+    StartServer();
+    // An unmasked frame, a continuation without a message, an oversized or fragmented control
+    // frame, a reserved bit, an unknown opcode.
+    const std::vector<std::string> broken = {
+        std::string("\x81\x02hi", 4),
+        std::string("\x80\x80\x01\x02\x03\x04", 6),
+        std::string("\x89\xFE\x00\x7E", 4) + std::string(4 + 126, 'x'),
+        std::string("\x09\x80\x01\x02\x03\x04", 6),
+        std::string("\xC1\x80\x01\x02\x03\x04", 6),
+        std::string("\x83\x80\x01\x02\x03\x04", 6),
+    };
+    for (size_t i = 0; i < broken.size(); i++) {
+        SCOPED_TRACE("frame " + std::to_string(i));
+        auto client = Connect("admin");
+        ASSERT_TRUE(client);
+        ASSERT_TRUE(client->SendRaw(broken[i]).ok());
+        EXPECT_TRUE(client->WaitForServerClose());
+        EXPECT_EQ(client->close_code(), 1002);
+    }
+    ASSERT_TRUE(WaitUntil([&] { return server_->stats().websocket_connections_open == 0; }));
+}
+
+TEST_F(WebSocketServerTest, ClientCloseIsAnsweredAndEndsTheConnection) {
+    StartServer();
+    auto client = Connect("admin");
+    ASSERT_TRUE(client);
+    ASSERT_TRUE(client->SendClose(WebSocketSink::kCloseNormal, "bye").ok());
+    EXPECT_TRUE(client->WaitForServerClose());
+    EXPECT_EQ(client->close_code(), WebSocketSink::kCloseNormal);
+    ASSERT_TRUE(WaitUntil([&] { return server_->stats().websocket_connections_open == 0; }));
+    EXPECT_FALSE(Sinks().at(0)->open());
+}
+
 TEST_F(WebSocketServerTest, ServerPingsAndClosesPeersThatStopAnswering) {
     HttpServerOptions options = TestOptions();
     options.websocket_ping_interval_ms = 100;
