@@ -26,7 +26,7 @@ StreamApi::StreamApi(engine::Engine& engine, const PlatformApi& platform_api, Fi
                     for (size_t i = 0; i < events.size(); ++i) {
                         const events::Event& event = events[i];
                         HubMessage& message = messages[i];
-                        message.json = event.ToJson();
+                        encoder_.Append(event, &message.json);
                         message.user_ids.push_back(event.txn.user_id);
                         if (event.txn.to_user_id != 0)
                             message.user_ids.push_back(event.txn.to_user_id);

@@ -34,6 +34,7 @@ class StreamApi {
     engine::Engine& engine_;
     const PlatformApi& platform_api_;
     WebSocketHub hub_;
+    events::EventJsonEncoder encoder_;  // the follower's thread
     events::Follower follower_;
 };
 

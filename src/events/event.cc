@@ -1,8 +1,11 @@
 #include "events/event.h"
 
+#include <charconv>
 #include <ctime>
 
+#include "base/assert.h"
 #include "base/json_writer.h"
+#include "base/u128.h"
 #include "engine/batch_codec.h"
 #include "ledger/currency.h"
 
@@ -22,31 +25,80 @@ std::string FormatTimestamp(uint64_t ns) {
 }
 
 std::string Event::ToJson() const {
-    JsonWriter json;
-    json.BeginObject();
-    json.Key("event_id").String(EventId());
-    json.Key("txn_id").String(payments::FormatTxnId(txn.id));
-    json.Key("type").String(payments::TxnTypeName(txn.type));
-    json.Key("user_id").String(payments::FormatUserId(txn.user_id));
-    json.Key("merchant_id");
+    std::string json;
+    EventJsonEncoder().Append(*this, &json);
+    return json;
+}
+
+namespace {
+
+void AppendDecimal(uint64_t value, std::string* out) {
+    char digits[20];  // UINT64_MAX has 20
+    const auto result = std::to_chars(digits, digits + sizeof(digits), value);
+    out->append(digits, result.ptr);
+}
+
+void AppendDecimal(u128 value, std::string* out) {
+    if (value <= UINT64_MAX) return AppendDecimal(static_cast<uint64_t>(value), out);
+    *out += U128ToString(value);
+}
+
+}  // namespace
+
+void EventJsonEncoder::Append(const Event& event, std::string* out) {
+    const payments::Txn& txn = event.txn;
+    out->append(R"({"event_id":"evt_)");
+    AppendDecimal(txn.id, out);
+    out->append(R"(","txn_id":"txn_)");
+    AppendDecimal(txn.id, out);
+    out->append(R"(","type":)");
+    AppendJsonString(*out, payments::TxnTypeName(txn.type));
+    out->append(R"(,"user_id":"usr_)");
+    AppendDecimal(txn.user_id, out);
+    out->append(R"(","merchant_id":)");
     if (txn.merchant_id != 0) {
-        json.String(payments::FormatMerchantId(txn.merchant_id));
+        out->append(R"("mch_)");
+        AppendDecimal(txn.merchant_id, out);
+        out->push_back('"');
     } else {
-        json.Null();
+        out->append("null");
     }
-    json.Key("to_user_id");
+    out->append(R"(,"to_user_id":)");
     if (txn.to_user_id != 0) {
-        json.String(payments::FormatUserId(txn.to_user_id));
+        out->append(R"("usr_)");
+        AppendDecimal(txn.to_user_id, out);
+        out->push_back('"');
     } else {
-        json.Null();
+        out->append("null");
     }
-    json.Key("amount_minor").Number(txn.amount);
-    json.Key("fee_minor").Number(txn.fee);
+    out->append(R"(,"amount_minor":)");
+    AppendDecimal(txn.amount, out);
+    out->append(R"(,"fee_minor":)");
+    AppendDecimal(txn.fee, out);
+    out->append(R"(,"currency":)");
     const ledger::CurrencyInfo* currency = ledger::FindCurrency(txn.currency);
-    json.Key("currency").String(currency != nullptr ? currency->code : "?");
-    json.Key("ts").String(FormatTimestamp(txn.created_at));
-    json.EndObject();
-    return json.Take();
+    AppendJsonString(*out, currency != nullptr ? currency->code : "?");
+    out->append(R"(,"ts":")");
+    constexpr uint64_t kNsPerSecond = 1'000'000'000;
+    constexpr uint64_t kNsPerMillisecond = 1'000'000;
+    constexpr std::string_view kMillisecondsZero = ".000Z";
+    const uint64_t second = txn.created_at / kNsPerSecond;
+    if (second != second_) {
+        date_time_ = FormatTimestamp(second * kNsPerSecond);
+        BURSAR_ASSERT(date_time_.ends_with(kMillisecondsZero));
+        date_time_.resize(date_time_.size() - kMillisecondsZero.size());
+        second_ = second;
+    }
+    out->append(date_time_);
+    const uint64_t milliseconds = txn.created_at / kNsPerMillisecond % 1000;
+    const char fraction[] = {'.',
+                             static_cast<char>('0' + milliseconds / 100),
+                             static_cast<char>('0' + milliseconds / 10 % 10),
+                             static_cast<char>('0' + milliseconds % 10),
+                             'Z',
+                             '"',
+                             '}'};
+    out->append(fraction, sizeof(fraction));
 }
 
 namespace {

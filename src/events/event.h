@@ -30,6 +30,18 @@ struct Event {
     std::string ToJson() const;
 };
 
+// An event's JSON (Event::ToJson()), appended without temporary strings, with the date and time
+// of a commit second formatted once for all the events of that second: for subscribers that encode
+// many events (the JetStream publisher, the WebSocket stream). Not thread-safe: one per thread.
+class EventJsonEncoder {
+  public:
+    void Append(const Event& event, std::string* out);
+
+  private:
+    uint64_t second_ = UINT64_MAX;  // the commit second whose date and time date_time_ holds
+    std::string date_time_;         // FormatTimestamp() of that second, without ".mmmZ"
+};
+
 // A user's registration, for the analytics (cohorts); not published as an event.
 struct Signup {
     uint64_t user_id = 0;

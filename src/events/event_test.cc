@@ -4,13 +4,16 @@
 
 #include <atomic>
 #include <chrono>
+#include <random>
 #include <set>
 #include <thread>
 
+#include "base/json_writer.h"
 #include "base/sim_file_system.h"
 #include "engine/batch_codec.h"
 #include "engine/engine.h"
 #include "events/follower.h"
+#include "ledger/currency.h"
 
 namespace bursar::events {
 namespace {
@@ -332,6 +335,80 @@ TEST(EventsOfRecord, AMalformedRecordIsCorruptionAndAddsNothing) {
 TEST(FormatTimestamp, Rfc3339WithMilliseconds) {
     EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00.000Z");
     EXPECT_EQ(FormatTimestamp(1'795'576'840'123'000'000ull), "2026-11-25T03:20:40.123Z");
+}
+
+// The event's JSON as docs/events.md describes it, written plainly with JsonWriter: what the
+// encoder is held to.
+std::string ReferenceJson(const Event& event) {
+    const payments::Txn& txn = event.txn;
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("event_id").String("evt_" + std::to_string(txn.id));
+    json.Key("txn_id").String(payments::FormatTxnId(txn.id));
+    json.Key("type").String(payments::TxnTypeName(txn.type));
+    json.Key("user_id").String(payments::FormatUserId(txn.user_id));
+    json.Key("merchant_id");
+    if (txn.merchant_id != 0) {
+        json.String(payments::FormatMerchantId(txn.merchant_id));
+    } else {
+        json.Null();
+    }
+    json.Key("to_user_id");
+    if (txn.to_user_id != 0) {
+        json.String(payments::FormatUserId(txn.to_user_id));
+    } else {
+        json.Null();
+    }
+    json.Key("amount_minor").Number(txn.amount);
+    json.Key("fee_minor").Number(txn.fee);
+    const ledger::CurrencyInfo* currency = ledger::FindCurrency(txn.currency);
+    json.Key("currency").String(currency != nullptr ? currency->code : "?");
+    json.Key("ts").String(FormatTimestamp(txn.created_at));
+    json.EndObject();
+    return json.Take();
+}
+
+// The encoder writes exactly the reference's bytes: events of every type, with and without a
+// merchant or a receiving user, amounts beyond 64 bits, known and unknown currencies, and commit
+// times within one second, across seconds, days and years, and going back.
+TEST(EventJsonEncoder, WritesTheDocumentedJson) {
+    constexpr int kEvents = 20'000;
+    constexpr uint64_t kNsPerSecond = 1'000'000'000;
+    std::mt19937_64 random(7);
+    const auto currencies = ledger::Currencies();
+    EventJsonEncoder encoder;
+    std::string out;
+    uint64_t created_at = 1'795'000'000ull * kNsPerSecond;
+    for (int i = 0; i < kEvents; ++i) {
+        Event event;
+        payments::Txn& txn = event.txn;
+        txn.id = i % 97 == 0 ? UINT64_MAX - random() % 1000 : random() % 100'000'000;
+        txn.type = static_cast<payments::TxnType>(1 + random() % 4);  // 4: not a known type
+        txn.user_id = random() % 1'000'000;
+        txn.merchant_id = random() % 3 == 0 ? 0 : random();
+        txn.to_user_id = random() % 3 == 0 ? 0 : random() % 1000;
+        txn.amount = random() % 5 == 0 ? MakeU128(random(), random()) : u128{random() % 100'000};
+        txn.fee = random() % 7 == 0 ? MakeU128(random() % 10, random()) : u128{random() % 100};
+        txn.currency = random() % 10 == 0 ? 999'999 : currencies[random() % currencies.size()].id;
+        switch (random() % 4) {
+            case 0:  // later in the same second, mostly
+                created_at += random() % 2'000'000;
+                break;
+            case 1:  // a day or so later
+                created_at += random() % (86'400 * kNsPerSecond);
+                break;
+            case 2:  // back a little
+                created_at -= random() % (5 * kNsPerSecond);
+                break;
+            default:  // anywhere up to the 26th century
+                created_at = random() % (18'000'000'000ull * kNsPerSecond);
+        }
+        txn.created_at = created_at;
+        const size_t start = out.size();
+        encoder.Append(event, &out);
+        ASSERT_EQ(out.substr(start), ReferenceJson(event)) << "event " << i;
+        ASSERT_EQ(event.ToJson(), ReferenceJson(event)) << "event " << i;
+    }
 }
 
 }  // namespace

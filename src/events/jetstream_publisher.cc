@@ -76,11 +76,6 @@ void AppendDecimal(uint64_t value, std::string* out) {
     out->append(digits, result.ptr);
 }
 
-void AppendDecimal(u128 value, std::string* out) {
-    if (value <= UINT64_MAX) return AppendDecimal(static_cast<uint64_t>(value), out);
-    *out += U128ToString(value);
-}
-
 }  // namespace
 
 // The publishing connection, owned by the follower's thread (and by Stop() after it ended).
@@ -102,62 +97,6 @@ struct JetStreamPublisher::Nats {
         spent.clear();
     }
 };
-
-void EventJsonEncoder::Append(const Event& event, std::string* out) {
-    const payments::Txn& txn = event.txn;
-    out->append(R"({"event_id":"evt_)");
-    AppendDecimal(txn.id, out);
-    out->append(R"(","txn_id":"txn_)");
-    AppendDecimal(txn.id, out);
-    out->append(R"(","type":)");
-    AppendJsonString(*out, payments::TxnTypeName(txn.type));
-    out->append(R"(,"user_id":"usr_)");
-    AppendDecimal(txn.user_id, out);
-    out->append(R"(","merchant_id":)");
-    if (txn.merchant_id != 0) {
-        out->append(R"("mch_)");
-        AppendDecimal(txn.merchant_id, out);
-        out->push_back('"');
-    } else {
-        out->append("null");
-    }
-    out->append(R"(,"to_user_id":)");
-    if (txn.to_user_id != 0) {
-        out->append(R"("usr_)");
-        AppendDecimal(txn.to_user_id, out);
-        out->push_back('"');
-    } else {
-        out->append("null");
-    }
-    out->append(R"(,"amount_minor":)");
-    AppendDecimal(txn.amount, out);
-    out->append(R"(,"fee_minor":)");
-    AppendDecimal(txn.fee, out);
-    out->append(R"(,"currency":)");
-    const ledger::CurrencyInfo* currency = ledger::FindCurrency(txn.currency);
-    AppendJsonString(*out, currency != nullptr ? currency->code : "?");
-    out->append(R"(,"ts":")");
-    constexpr uint64_t kNsPerSecond = 1'000'000'000;
-    constexpr uint64_t kNsPerMillisecond = 1'000'000;
-    constexpr std::string_view kMillisecondsZero = ".000Z";
-    const uint64_t second = txn.created_at / kNsPerSecond;
-    if (second != second_) {
-        date_time_ = FormatTimestamp(second * kNsPerSecond);
-        BURSAR_ASSERT(date_time_.ends_with(kMillisecondsZero));
-        date_time_.resize(date_time_.size() - kMillisecondsZero.size());
-        second_ = second;
-    }
-    out->append(date_time_);
-    const uint64_t milliseconds = txn.created_at / kNsPerMillisecond % 1000;
-    const char fraction[] = {'.',
-                             static_cast<char>('0' + milliseconds / 100),
-                             static_cast<char>('0' + milliseconds / 10 % 10),
-                             static_cast<char>('0' + milliseconds % 10),
-                             'Z',
-                             '"',
-                             '}'};
-    out->append(fraction, sizeof(fraction));
-}
 
 bool AcknowledgesStored(std::string_view acknowledgment, std::string_view stream) {
     constexpr std::string_view kStreamField = R"({"stream":")";

@@ -41,18 +41,6 @@ struct JetStreamOptions {
     uint64_t cursor_interval_ms = 1000;  // between two durable cursor writes
 };
 
-// Event::ToJson()'s bytes, appended without temporary strings, and with the date and time of a
-// commit second formatted once for all the events of that second: the publisher's encoder (the
-// test holds it to ToJson() byte for byte).
-class EventJsonEncoder {
-  public:
-    void Append(const Event& event, std::string* out);
-
-  private:
-    uint64_t second_ = UINT64_MAX;  // the commit second whose date and time date_time_ holds
-    std::string date_time_;         // FormatTimestamp() of that second, without ".mmmZ"
-};
-
 // Whether a JetStream publish acknowledgment says the message is stored in `stream`:
 // {"stream":"PAYMENTS", "seq":7} or, for a re-sent one, {"stream":"PAYMENTS", "seq":7,
 // "duplicate": true}; not an API error ({"error":{...},...}) nor an empty "no responders" reply.

@@ -374,48 +374,6 @@ TEST_F(JetStreamTest, EventsSentAgainAreStoredOnce) {
     ExpectEveryMovementOnceInOrder(StreamIds(), movements_);
 }
 
-// The publisher's encoder writes exactly Event::ToJson()'s bytes: events of every type, with and
-// without a merchant or a receiving user, amounts beyond 64 bits, known and unknown currencies,
-// and commit times within one second, across seconds, days and years, and going back.
-TEST(EventJsonEncoder, WritesTheBytesOfToJson) {
-    constexpr int kEvents = 20'000;
-    constexpr uint64_t kNsPerSecond = 1'000'000'000;
-    std::mt19937_64 random(7);
-    const auto currencies = ledger::Currencies();
-    EventJsonEncoder encoder;
-    std::string out;
-    uint64_t created_at = 1'795'000'000ull * kNsPerSecond;
-    for (int i = 0; i < kEvents; ++i) {
-        Event event;
-        payments::Txn& txn = event.txn;
-        txn.id = i % 97 == 0 ? UINT64_MAX - random() % 1000 : random() % 100'000'000;
-        txn.type = static_cast<payments::TxnType>(1 + random() % 4);  // 4: not a known type
-        txn.user_id = random() % 1'000'000;
-        txn.merchant_id = random() % 3 == 0 ? 0 : random();
-        txn.to_user_id = random() % 3 == 0 ? 0 : random() % 1000;
-        txn.amount = random() % 5 == 0 ? MakeU128(random(), random()) : u128{random() % 100'000};
-        txn.fee = random() % 7 == 0 ? MakeU128(random() % 10, random()) : u128{random() % 100};
-        txn.currency = random() % 10 == 0 ? 999'999 : currencies[random() % currencies.size()].id;
-        switch (random() % 4) {
-            case 0:  // later in the same second, mostly
-                created_at += random() % 2'000'000;
-                break;
-            case 1:  // a day or so later
-                created_at += random() % (86'400 * kNsPerSecond);
-                break;
-            case 2:  // back a little
-                created_at -= random() % (5 * kNsPerSecond);
-                break;
-            default:  // anywhere up to the 26th century
-                created_at = random() % (18'000'000'000ull * kNsPerSecond);
-        }
-        txn.created_at = created_at;
-        const size_t start = out.size();
-        encoder.Append(event, &out);
-        ASSERT_EQ(out.substr(start), event.ToJson()) << "event " << i;
-    }
-}
-
 // What JetStream answers to a publish (as nats-server 2.9 writes it): stored, stored before (a
 // duplicate), refused, or nobody there.
 TEST(AcknowledgesStored, OnlyAnAcknowledgmentFromTheStream) {
