@@ -253,6 +253,7 @@ int BenchCommand(const Args& args) {
         {"requests-in-flight", "1", "requests the client keeps outstanding"},
         {"seed", "42", "random seed"},
         {"snapshot-interval", "4096", "journal records between snapshots (0: never)"},
+        {"journal-preallocate", "true", "write journal segments ahead as zeros (true or false)"},
         {"validate", "false", "check every transfer and balance afterwards", true},
         {"data-dir", "", "where to put the journal (default: a new temporary directory)"},
         {"keep", "false", "keep the data directory afterwards", true},
@@ -282,6 +283,10 @@ int BenchCommand(const Args& args) {
             LogLine(number->error().message());
             return 2;
         }
+    }
+    if (flags->Get("journal-preallocate") != "true" && flags->Get("journal-preallocate") != "false") {
+        LogLine("--journal-preallocate must be true or false");
+        return 2;
     }
     const std::string& distribution = flags->Get("account-distribution");
     if (distribution == "uniform") {
@@ -329,6 +334,7 @@ int BenchCommand(const Args& args) {
     options.data_dir = dir;
     options.log = LogLine;
     options.snapshot_interval_records = *snapshot_interval;
+    options.preallocate_segments = flags->Get("journal-preallocate") != "false";
     options.snapshot_waits_for_journal_growth = false;  // every N batches exactly
     options.state.accounts_expected = w.accounts;
     options.state.transfers_expected = w.transfers;
