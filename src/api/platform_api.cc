@@ -1,5 +1,6 @@
 #include "api/platform_api.h"
 
+#include <atomic>
 #include <memory>
 
 #include "api/auth.h"
@@ -21,7 +22,7 @@ struct PlatformApi::Pending {
     PlatformApi* api;
     Responder responder;
     std::string in_flight_key;  // empty when the request has no Idempotency-Key
-    std::once_flag finished;
+    std::atomic<bool> finished{false};  // the first answer wins
 };
 
 namespace {
@@ -164,13 +165,12 @@ std::shared_ptr<PlatformApi::Pending> PlatformApi::Begin(const HttpRequest& requ
 }
 
 void PlatformApi::Finish(const std::shared_ptr<Pending>& pending, HttpResponse response) {
-    std::call_once(pending->finished, [&] {
-        if (!pending->in_flight_key.empty()) {
-            std::lock_guard lock(pending->api->in_flight_mutex_);
-            pending->api->in_flight_.erase(pending->in_flight_key);
-        }
-        pending->responder(std::move(response));
-    });
+    if (pending->finished.exchange(true)) return;
+    if (!pending->in_flight_key.empty()) {
+        std::lock_guard lock(pending->api->in_flight_mutex_);
+        pending->api->in_flight_.erase(pending->in_flight_key);
+    }
+    pending->responder(std::move(response));
 }
 
 void PlatformApi::Submit(std::shared_ptr<Pending> pending, Command command) {
