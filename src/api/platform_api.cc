@@ -21,7 +21,7 @@ using payments::PrincipalKind;
 struct PlatformApi::Pending {
     PlatformApi* api;
     Responder responder;
-    std::string in_flight_key;  // empty when the request has no Idempotency-Key
+    std::string in_flight_key;          // empty when the request has no Idempotency-Key
     std::atomic<bool> finished{false};  // the first answer wins
 };
 

@@ -284,7 +284,8 @@ int BenchCommand(const Args& args) {
             return 2;
         }
     }
-    if (flags->Get("journal-preallocate") != "true" && flags->Get("journal-preallocate") != "false") {
+    if (flags->Get("journal-preallocate") != "true" &&
+        flags->Get("journal-preallocate") != "false") {
         LogLine("--journal-preallocate must be true or false");
         return 2;
     }
