@@ -30,6 +30,11 @@ void* AllocateLarge(size_t bytes, bool populate) {
     return reinterpret_cast<void*>(aligned);
 }
 
+void PopulateLarge(void* memory, size_t bytes) {
+    // Kernels before 5.14 do not know MADV_POPULATE_WRITE: the pages then fault in when written.
+    ::madvise(memory, bytes, MADV_POPULATE_WRITE);
+}
+
 void FreeLarge(void* memory, size_t bytes) {
     if (memory != nullptr) ::munmap(memory, RoundUp(bytes));
 }

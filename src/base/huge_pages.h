@@ -12,6 +12,9 @@ namespace bursar {
 // the pages in now rather than at first touch: for tables allocated at start (an index), so that
 // the first requests do not pay for it (up to a second for a 400 MiB index, in `bursar bench`).
 void* AllocateLarge(size_t bytes, bool populate);
+// Faults in `bytes` from `memory` (inside a region from AllocateLarge) now, so that later writes
+// there do not: a table is faulted in piece by piece ahead of its use.
+void PopulateLarge(void* memory, size_t bytes);
 void FreeLarge(void* memory, size_t bytes);
 
 }  // namespace bursar

@@ -2,9 +2,17 @@
 
 // Open-addressing hash index from a u128 id to a u32 value (a record index or a result code):
 // linear probing, power-of-two capacity, backward-shift deletion (needed to roll back a linked
-// chain). A slot is 24 bytes: the id and the value. It grows by doubling at kLoadPercentMax;
-// a growth rehashes everything at once, so the expected size is given up front.
+// chain). A slot is 24 bytes: the id and the value.
+//
+// Growth never pauses the caller for more than a small, fixed amount of work. From
+// kPreparePercent of the capacity on, each insert faults in a share of the next table (twice the
+// size) so that it is fully populated when kLoadPercentMax is reached: faulting in and zeroing a
+// 48 MiB table at once stopped the engine for 60 ms. Then the next table takes the inserts and
+// each insert moves kMigrateSlotsPerInsert slots of the old table into it; lookups look in both
+// until the old one is empty. Slots erased from the old table meanwhile become tombstones, so
+// that no entry moves there while it is being walked.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <new>
@@ -18,73 +26,75 @@ namespace bursar::ledger {
 class IdIndex {
   public:
     static constexpr uint32_t kLoadPercentMax = 70;
+    static constexpr uint32_t kPreparePercent = 50;
+    static constexpr uint64_t kMigrateSlotsPerInsert = 16;
     static constexpr uint32_t kNotFound = UINT32_MAX;
 
     explicit IdIndex(uint64_t expected = 1024) { Reset(expected); }
-    ~IdIndex() { FreeLarge(slots_, capacity_ * sizeof(Slot)); }
+    ~IdIndex() { FreeAll(); }
     IdIndex(const IdIndex&) = delete;
     IdIndex& operator=(const IdIndex&) = delete;
 
     // Brings the slot where `id` would be into the cache ahead of Find or Insert.
-    void Prefetch(u128 id) const { __builtin_prefetch(&slots_[Hash(id) & mask_]); }
+    void Prefetch(u128 id) const {
+        __builtin_prefetch(&table_.slots[Hash(id) & table_.mask]);
+        if (migrating()) __builtin_prefetch(&old_.slots[Hash(id) & old_.mask]);
+    }
 
-    // Ids 0 and 2^128 - 1 are never stored: 0 marks an empty slot.
+    // Ids 0 and 2^128 - 1 are never stored: 0 marks an empty slot, 2^128 - 1 an erased one in
+    // the table being migrated.
     uint32_t Find(u128 id) const {
         BURSAR_DASSERT(id != 0);
-        uint64_t slot = Hash(id) & mask_;
-        while (true) {
-            const Slot& s = slots_[slot];
-            if (s.id() == id) return s.value;
-            if (s.empty()) return kNotFound;
-            slot = (slot + 1) & mask_;
+        uint64_t slot = table_.Locate(id);
+        if (slot != kNoSlot) return table_.slots[slot].value;
+        if (migrating()) {
+            slot = old_.Locate(id);
+            if (slot != kNoSlot) return old_.slots[slot].value;
         }
+        return kNotFound;
     }
 
     // Inserts an id that is not present.
     void Insert(u128 id, uint32_t value) {
-        BURSAR_ASSERT(id != 0);
+        BURSAR_ASSERT(id != 0 && id != kTombstone);
         BURSAR_ASSERT(value != kNotFound);
-        if ((size_ + 1) * 100 > capacity_ * kLoadPercentMax) Grow();
-        uint64_t slot = Hash(id) & mask_;
-        while (!slots_[slot].empty()) {
-            BURSAR_DASSERT(slots_[slot].id() != id);
-            slot = (slot + 1) & mask_;
+        if (migrating()) {
+            Migrate(kMigrateSlotsPerInsert);
+        } else if ((size_ + 1) * 100 > table_.capacity * kPreparePercent) {
+            Prepare();
         }
-        slots_[slot] = MakeSlot(id, value);
+        table_.Place(id, value);
         ++size_;
     }
 
     void Erase(u128 id) {
-        uint64_t slot = Hash(id) & mask_;
-        while (slots_[slot].id() != id) {
-            BURSAR_ASSERT(!slots_[slot].empty());
-            slot = (slot + 1) & mask_;
-        }
-        // Backward-shift deletion: move later entries of the probe run into the hole.
-        uint64_t hole = slot;
-        uint64_t next = (hole + 1) & mask_;
-        while (!slots_[next].empty()) {
-            uint64_t home = Hash(slots_[next].id()) & mask_;
-            // Move the entry when its home is not cyclically within (hole, next].
-            bool stays =
-                hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
-            if (!stays) {
-                slots_[hole] = slots_[next];
-                hole = next;
+        uint64_t slot = table_.Locate(id);
+        bool found = slot != kNoSlot;
+        if (found) table_.EraseAt(slot);
+        if (migrating()) {
+            // Entries already moved are in both tables; the old copy must not be found again.
+            slot = old_.Locate(id);
+            if (slot != kNoSlot) {
+                old_.slots[slot] = MakeSlot(kTombstone, 0);
+                found = true;
             }
-            next = (next + 1) & mask_;
         }
-        slots_[hole] = Slot{};
+        BURSAR_ASSERT(found);
         --size_;
     }
 
     uint64_t size() const { return size_; }
-    uint64_t MemoryBytes() const { return capacity_ * sizeof(Slot); }
+    uint64_t capacity() const { return table_.capacity; }
+    bool migrating() const { return old_.slots != nullptr; }
+    uint64_t MemoryBytes() const {
+        return (table_.capacity + old_.capacity + next_.capacity) * sizeof(Slot);
+    }
 
     void Reset(uint64_t expected) {
+        FreeAll();
         uint64_t capacity = 16;
         while (capacity * kLoadPercentMax < expected * 100) capacity *= 2;
-        Allocate(capacity);
+        table_ = Table::Allocate(capacity, /*populate=*/true);
         size_ = 0;
     }
 
@@ -92,12 +102,21 @@ class IdIndex {
     // histories: callers that need one sort).
     template <typename Fn>
     void ForEach(Fn&& fn) const {
-        for (uint64_t i = 0; i < capacity_; ++i) {
-            if (!slots_[i].empty()) fn(slots_[i].id(), slots_[i].value);
+        for (uint64_t i = 0; i < table_.capacity; ++i) {
+            if (!table_.slots[i].empty()) fn(table_.slots[i].id(), table_.slots[i].value);
+        }
+        // Slots before the cursor were moved into table_.
+        for (uint64_t i = migrated_; migrating() && i < old_.capacity; ++i) {
+            const Slot& s = old_.slots[i];
+            if (!s.empty() && s.id() != kTombstone) fn(s.id(), s.value);
         }
     }
 
   private:
+    static constexpr u128 kTombstone = ~u128{0};
+    static constexpr uint64_t kNoSlot = UINT64_MAX;
+    static constexpr uint64_t kPopulateBytes = 2u << 20;  // a huge page
+
     // Two 64-bit halves rather than a u128 keep the slot at 24 bytes (a u128 would align it to 32).
     struct Slot {
         uint64_t id_low = 0;
@@ -120,31 +139,105 @@ class IdIndex {
         return h;
     }
 
-    // Slots come zeroed (empty) from AllocateLarge.
-    void Allocate(uint64_t capacity) {
-        FreeLarge(slots_, capacity_ * sizeof(Slot));
-        slots_ = static_cast<Slot*>(AllocateLarge(capacity * sizeof(Slot), /*populate=*/true));
-        if (slots_ == nullptr) throw std::bad_alloc();
-        capacity_ = capacity;
-        mask_ = capacity - 1;
-    }
+    struct Table {
+        Slot* slots = nullptr;
+        uint64_t capacity = 0;
+        uint64_t mask = 0;
 
-    void Grow() {
-        Slot* old = slots_;
-        const uint64_t old_capacity = capacity_;
-        slots_ = nullptr;
-        capacity_ = 0;
-        Allocate(old_capacity * 2);
-        size_ = 0;
-        for (uint64_t i = 0; i < old_capacity; ++i) {
-            if (!old[i].empty()) Insert(old[i].id(), old[i].value);
+        // Slots come zeroed (empty) from AllocateLarge.
+        static Table Allocate(uint64_t capacity, bool populate) {
+            void* memory = AllocateLarge(capacity * sizeof(Slot), populate);
+            if (memory == nullptr) throw std::bad_alloc();
+            return Table{static_cast<Slot*>(memory), capacity, capacity - 1};
         }
-        FreeLarge(old, old_capacity * sizeof(Slot));
+        void Free() {
+            FreeLarge(slots, capacity * sizeof(Slot));
+            *this = Table{};
+        }
+        uint64_t bytes() const { return capacity * sizeof(Slot); }
+
+        uint64_t Locate(u128 id) const {
+            uint64_t slot = Hash(id) & mask;
+            while (true) {
+                const Slot& s = slots[slot];
+                if (s.id() == id) return slot;
+                if (s.empty()) return kNoSlot;
+                slot = (slot + 1) & mask;
+            }
+        }
+
+        void Place(u128 id, uint32_t value) {
+            uint64_t slot = Hash(id) & mask;
+            while (!slots[slot].empty()) {
+                BURSAR_DASSERT(slots[slot].id() != id);
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = MakeSlot(id, value);
+        }
+
+        // Backward-shift deletion: move later entries of the probe run into the hole.
+        void EraseAt(uint64_t hole) {
+            uint64_t next = (hole + 1) & mask;
+            while (!slots[next].empty()) {
+                uint64_t home = Hash(slots[next].id()) & mask;
+                // Move the entry when its home is not cyclically within (hole, next].
+                bool stays =
+                    hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+                if (!stays) {
+                    slots[hole] = slots[next];
+                    hole = next;
+                }
+                next = (next + 1) & mask;
+            }
+            slots[hole] = Slot{};
+        }
+    };
+
+    // Past kPreparePercent: reserve the next table, then fault in the share of it that is due, so
+    // that the last share is done when the load reaches kLoadPercentMax; there the tables switch.
+    void Prepare() {
+        const uint64_t start = table_.capacity * kPreparePercent / 100;
+        const uint64_t end = table_.capacity * kLoadPercentMax / 100;
+        if (next_.slots == nullptr) {
+            next_ = Table::Allocate(table_.capacity * 2, /*populate=*/false);
+            populated_ = 0;
+        }
+        const uint64_t due =
+            size_ + 1 >= end ? next_.bytes() : next_.bytes() / (end - start) * (size_ + 1 - start);
+        while (populated_ < due && populated_ < next_.bytes()) {
+            const uint64_t bytes = std::min<uint64_t>(kPopulateBytes, next_.bytes() - populated_);
+            PopulateLarge(reinterpret_cast<char*>(next_.slots) + populated_, bytes);
+            populated_ += bytes;
+        }
+        if ((size_ + 1) * 100 > table_.capacity * kLoadPercentMax) {
+            old_ = table_;
+            table_ = next_;
+            next_ = Table{};
+            migrated_ = 0;
+            Migrate(kMigrateSlotsPerInsert);
+        }
     }
 
-    Slot* slots_ = nullptr;
-    uint64_t capacity_ = 0;
-    uint64_t mask_ = 0;
+    void Migrate(uint64_t slots) {
+        const uint64_t end = std::min(old_.capacity, migrated_ + slots);
+        for (; migrated_ < end; ++migrated_) {
+            const Slot& s = old_.slots[migrated_];
+            if (!s.empty() && s.id() != kTombstone) table_.Place(s.id(), s.value);
+        }
+        if (migrated_ == old_.capacity) old_.Free();
+    }
+
+    void FreeAll() {
+        table_.Free();
+        old_.Free();
+        next_.Free();
+    }
+
+    Table table_;  // takes the inserts
+    Table old_;    // being moved into table_ from slot migrated_ on; empty otherwise
+    Table next_;   // being faulted in, up to populated_ bytes
+    uint64_t migrated_ = 0;
+    uint64_t populated_ = 0;
     uint64_t size_ = 0;
 };
 
