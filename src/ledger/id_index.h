@@ -7,10 +7,11 @@
 // Growth never pauses the caller for more than a small, fixed amount of work. From
 // kPreparePercent of the capacity on, each insert faults in a share of the next table (twice the
 // size) so that it is fully populated when kLoadPercentMax is reached: faulting in and zeroing a
-// 48 MiB table at once stopped the engine for 60 ms. Then the next table takes the inserts and
-// each insert moves kMigrateSlotsPerInsert slots of the old table into it; lookups look in both
-// until the old one is empty. Slots erased from the old table meanwhile become tombstones, so
-// that no entry moves there while it is being walked.
+// 48 MiB table at once stopped the engine for 60 ms. An index sized for `expected` entries stays
+// below kPreparePercent with them, so that it never holds a second table. Then the next table takes
+// the inserts and each insert moves kMigrateSlotsPerInsert slots of the old table into it; lookups
+// look in both until the old one is empty. Slots erased from the old table meanwhile become
+// tombstones, so that no entry moves there while it is being walked.
 
 #include <algorithm>
 #include <cstdint>
@@ -26,7 +27,7 @@ namespace bursar::ledger {
 class IdIndex {
   public:
     static constexpr uint32_t kLoadPercentMax = 70;
-    static constexpr uint32_t kPreparePercent = 50;
+    static constexpr uint32_t kPreparePercent = 65;
     static constexpr uint64_t kMigrateSlotsPerInsert = 16;
     static constexpr uint32_t kNotFound = UINT32_MAX;
 
@@ -93,7 +94,7 @@ class IdIndex {
     void Reset(uint64_t expected) {
         FreeAll();
         uint64_t capacity = 16;
-        while (capacity * kLoadPercentMax < expected * 100) capacity *= 2;
+        while (capacity * kPreparePercent < expected * 100) capacity *= 2;
         table_ = Table::Allocate(capacity, /*populate=*/true);
         size_ = 0;
     }

@@ -109,5 +109,18 @@ TEST(IdIndex, MigrationFinishesBeforeTheNextGrowth) {
     EXPECT_EQ(small.Find(MakeU128(1, 0)), IdIndex::kNotFound);
 }
 
+// An index sized for its entries never reserves a second table (bursar bench sizes the transfer
+// index for 10 M: a second table there would be 768 MiB).
+TEST(IdIndex, SizedIndexHoldsOneTable) {
+    for (uint64_t expected : {1000u, 10000u, 65536u, 88000u, 600000u, 1u << 20}) {
+        IdIndex index(expected);
+        const uint64_t bytes = index.MemoryBytes();
+        for (uint64_t i = 1; i <= expected; ++i) index.Insert(MakeU128(7, i), 1);
+        EXPECT_EQ(index.MemoryBytes(), bytes) << expected;
+        EXPECT_FALSE(index.migrating());
+        index.Insert(MakeU128(8, 1), 1);
+    }
+}
+
 }  // namespace
 }  // namespace bursar::ledger
