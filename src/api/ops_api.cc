@@ -170,6 +170,9 @@ std::string OpsApi::Metrics() const {
                static_cast<double>(js.position));
         Metric(&out, "bursar_jetstream_published_total", "counter",
                "Events acknowledged by JetStream.", static_cast<double>(js.published));
+        Metric(&out, "bursar_jetstream_skipped_total", "counter",
+               "Events read again that the stream held already, not sent again.",
+               static_cast<double>(js.skipped));
         Metric(&out, "bursar_jetstream_failures_total", "counter", "Batches published again.",
                static_cast<double>(js.failures));
         Metric(&out, "bursar_jetstream_connected", "gauge", "1 while connected to NATS.",

@@ -20,6 +20,9 @@ namespace bursar::events {
 namespace {
 
 constexpr const char* kMsgIdHeader = "Nats-Msg-Id";
+constexpr const char* kExpectedLastSequenceHeader = "Nats-Expected-Last-Sequence";
+constexpr const char* kExpectedLastMsgIdHeader = "Nats-Expected-Last-Msg-Id";
+constexpr std::string_view kEventIdPrefix = "evt_";
 // Messages published and not yet acknowledged, at most: at this many the publisher reads
 // acknowledgments until half of them came. Bounds the client's write buffer (about 400 bytes a
 // message) and the acknowledgments queued for the follower.
@@ -224,6 +227,8 @@ Status JetStreamPublisher::EnsureStream() {
         status = js_GetStreamInfo(&info, js, options_.stream.c_str(), nullptr, &error);
     }
     if (status == NATS_NOT_FOUND) {
+        jsStreamInfo_Destroy(info);
+        info = nullptr;
         jsStreamConfig config;
         jsStreamConfig_Init(&config);
         const char* subjects[] = {kSubject};
@@ -234,11 +239,40 @@ Status JetStreamPublisher::EnsureStream() {
         config.Duplicates = static_cast<int64_t>(options_.duplicate_window_ns);
         status = js_AddStream(&info, js, &config, nullptr, &error);
     }
+    // Where the stream ends, and the transaction of its last message.
+    Status found;
+    natsMsg* last = nullptr;
+    if (status == NATS_OK) {
+        stream_last_seq_ = info->State.LastSeq;
+        stored_txn_ = 0;
+        sent_id_.clear();
+        status = js_GetLastMsg(&last, js, options_.stream.c_str(), kSubject, nullptr, &error);
+        if (status == NATS_NOT_FOUND) {
+            status = NATS_OK;  // nothing of ours in it yet
+        } else if (status == NATS_OK) {
+            const char* id = nullptr;
+            natsMsgHeader_Get(last, kMsgIdHeader, &id);
+            const std::string_view text = id != nullptr ? id : "";
+            const char* end = text.data() + text.size();
+            const auto parsed =
+                text.starts_with(kEventIdPrefix)
+                    ? std::from_chars(text.data() + kEventIdPrefix.size(), end, stored_txn_)
+                    : std::from_chars_result{text.data(), std::errc::invalid_argument};
+            if (parsed.ec != std::errc() || parsed.ptr != end || stored_txn_ == 0) {
+                stored_txn_ = 0;
+                found = Status(StatusCode::kCorruption,
+                               "stream " + options_.stream + ": its last message (sequence " +
+                                   std::to_string(natsMsg_GetSequence(last)) +
+                                   ") is not an event of this publisher: no event id");
+            }
+        }
+    }
+    natsMsg_Destroy(last);
     jsStreamInfo_Destroy(info);
     jsCtx_Destroy(js);
     natsConnection_Destroy(connection);
     if (status != NATS_OK) return NatsError("stream " + options_.stream, status);
-    return Status::Ok();
+    return found;
 }
 
 void JetStreamPublisher::Disconnect() {
@@ -256,7 +290,16 @@ Status JetStreamPublisher::PublishBatch(const std::vector<Event>& events) {
     nats_->acknowledged_count = 0;
     std::string reply = nats_->reply_prefix;
     std::string id;
+    std::string expected;
+    uint64_t skipped = 0;
     for (size_t i = 0; i < events.size(); ++i) {
+        if (events[i].txn.id <= stored_txn_) {
+            // In the stream already: read again after a crash or a failed batch.
+            nats_->acknowledged[i] = true;
+            ++nats_->acknowledged_count;
+            ++skipped;
+            continue;
+        }
         if (i - nats_->acknowledged_count >= kUnacknowledgedMax) {
             BURSAR_RETURN_IF_ERROR(AwaitAcknowledgments(events, i - kUnacknowledgedMax / 2));
         }
@@ -264,15 +307,29 @@ Status JetStreamPublisher::PublishBatch(const std::vector<Event>& events) {
         encoder_.Append(events[i], &body_);
         reply.resize(nats_->reply_prefix.size());
         AppendDecimal(i, &reply);
-        id = "evt_";
+        id = kEventIdPrefix;
         AppendDecimal(events[i].txn.id, &id);
         natsMsg* message = nullptr;
         natsStatus status = natsMsg_Create(&message, kSubject, reply.c_str(), body_.data(),
                                            static_cast<int>(body_.size()));
         if (status == NATS_OK) status = natsMsgHeader_Set(message, kMsgIdHeader, id.c_str());
+        // The first message on a connection must follow the stream's last sequence number as
+        // read on connecting (the server keeps it across restarts; it cannot say "empty"), each
+        // later one the message sent before it (the server's last message id, set by storing it).
+        if (status == NATS_OK && !sent_id_.empty()) {
+            status = natsMsgHeader_Set(message, kExpectedLastMsgIdHeader, sent_id_.c_str());
+        } else if (status == NATS_OK && stream_last_seq_ > 0) {
+            AppendDecimal(stream_last_seq_, &expected);
+            status = natsMsgHeader_Set(message, kExpectedLastSequenceHeader, expected.c_str());
+        }
         if (status == NATS_OK) status = natsConnection_PublishMsg(nats_->connection, message);
         nats_->spent.push_back(message);
         if (status != NATS_OK) return NatsError("publish " + id, status);
+        sent_id_ = id;
+    }
+    if (skipped > 0) {
+        std::lock_guard lock(mutex_);
+        stats_.skipped += skipped;
     }
     return AwaitAcknowledgments(events, events.size());
 }
@@ -426,8 +483,9 @@ Status JetStreamPublisher::Apply(const std::vector<Event>& events, uint64_t posi
     }
     const uint64_t now = SystemClock::Instance().RealtimeNs();
     std::lock_guard lock(mutex_);
-    stats_.published += events.size();
     for (const Event& event : events) {
+        if (event.txn.id <= stored_txn_) continue;  // skipped, not published now
+        ++stats_.published;
         const uint64_t lag = now > event.txn.created_at ? now - event.txn.created_at : 0;
         if (lag_samples_.size() < kLagSamplesMax) {
             lag_samples_.push_back(lag);

@@ -1,13 +1,21 @@
 #pragma once
 
 // Publishes the event stream to NATS JetStream (issue 4): subject payments.events.v1, message id =
-// event id, so a re-sent event is dropped by the server (the stream's duplicate window). The
-// position of the last record whose events were all acknowledged is kept in a file; after a crash
-// or a lost connection the publisher starts again from there, so every event arrives once, in
-// commit order. The file is rewritten (and fsynced) at most every `cursor_interval_ms` and at
-// Stop(): after a crash up to that much is sent again, and the server drops it as duplicates
-// (the interval must stay far below the duplicate window; Start() refuses otherwise). A slow or
-// absent NATS server never blocks the engine: the publisher reads the journal at its own pace.
+// event id. The position of the last record whose events were all acknowledged is kept in a
+// file; after a crash or a lost connection the publisher reads the journal again from there. The
+// file is rewritten (and fsynced) at most every `cursor_interval_ms` and at Stop(), so up to that
+// much is read again after a crash; none of it is sent twice, however long bursar was down:
+// - on every connection the publisher asks the stream for its last message, and skips the events
+//   up to that one's (transaction ids grow in commit order);
+// - every message says what it must follow in the stream: the first on a connection the
+//   stream's last sequence number (Nats-Expected-Last-Sequence), each later one the message
+//   sent before it (Nats-Expected-Last-Msg-Id); so the stream refuses anything after a message
+//   it did not store, and what it holds of ours is a prefix of the events whose end its last
+//   message names.
+// The stream's duplicate window (message id = event id) is a second guard. The stream is the
+// publisher's own: a message of another publisher on it stops publishing until an operator
+// looks. A slow or absent NATS server never blocks the engine: the publisher reads the journal
+// at its own pace.
 //
 // The publishing connection is driven from the follower's thread (the NATS client's event-loop
 // interface): the client starts no read, flush or delivery thread for it. Each message of a batch
@@ -33,7 +41,7 @@ namespace bursar::events {
 struct JetStreamOptions {
     std::string url;  // e.g. nats://127.0.0.1:4222
     std::string stream = "PAYMENTS";
-    uint64_t duplicate_window_ns = 2ull * 3600 * 1'000'000'000;  // re-sends within it are dropped
+    uint64_t duplicate_window_ns = 120ull * 1'000'000'000;  // re-sends within it are dropped
     int64_t ack_wait_ms = 5000;          // waiting for acknowledgments, before the batch fails
     uint64_t records_per_batch = 256;    // journal records published between two cursor writes
     uint64_t retry_ms = 1000;            // after a failure, before starting again from the cursor
@@ -49,6 +57,7 @@ bool AcknowledgesStored(std::string_view acknowledgment, std::string_view stream
 struct JetStreamStats {
     uint64_t position = 0;   // journal record whose events are all acknowledged
     uint64_t published = 0;  // events acknowledged by this process
+    uint64_t skipped = 0;    // events read again that the stream held already: not sent
     uint64_t failures = 0;   // batches started again
     bool connected = false;
     uint64_t lag_ns_last = 0;  // commit of the batch's last event -> its acknowledgment
@@ -80,7 +89,8 @@ class JetStreamPublisher {
     Status Apply(const std::vector<Event>& events, uint64_t position);
     Status Connect();
     // Creates the stream when missing, over a connection of its own (the JetStream API waits
-    // for replies that only the follower's thread would read on the publishing connection).
+    // for replies that only the follower's thread would read on the publishing connection), and
+    // reads where it ends: stream_last_seq_ and stored_txn_.
     Status EnsureStream();
     void Disconnect();
     Status PublishBatch(const std::vector<Event>& events);
@@ -111,8 +121,15 @@ class JetStreamPublisher {
     size_t lag_next_ = 0;
     uint64_t cursor_stored_ = 0;     // follower thread (then Stop()): position in the cursor file
     uint64_t cursor_stored_ns_ = 0;  // when it was written (monotonic)
-    EventJsonEncoder encoder_;       // follower thread
-    std::string body_;               // follower thread: the message being published
+    // Follower thread, set on connecting: the stream's last sequence number, and the transaction
+    // of its last message (0: none). Events up to stored_txn_ are skipped; the first message
+    // sent expects the stream to end at stream_last_seq_, each later one at the message id
+    // sent before it, sent_id_ (empty until the first is sent).
+    uint64_t stream_last_seq_ = 0;
+    uint64_t stored_txn_ = 0;
+    std::string sent_id_;
+    EventJsonEncoder encoder_;  // follower thread
+    std::string body_;          // follower thread: the message being published
     Follower follower_;
 };
 
