@@ -130,6 +130,12 @@ std::string OpsApi::Metrics() const {
            static_cast<double>(stats.fsync_ns_max) / 1e9);
     Metric(&out, "bursar_engine_snapshots_total", "counter", "Snapshots started.",
            static_cast<double>(stats.snapshots));
+    Metric(&out, "bursar_engine_state_bytes", "gauge",
+           "Memory the state holds (ledger tables, domain maps estimated).",
+           static_cast<double>(stats.state_bytes));
+    Metric(&out, "bursar_engine_writes_refused_total", "counter",
+           "Writes refused because the state was at state_memory_max_mib.",
+           static_cast<double>(stats.writes_refused));
     Metric(&out, "bursar_engine_snapshot_drain_seconds_max", "gauge",
            "Longest wait of a snapshot for the batches in flight.",
            static_cast<double>(stats.snapshot_drain_ns_max) / 1e9);

@@ -86,6 +86,9 @@ HttpResponse EngineRefusal(const Status& status) {
         response.headers.emplace_back("Retry-After", "1");
         return response;
     }
+    if (status.code() == StatusCode::kResourceExhausted) {
+        return FromError(ErrorCode::kCapacityExceeded);
+    }
     return FromError(ErrorCode::kUnavailable);
 }
 

@@ -214,6 +214,13 @@ int ServeCommand(const Args& args) {
     options.data_dir = dir;
     options.log = LogLine;
     options.snapshot_interval_records = config->Number("snapshot_interval_records");
+    uint64_t state_mib = config->Number("state_memory_max_mib");
+    if (state_mib == 0) {
+        const auto pages = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES));
+        const auto page_bytes = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+        state_mib = pages * page_bytes / 4 * 3 >> 20;
+    }
+    options.state_bytes_max = state_mib << 20;
     options.preallocate_segments = config->Get("journal_preallocate") == "true";
     if (config->Get("recovery_mode") == "truncate-at-corruption") {
         options.recovery_mode = journal::RecoveryMode::kTruncateAtCorruption;

@@ -20,6 +20,8 @@ const char* StatusCodeName(StatusCode code) {
             return "stopped";
         case StatusCode::kUnsupported:
             return "unsupported";
+        case StatusCode::kResourceExhausted:
+            return "resource_exhausted";
     }
     return "unknown";
 }

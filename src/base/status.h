@@ -18,6 +18,8 @@ enum class StatusCode : int {
     kBusy = 5,         // a bounded queue is full; retry later
     kStopped = 6,      // the component is stopped or failed (fail-stop)
     kUnsupported = 7,  // a format version this build does not read
+    kResourceExhausted =
+        8,  // a named bound of memory or storage is reached; retrying will not help
 };
 
 const char* StatusCodeName(StatusCode code);

@@ -84,6 +84,10 @@ const std::vector<Setting>& Settings() {
          60, 30 * 86400},
         {"snapshot_interval_records", "BURSAR_SNAPSHOT_INTERVAL_RECORDS", "4096",
          "journal records between snapshots (0: never)", 0, 1u << 30},
+        {"state_memory_max_mib", "BURSAR_STATE_MEMORY_MAX_MIB", "0",
+         "memory the ledger's state may hold, in MiB: at it, writes are refused (503 "
+         "CAPACITY_EXCEEDED) and reads go on (0: three quarters of the machine's memory)",
+         0, 1ull << 26},
         {"journal_preallocate", "BURSAR_JOURNAL_PREALLOCATE", "true",
          "write journal segments ahead as zeros (false on copy-on-write file systems such as "
          "btrfs or zfs, where it does not help)"},

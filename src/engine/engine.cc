@@ -224,6 +224,40 @@ void Engine::EngineLoop() {
     PushBatch(std::move(sentinel));
 }
 
+void Engine::RefuseWritesWhenFull(std::vector<Request*>& requests) {
+    const uint64_t bytes = platform_->MemoryBytes();
+    const bool full = options_.state_bytes_max != 0 && bytes >= options_.state_bytes_max;
+    uint64_t refused = 0;
+    if (full) {
+        auto kept = requests.begin();
+        for (Request* request : requests) {
+            if (!IsWrite(request->operation)) {
+                *kept++ = request;
+                continue;
+            }
+            request->results.clear();
+            request->status =
+                Status(StatusCode::kResourceExhausted,
+                       "the state holds " + std::to_string(bytes >> 20) + " MiB, its bound is " +
+                           std::to_string(options_.state_bytes_max >> 20) +
+                           " MiB: no writes until it is raised");
+            Complete(request);
+            ++refused;
+        }
+        requests.erase(kept, requests.end());
+    }
+    if (full != state_full_ && options_.log) {
+        options_.log(full ? "state at its memory bound (" + std::to_string(bytes >> 20) +
+                                " MiB of " + std::to_string(options_.state_bytes_max >> 20) +
+                                " MiB): writes are refused, reads go on"
+                          : "state under its memory bound again: writes are taken");
+    }
+    state_full_ = full;
+    std::lock_guard lock(pipe_mutex_);
+    stats_.state_bytes = bytes;
+    stats_.writes_refused += refused;
+}
+
 void Engine::ProcessBatch(std::vector<Request*>& requests) {
     if (failed()) {
         // The state in memory may be ahead of the journal: nothing more is applied or read.
@@ -234,6 +268,7 @@ void Engine::ProcessBatch(std::vector<Request*>& requests) {
         }
         return;
     }
+    RefuseWritesWhenFull(requests);
     ledger::StateMachine& ledger = platform_->ledger();
     const uint64_t timestamp = std::max(clock_.RealtimeNs(), ledger.last_timestamp() + 1);
     const bool writes = std::any_of(requests.begin(), requests.end(),

@@ -47,6 +47,10 @@ struct EngineOptions {
     // Journal segments written ahead as zeros (journal::WriterOptions::preallocate).
     bool preallocate_segments = true;
     ledger::StateMachineOptions state;
+    // Memory the state (ledger and platform, estimated by Platform::MemoryBytes) may hold: at or
+    // above it, writes are refused with kResourceExhausted and nothing is journaled; reads go on.
+    // 0: no bound.
+    uint64_t state_bytes_max = 0;
     std::function<void(const std::string&)> log;  // progress and warnings, one line each
 };
 
@@ -69,6 +73,8 @@ struct EngineStats {
     uint64_t snapshots = 0;
     uint64_t snapshot_drain_ns_max = 0;   // longest wait for the batches in flight to be durable
     uint64_t snapshot_freeze_ns_max = 0;  // longest copy of the state (the engine applies nothing)
+    uint64_t state_bytes = 0;             // at the last batch (Platform::MemoryBytes)
+    uint64_t writes_refused = 0;          // at state_bytes_max
 };
 
 class Engine {
@@ -121,6 +127,10 @@ class Engine {
     // requests (journal thread).
     void CommitBatches(std::vector<Batch>& batches);
     void ProcessBatch(std::vector<Request*>& requests);
+    // Measures the state; at options_.state_bytes_max or above, answers the writes among
+    // `requests` with kResourceExhausted at once and takes them out: nothing of them is applied
+    // or journaled.
+    void RefuseWritesWhenFull(std::vector<Request*>& requests);
     void PushBatch(Batch batch);
     void WaitJournalIdle();
     void MaybeSnapshot();
@@ -163,6 +173,7 @@ class Engine {
     Hash256 durable_hash_{};
     EngineStats stats_;
 
+    bool state_full_ = false;  // engine thread: the last batch found the state at its bound
     std::atomic<bool> failed_{false};
     Status failure_;  // guarded by pipe_mutex_
 

@@ -236,6 +236,50 @@ TEST_F(EngineTest, FullQueueAnswersBusy) {
     EXPECT_EQ(replies.load(), 2);
 }
 
+// At its memory bound the engine refuses writes, journals nothing of them and keeps answering
+// reads; with the bound raised (a restart with another setting) writes are taken again.
+TEST_F(EngineTest, StateAtItsMemoryBoundRefusesWritesAndKeepsReads) {
+    auto engine = Open();
+    Call(*engine, Accounts({MakeAccount(1), MakeAccount(2)}));
+    engine->Stop();
+    const uint64_t bytes = engine->platform().MemoryBytes();
+    EXPECT_GT(bytes, 0u);
+    engine.reset();
+
+    EngineOptions options;
+    options.state_bytes_max = bytes + 1;  // one more write fits: the first transfer's segment
+    engine = Open(options);
+    Request first = Call(*engine, Transfers({MakeTransfer(10, 1, 2, 5)}));
+    EXPECT_TRUE(first.status.ok()) << first.status.ToString();
+    const uint64_t committed = engine->committed_seq();
+    Request refused = Call(*engine, Transfers({MakeTransfer(11, 1, 2, 7)}));
+    EXPECT_EQ(refused.status.code(), StatusCode::kResourceExhausted) << refused.status.ToString();
+    EXPECT_EQ(refused.seq, 0u);
+    Request account = Call(*engine, Accounts({MakeAccount(3)}));
+    EXPECT_EQ(account.status.code(), StatusCode::kResourceExhausted);
+    Request lookup;
+    lookup.operation = Operation::kLookupTransfers;
+    lookup.ids = {10, 11};
+    lookup = Call(*engine, std::move(lookup));
+    EXPECT_TRUE(lookup.status.ok());
+    ASSERT_EQ(lookup.transfers.size(), 1u);
+    EXPECT_EQ(engine->committed_seq(), committed);
+    EXPECT_EQ(engine->stats().writes_refused, 2u);
+    EXPECT_GE(engine->stats().state_bytes, options.state_bytes_max);
+    engine->Stop();
+    const Hash256 before = engine->platform().StateHash();
+    engine.reset();
+    EXPECT_EQ(ReplayHash(fs_, "data"), before);  // the refused writes left no trace
+
+    engine = Open();  // no bound
+    Request again = Call(*engine, Transfers({MakeTransfer(11, 1, 2, 7)}));
+    EXPECT_TRUE(again.status.ok());
+    EXPECT_TRUE(again.results.empty());
+    engine->Stop();
+    EXPECT_EQ(engine->state().FindAccount(2)->credits_posted, static_cast<u128>(12));
+    EXPECT_TRUE(engine->state().CheckInvariants().ok());
+}
+
 TEST_F(EngineTest, OversizedRequestIsRejected) {
     auto engine = Open();
     Request big = Transfers(std::vector<Transfer>(ledger::kBatchEventsMax + 1));

@@ -31,6 +31,8 @@ namespace bursar::payments {
     X(kInternal, "INTERNAL_ERROR", 500, "An internal error occurred.")                       \
     X(kUnavailable, "UNAVAILABLE", 503, "The service cannot take writes now.")               \
     X(kServerBusy, "SERVER_BUSY", 503, "The server is busy; retry later.")                   \
+    X(kCapacityExceeded, "CAPACITY_EXCEEDED", 503,                                           \
+      "The ledger is at its memory bound (state_memory_max_mib) and takes no writes.")       \
     X(kHandlerTimeout, "HANDLER_TIMEOUT", 504, "The request took too long.")
 
 #define BURSAR_ERROR_ENUM(name, code, status, message) name,

@@ -498,6 +498,26 @@ Response Platform::GetWallet(const Principal& principal, uint64_t user_id, uint6
     return Response{200, json.Take()};
 }
 
+uint64_t Platform::MemoryBytes() const {
+    // A std::map node: its key and value plus about 48 bytes of links and allocator overhead.
+    constexpr uint64_t kNodeBytes = 48;
+    // Names, emails and password hashes beyond the strings' own buffers, per user or merchant.
+    constexpr uint64_t kTextBytes = 160;
+    const uint64_t people = (users_.capacity() + merchants_.capacity()) * kTextBytes +
+                            users_.capacity() * sizeof(User) +
+                            merchants_.capacity() * sizeof(Merchant) +
+                            users_by_email_.size() * (kNodeBytes + sizeof(std::string)) +
+                            merchants_by_key_.size() * (kNodeBytes + sizeof(Hash256));
+    const uint64_t sessions = sessions_.size() * (kNodeBytes + sizeof(Hash256) + sizeof(Session)) +
+                              session_expiry_.size() * sizeof(session_expiry_.front());
+    // Each record's key and response are held by its map node, its place in the order, and the
+    // log: about three times the log's bytes.
+    const uint64_t idempotency = idempotency_.size() * (kNodeBytes + sizeof(std::string) +
+                                                        sizeof(Stored) + sizeof(StoredOrder)) +
+                                 3 * idempotency_log_.size();
+    return ledger_->MemoryBytes() + people + sessions + idempotency;
+}
+
 std::optional<Txn> Platform::FindTxn(uint64_t txn_id) const {
     const ledger::Transfer* first = ledger_->FindTransfer(TxnTransferId(txn_id, 0));
     if (first == nullptr) return std::nullopt;

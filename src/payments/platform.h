@@ -116,6 +116,9 @@ class Platform {
     uint64_t user_count() const { return users_.size(); }
     uint64_t merchant_count() const { return merchants_.size(); }
     uint64_t idempotency_record_count() const { return idempotency_.size(); }
+    // The memory the state holds: the ledger's tables exactly, the domain's maps estimated
+    // (their nodes, strings and the idempotency log).
+    uint64_t MemoryBytes() const;
 
     Hash256 StateHash() const;
     std::shared_ptr<FrozenPlatform> Freeze() const;

@@ -308,5 +308,53 @@ class ApiTest(unittest.TestCase):
             self.assertIn(path, spec.json["paths"])
 
 
+class MemoryBoundTest(unittest.TestCase):
+    """At state_memory_max_mib the server refuses writes with 503 CAPACITY_EXCEEDED, stores nothing
+    of them (not even their Idempotency-Key) and keeps answering reads."""
+
+    def test_writes_refused_at_the_bound_reads_go_on(self):
+        server = Server().start()
+        try:
+            anonymous = server.client()
+            alice, token = register_and_login(anonymous, "alice@example.com")
+            alice_client = server.client(token)
+            r = alice_client.post(f"/v1/wallets/{alice}/topup", {"amount_minor": 1000})
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(server.stop(), 0)
+
+            # 1 MiB: less than the empty indexes take, so the state is at its bound from the start.
+            server.extra_env = {"BURSAR_STATE_MEMORY_MAX_MIB": "1"}
+            server.start()
+            alice_client = server.client(token)
+            key = str(uuid.uuid4())
+            r = alice_client.post(f"/v1/wallets/{alice}/topup", {"amount_minor": 500},
+                                  headers={"Idempotency-Key": key})
+            self.assertEqual((r.status, r.error_code()), (503, "CAPACITY_EXCEEDED"), r)
+            self.assertNotIn("retry-after", r.headers)
+            r = server.client().post("/v1/users/register",
+                                     {"email": "bob@example.com", "password": "secret-password", "name": "Bob"})
+            self.assertEqual((r.status, r.error_code()), (503, "CAPACITY_EXCEEDED"), r)
+            r = alice_client.get(f"/v1/wallets/{alice}")
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["balances"][0]["balance_minor"], 1000)
+            self.assertEqual(alice_client.get(f"/v1/ledger/transactions?user_id={alice}").status, 200)
+            metrics = server.client().get("/metrics").body
+            refused = [line for line in metrics.splitlines() if line.startswith("bursar_engine_writes_refused_total ")]
+            self.assertEqual(refused, ["bursar_engine_writes_refused_total 2"])
+            self.assertEqual(server.stop(), 0)
+
+            # Raised again: the refused top-up's key was never stored, so it runs now, once.
+            server.extra_env = {}
+            server.start()
+            alice_client = server.client(token)
+            r = alice_client.post(f"/v1/wallets/{alice}/topup", {"amount_minor": 500},
+                                  headers={"Idempotency-Key": key})
+            self.assertEqual(r.status, 200, r)
+            self.assertNotIn("idempotent-replayed", r.headers)
+            self.assertEqual(r.json["balance_minor"], 1500)
+        finally:
+            server.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
