@@ -183,6 +183,8 @@ EngineStats Engine::stats() const {
     }
     std::lock_guard lock(queue_mutex_);
     stats.queue_depth = queue_.size();
+    stats.state_bytes = state_bytes_.load(std::memory_order_relaxed);
+    stats.writes_refused = writes_refused_.load(std::memory_order_relaxed);
     return stats;
 }
 
@@ -253,9 +255,9 @@ void Engine::RefuseWritesWhenFull(std::vector<Request*>& requests) {
                           : "state under its memory bound again: writes are taken");
     }
     state_full_ = full;
-    std::lock_guard lock(pipe_mutex_);
-    stats_.state_bytes = bytes;
-    stats_.writes_refused += refused;
+    // Plain stores, read by stats(): no lock on the engine thread's path for a metric.
+    state_bytes_.store(bytes, std::memory_order_relaxed);
+    if (refused != 0) writes_refused_.fetch_add(refused, std::memory_order_relaxed);
 }
 
 void Engine::ProcessBatch(std::vector<Request*>& requests) {

@@ -174,6 +174,8 @@ class Engine {
     EngineStats stats_;
 
     bool state_full_ = false;  // engine thread: the last batch found the state at its bound
+    std::atomic<uint64_t> state_bytes_{0};     // written by the engine thread, for stats()
+    std::atomic<uint64_t> writes_refused_{0};  // written by the engine thread, for stats()
     std::atomic<bool> failed_{false};
     Status failure_;  // guarded by pipe_mutex_
 
