@@ -32,6 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/websocket_protocol.h"
 #include "base/assert.h"
 #include "base/thread.h"
 
@@ -80,15 +81,8 @@ constexpr int kSwitchingProtocolsStatus = 101;
 constexpr std::string_view kWebSocketVersion = "13";
 // A Sec-WebSocket-Key is the base64 of 16 bytes.
 constexpr size_t kWebSocketKeyBytesMax = 24;
-// RFC 6455: what Sec-WebSocket-Accept hashes with the key; opcodes; frame bounds; close codes.
-constexpr std::string_view kWebSocketGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-constexpr uint8_t kOpcodeContinuation = 0x0;
-constexpr uint8_t kOpcodeText = 0x1;
-constexpr uint8_t kOpcodeBinary = 0x2;
-constexpr uint8_t kOpcodeClose = 0x8;
-constexpr uint8_t kOpcodePing = 0x9;
-constexpr uint8_t kOpcodePong = 0xA;
-constexpr size_t kControlPayloadBytesMax = 125;
+// RFC 6455 (websocket_protocol.h): frame bounds and close codes of this server.
+using namespace rfc6455;  // NOLINT(google-build-using-namespace): the protocol's constants
 constexpr size_t kFrameHeaderBytesMax = 14;  // 2, an 8-byte length, a 4-byte mask
 constexpr uint16_t kCloseProtocolError = 1002;
 constexpr uint16_t kCloseMessageTooBig = 1009;
@@ -97,6 +91,43 @@ constexpr size_t kWebSocketReadBytes = 4 << 10;
 
 class Session;
 class WebSocketSession;
+
+// A connection's deadline timer, armed only when something waits, and not armed again for a
+// later time while a wait for an earlier one is pending: that wait fires, and the owner, finding
+// its deadline later, arms again. A wait made stale by a later Arm() or by Cancel() does nothing.
+class LazyTimer {
+  public:
+    explicit LazyTimer(const Executor& executor) : timer_(executor) {}
+
+    // `fire` runs when the wait ends at `expiry`; it holds what keeps the owner (and this timer)
+    // alive, such as the owner's shared_ptr.
+    template <typename Fire>
+    void Arm(SteadyClock::time_point expiry, Fire fire) {
+        if (armed_ && expiry_ <= expiry) return;
+        ++generation_;
+        armed_ = true;
+        expiry_ = expiry;
+        timer_.expires_at(expiry);
+        timer_.async_wait([this, generation = generation_,
+                           fire = std::move(fire)](beast::error_code error) mutable {
+            if (generation != generation_) return;
+            armed_ = false;
+            if (!error) fire();
+        });
+    }
+
+    void Cancel() {
+        ++generation_;
+        armed_ = false;
+        timer_.cancel();
+    }
+
+  private:
+    Timer timer_;
+    SteadyClock::time_point expiry_{};  // what the timer is armed for, when armed
+    bool armed_ = false;
+    uint64_t generation_ = 0;  // a wait whose generation is not this one is stale
+};
 
 // What Stop() needs of a connection: an HTTP session, or the WebSocket session that took an
 // upgraded HTTP session's place in the registry.
@@ -395,17 +426,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     void DetachReply();
     // The state's deadline is `timeout_ms` from now.
     void SetDeadline(uint32_t timeout_ms);
-    void ArmTimer(SteadyClock::time_point expiry);
+    void ArmTimer();
     void OnTimer();
 
     ServerCore& core_;
     IoThread& io_thread_;
     Socket socket_;
-    Timer timer_;
-    SteadyClock::time_point deadline_{};      // of the current state
-    SteadyClock::time_point timer_expiry_{};  // what the timer is armed for, when armed
-    bool timer_armed_ = false;
-    uint64_t timer_generation_ = 0;  // a wait whose generation is not this one is stale
+    LazyTimer timer_;
+    SteadyClock::time_point deadline_{};  // of the current state
     const uint64_t id_;
     const bool rejected_;  // over connections_max: answer 503 and close
     std::string remote_address_;
@@ -494,10 +522,7 @@ class WebSocketSession final : public Connection,
     ServerCore& core_;
     IoThread& io_thread_;
     std::optional<Socket> socket_;  // from Start()
-    Timer timer_;
-    SteadyClock::time_point timer_expiry_{};
-    bool timer_armed_ = false;
-    uint64_t timer_generation_ = 0;  // a wait whose generation is not this one is stale
+    LazyTimer timer_;
     const uint64_t id_;
     const std::string request_id_;  // the upgrade request's
     // Refers back to this session from the handshake until Close(), which breaks the cycle.
@@ -531,10 +556,10 @@ class WebSocketSession final : public Connection,
     SteadyClock::time_point closing_deadline_{};
 };
 
-// base64(SHA-1(key + kWebSocketGuid)): what proves to the client that the server speaks WebSocket.
+// base64(SHA-1(key + kGuid)): what proves to the client that the server speaks WebSocket.
 std::string WebSocketAcceptKey(std::string_view key) {
     std::string text(key);
-    text += kWebSocketGuid;
+    text += kGuid;
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_bytes = 0;
     BURSAR_ASSERT(
@@ -855,8 +880,7 @@ void Session::Close() {
     if (state_ == State::kClosed || state_ == State::kUpgraded) return;
     state_ = State::kClosed;
     beast::error_code ignored;
-    timer_generation_++;
-    timer_.cancel();
+    timer_.Cancel();
     socket_.close(ignored);
     DetachReply();
     // The parser, buffer and output stay: operations still pending refer to them, and complete
@@ -1084,8 +1108,7 @@ void Session::OnUpgradeAccepted(uint64_t request_number) {
         return;
     }
     state_ = State::kUpgraded;
-    timer_generation_++;
-    timer_.cancel();
+    timer_.Cancel();
     // Whatever the client sent after the upgrade request is dropped: it may send no frame
     // before the handshake's answer.
     buffer_.consume(buffer_.size());
@@ -1209,29 +1232,17 @@ void Session::DetachReply() {
 
 void Session::SetDeadline(uint32_t timeout_ms) {
     deadline_ = SteadyClock::now() + Milliseconds(timeout_ms);
-    // A wait armed for an earlier time finds the later deadline when it fires and waits again.
-    if (timer_armed_ && timer_expiry_ <= deadline_) return;
-    ArmTimer(deadline_);
+    ArmTimer();
 }
 
-void Session::ArmTimer(SteadyClock::time_point expiry) {
-    timer_generation_++;
-    timer_armed_ = true;
-    timer_expiry_ = expiry;
-    timer_.expires_at(expiry);
-    timer_.async_wait(
-        [self = shared_from_this(), generation = timer_generation_](beast::error_code error) {
-            if (generation != self->timer_generation_) return;
-            self->timer_armed_ = false;
-            if (error) return;
-            self->OnTimer();
-        });
+void Session::ArmTimer() {
+    timer_.Arm(deadline_, [self = shared_from_this()] { self->OnTimer(); });
 }
 
 void Session::OnTimer() {
     if (state_ == State::kNew || state_ == State::kUpgraded || state_ == State::kClosed) return;
     if (SteadyClock::now() < deadline_) {
-        ArmTimer(deadline_);
+        ArmTimer();
         return;
     }
     switch (state_) {
@@ -1563,18 +1574,7 @@ void WebSocketSession::ScheduleTimer() {
         next = std::min(next, last_heard_ + (pinged_ ? 2 * ping_interval : ping_interval));
     }
     if (next == SteadyClock::time_point::max()) return;
-    if (timer_armed_ && timer_expiry_ <= next) return;
-    timer_generation_++;
-    timer_armed_ = true;
-    timer_expiry_ = next;
-    timer_.expires_at(next);
-    timer_.async_wait(
-        [self = shared_from_this(), generation = timer_generation_](beast::error_code error) {
-            if (generation != self->timer_generation_) return;
-            self->timer_armed_ = false;
-            if (error) return;
-            self->OnTimer();
-        });
+    timer_.Arm(next, [self = shared_from_this()] { self->OnTimer(); });
 }
 
 void WebSocketSession::OnTimer() {
@@ -1619,8 +1619,7 @@ void WebSocketSession::HardClose() {
 void WebSocketSession::Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
-    timer_generation_++;
-    timer_.cancel();
+    timer_.Cancel();
     if (socket_.has_value()) {
         beast::error_code ignored;
         socket_->close(ignored);

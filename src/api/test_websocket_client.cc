@@ -8,20 +8,14 @@
 #include <cstring>
 #include <random>
 
+#include "api/websocket_protocol.h"
 #include "base/assert.h"
 
 namespace bursar::api {
 namespace {
 
-constexpr std::string_view kAcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+using namespace rfc6455;  // NOLINT(google-build-using-namespace): the protocol's constants
 constexpr size_t kKeyBytes = 16;
-constexpr uint8_t kOpcodeContinuation = 0x0;
-constexpr uint8_t kOpcodeText = 0x1;
-constexpr uint8_t kOpcodeBinary = 0x2;
-constexpr uint8_t kOpcodeClose = 0x8;
-constexpr uint8_t kOpcodePing = 0x9;
-constexpr uint8_t kOpcodePong = 0xA;
-constexpr size_t kControlPayloadBytesMax = 125;
 
 std::string Base64(std::string_view bytes) {
     std::string text(4 * ((bytes.size() + 2) / 3) + 1, '\0');
@@ -34,7 +28,7 @@ std::string Base64(std::string_view bytes) {
 
 // RFC 6455 4.2.2: base64(SHA-1(key + GUID)).
 std::string AcceptKey(std::string_view key) {
-    const std::string input = std::string(key) + std::string(kAcceptGuid);
+    const std::string input = std::string(key) + std::string(kGuid);
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_bytes = 0;
     if (EVP_Digest(input.data(), input.size(), digest, &digest_bytes, EVP_sha1(), nullptr) != 1) {
