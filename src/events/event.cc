@@ -11,7 +11,11 @@
 
 namespace bursar::events {
 
-std::string Event::EventId() const { return "evt_" + std::to_string(txn.id); }
+std::string Event::EventId() const { return std::string(kEventIdPrefix) + std::to_string(txn.id); }
+
+std::optional<uint64_t> ParseEventId(std::string_view text) {
+    return payments::ParsePrefixedId(text, kEventIdPrefix);
+}
 
 std::string FormatTimestamp(uint64_t ns) {
     const time_t seconds = static_cast<time_t>(ns / 1'000'000'000);

@@ -6,7 +6,9 @@
 // restarted subscriber catches up instead of blocking the engine.
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/file_system.h"
@@ -18,6 +20,10 @@
 namespace bursar::events {
 
 inline constexpr const char* kSubject = "payments.events.v1";
+inline constexpr std::string_view kEventIdPrefix = "evt_";
+
+// The transaction of an event id (evt_<txn id>), or nullopt for anything else.
+std::optional<uint64_t> ParseEventId(std::string_view text);
 
 struct Event {
     uint64_t seq = 0;  // the journal record it comes from

@@ -22,7 +22,6 @@ namespace {
 constexpr const char* kMsgIdHeader = "Nats-Msg-Id";
 constexpr const char* kExpectedLastSequenceHeader = "Nats-Expected-Last-Sequence";
 constexpr const char* kExpectedLastMsgIdHeader = "Nats-Expected-Last-Msg-Id";
-constexpr std::string_view kEventIdPrefix = "evt_";
 // Messages published and not yet acknowledged, at most: at this many the publisher reads
 // acknowledgments until half of them came. Bounds the client's write buffer (about 400 bytes a
 // message) and the acknowledgments queued for the follower.
@@ -252,14 +251,10 @@ Status JetStreamPublisher::EnsureStream() {
         } else if (status == NATS_OK) {
             const char* id = nullptr;
             natsMsgHeader_Get(last, kMsgIdHeader, &id);
-            const std::string_view text = id != nullptr ? id : "";
-            const char* end = text.data() + text.size();
-            const auto parsed =
-                text.starts_with(kEventIdPrefix)
-                    ? std::from_chars(text.data() + kEventIdPrefix.size(), end, stored_txn_)
-                    : std::from_chars_result{text.data(), std::errc::invalid_argument};
-            if (parsed.ec != std::errc() || parsed.ptr != end || stored_txn_ == 0) {
-                stored_txn_ = 0;
+            const std::optional<uint64_t> txn = ParseEventId(id != nullptr ? id : "");
+            if (txn) {
+                stored_txn_ = *txn;
+            } else {
                 found = Status(StatusCode::kCorruption,
                                "stream " + options_.stream + ": its last message (sequence " +
                                    std::to_string(natsMsg_GetSequence(last)) +

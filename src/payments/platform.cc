@@ -57,17 +57,6 @@ bool MayActFor(const Caller& caller, uint64_t user_id) {
            (caller.kind == Caller::Kind::kUser && caller.id == user_id);
 }
 
-std::optional<uint64_t> ParsePrefixed(std::string_view text, std::string_view prefix) {
-    if (text.size() <= prefix.size() || text.substr(0, prefix.size()) != prefix)
-        return std::nullopt;
-    uint64_t value = 0;
-    const char* begin = text.data() + prefix.size();
-    const char* end = text.data() + text.size();
-    auto [ptr, error] = std::from_chars(begin, end, value);
-    if (error != std::errc() || ptr != end || value == 0 || *begin == '0') return std::nullopt;
-    return value;
-}
-
 // Fee of a payment: amount * basis points / 10 000, rounded half up to the minor unit.
 u128 Fee(u128 amount, uint32_t basis_points) { return (amount * basis_points + 5000) / 10000; }
 
@@ -100,11 +89,22 @@ u128 TxnTransferId(uint64_t txn_id, uint32_t leg) {
 std::string FormatUserId(uint64_t id) { return "usr_" + std::to_string(id); }
 std::string FormatMerchantId(uint64_t id) { return "mch_" + std::to_string(id); }
 std::string FormatTxnId(uint64_t id) { return "txn_" + std::to_string(id); }
-std::optional<uint64_t> ParseUserId(std::string_view text) { return ParsePrefixed(text, "usr_"); }
-std::optional<uint64_t> ParseMerchantId(std::string_view text) {
-    return ParsePrefixed(text, "mch_");
+std::optional<uint64_t> ParsePrefixedId(std::string_view text, std::string_view prefix) {
+    if (text.size() <= prefix.size() || text.substr(0, prefix.size()) != prefix)
+        return std::nullopt;
+    uint64_t value = 0;
+    const char* begin = text.data() + prefix.size();
+    const char* end = text.data() + text.size();
+    auto [ptr, error] = std::from_chars(begin, end, value);
+    if (error != std::errc() || ptr != end || value == 0 || *begin == '0') return std::nullopt;
+    return value;
 }
-std::optional<uint64_t> ParseTxnId(std::string_view text) { return ParsePrefixed(text, "txn_"); }
+
+std::optional<uint64_t> ParseUserId(std::string_view text) { return ParsePrefixedId(text, "usr_"); }
+std::optional<uint64_t> ParseMerchantId(std::string_view text) {
+    return ParsePrefixedId(text, "mch_");
+}
+std::optional<uint64_t> ParseTxnId(std::string_view text) { return ParsePrefixedId(text, "txn_"); }
 
 void EncodeResult(const CommandResult& result, std::string* out) {
     BinaryWriter w(out);

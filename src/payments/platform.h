@@ -205,5 +205,7 @@ std::string FormatTxnId(uint64_t id);       // txn_<n>
 std::optional<uint64_t> ParseUserId(std::string_view text);
 std::optional<uint64_t> ParseMerchantId(std::string_view text);
 std::optional<uint64_t> ParseTxnId(std::string_view text);
+// <prefix><n>, n a positive decimal without leading zeros: n; otherwise nullopt.
+std::optional<uint64_t> ParsePrefixedId(std::string_view text, std::string_view prefix);
 
 }  // namespace bursar::payments
