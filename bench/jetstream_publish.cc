@@ -15,12 +15,7 @@
 
 #include <dirent.h>
 #include <nats/nats.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -38,8 +33,7 @@
 
 #include "engine/engine.h"
 #include "events/jetstream_publisher.h"
-
-extern char** environ;
+#include "events/nats_server_testing.h"
 
 namespace bursar::bench {
 namespace {
@@ -47,8 +41,6 @@ namespace {
 constexpr uint32_t kJpy = 392;
 constexpr uint64_t kPaymentMinor = 10;
 constexpr uint64_t kTopupMinor = 1'000'000'000'000;
-constexpr int kServerStartPolls = 200;  // kServerStartPollMs apart: 10 s for nats-server to listen
-constexpr int kServerStartPollMs = 50;
 constexpr uint64_t kPublishTimeoutMs = 60'000;
 constexpr uint64_t kTicksPerSecond = 1000;  // --rate submits a tick's share at a time
 constexpr const char* kPublisherThread = "f-jetstream";
@@ -77,47 +69,6 @@ bool ParseOptions(int argc, char** argv, BenchOptions* options) {
         *flag->second = std::strtoull(arg.c_str() + equals + 1, nullptr, 10);
     }
     return options->events > 0 && options->in_flight > 0;
-}
-
-uint16_t FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    socklen_t length = sizeof(address);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
-bool Listening(uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-    ::close(fd);
-    return up;
-}
-
-pid_t StartNatsServer(uint16_t port, const std::string& store) {
-    std::vector<std::string> args = {
-        "nats-server",        "-js", "-a",  "127.0.0.1", "-p",
-        std::to_string(port), "-sd", store, "-l",        store + "/nats.log"};
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    pid_t pid = -1;
-    if (::posix_spawnp(&pid, "nats-server", nullptr, nullptr, argv.data(), environ) != 0) return -1;
-    for (int i = 0; i < kServerStartPolls; ++i) {
-        if (Listening(port)) return pid;
-        std::this_thread::sleep_for(std::chrono::milliseconds(kServerStartPollMs));
-    }
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    return -1;
 }
 
 // utime + stime of /proc/.../stat, in seconds; the comm field may hold spaces, so fields are
@@ -271,21 +222,19 @@ int Run(const BenchOptions& options) {
     if (::mkdtemp(root_template) == nullptr) return 1;
     const std::string root = root_template;
     std::filesystem::create_directories(root + "/nats");
-    const uint16_t port = FreePort();
-    const pid_t nats_pid = StartNatsServer(port, root + "/nats");
-    if (nats_pid < 0) {
-        std::fprintf(stderr, "nats-server did not start\n");
+    const uint16_t port = events::FreeLoopbackPort();
+    events::NatsServer nats(port, root + "/nats");
+    if (Status started = nats.Start(); !started.ok()) {
+        std::fprintf(stderr, "%s\n", started.ToString().c_str());
         return 1;
     }
-    const std::string nats_stat = "/proc/" + std::to_string(nats_pid) + "/stat";
+    const std::string nats_stat = "/proc/" + std::to_string(nats.pid()) + "/stat";
 
     engine::EngineOptions engine_options;
     engine_options.data_dir = root + "/data";
     auto opened = engine::Engine::Open(PosixFileSystem(), SystemClock::Instance(), engine_options);
     if (!opened) {
         std::fprintf(stderr, "engine: %s\n", opened.error().ToString().c_str());
-        ::kill(nats_pid, SIGKILL);
-        ::waitpid(nats_pid, nullptr, 0);
         return 1;
     }
     engine::Engine& engine = **opened;
@@ -346,8 +295,7 @@ int Run(const BenchOptions& options) {
                      static_cast<unsigned long long>(stored), last_id.c_str(),
                      static_cast<unsigned long long>(expected));
     }
-    ::kill(nats_pid, SIGKILL);
-    ::waitpid(nats_pid, nullptr, 0);
+    nats.Kill();
     std::filesystem::remove_all(root);
     return ok ? 0 : 1;
 }

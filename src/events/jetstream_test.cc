@@ -2,11 +2,6 @@
 
 #include <gtest/gtest.h>
 #include <nats/nats.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,65 +14,11 @@
 #include <thread>
 
 #include "events/jetstream_publisher.h"
+#include "events/nats_server_testing.h"
 #include "ledger/currency.h"
-
-extern char** environ;
 
 namespace bursar::events {
 namespace {
-
-uint16_t FreePort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-    socklen_t length = sizeof(address);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
-class NatsServer {
-  public:
-    NatsServer(uint16_t port, std::string store) : port_(port), store_(std::move(store)) {}
-    ~NatsServer() { Kill(); }
-    void Start() {
-        const std::string port = std::to_string(port_);
-        std::vector<std::string> args = {
-            "nats-server", "-js", "-a",   "127.0.0.1", "-p",
-            port,          "-sd", store_, "-l",        store_ + "/nats.log"};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        ASSERT_EQ(::posix_spawnp(&pid_, "nats-server", nullptr, nullptr, argv.data(), environ), 0);
-        for (int i = 0; i < 200; ++i) {  // up to 10 s for it to listen
-            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in address{};
-            address.sin_family = AF_INET;
-            address.sin_port = htons(port_);
-            address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            const bool up =
-                ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-            ::close(fd);
-            if (up) return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
-        FAIL() << "nats-server did not start";
-    }
-    void Kill() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-        pid_ = -1;
-    }
-    std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
-
-  private:
-    uint16_t port_;
-    std::string store_;
-    pid_t pid_ = -1;
-};
 
 class JetStreamTest : public ::testing::Test {
   protected:
@@ -87,8 +28,8 @@ class JetStreamTest : public ::testing::Test {
                 .string();
         std::filesystem::remove_all(root_);
         std::filesystem::create_directories(root_ + "/nats");
-        nats_ = std::make_unique<NatsServer>(FreePort(), root_ + "/nats");
-        nats_->Start();
+        nats_ = std::make_unique<NatsServer>(FreeLoopbackPort(), root_ + "/nats");
+        ASSERT_TRUE(nats_->Start().ok());
     }
     void TearDown() override {
         publisher_.reset();
@@ -288,7 +229,7 @@ TEST_F(JetStreamTest, EveryMovementOnceInOrderAcrossRestarts) {
     // NATS dies between payments and comes back with its store.
     nats_->Kill();
     Payments(15);
-    nats_->Start();
+    ASSERT_TRUE(nats_->Start().ok());
     ASSERT_TRUE(publisher_->WaitFor(engine_->committed_seq(), 20'000));
 
     // Bursar restarts: the publisher continues from its cursor. A clean stop stores the cursor
@@ -307,7 +248,7 @@ TEST_F(JetStreamTest, EveryMovementOnceInOrderAcrossRestarts) {
     // before it publishes, and goes over a new one without a failed attempt.
     const uint64_t failures = publisher_->stats().failures;
     nats_->Kill();
-    nats_->Start();
+    ASSERT_TRUE(nats_->Start().ok());
     Payments(5);
     ASSERT_TRUE(publisher_->WaitFor(engine_->committed_seq(), 10'000));
     EXPECT_EQ(publisher_->stats().failures, failures);
