@@ -26,6 +26,17 @@ struct Read {
     std::vector<std::pair<uint64_t, std::string>> records;
 };
 
+// Recovery after a power cut: scans from the first segment, repairing a torn tail, checks each
+// record's payload and collects the sequence numbers.
+Result<ScanResult> RecoverSeqs(FileSystem& fs, std::vector<uint64_t>* seqs) {
+    return Scan(fs, kDir, ScanOptions{.from_first_segment = true, .repair = true},
+                [&](const RecordView& r) {
+                    EXPECT_EQ(r.payload, Payload(r.seq));
+                    seqs->push_back(r.seq);
+                    return Status::Ok();
+                });
+}
+
 Read ScanAll(FileSystem& fs, ScanOptions options = {}) {
     Read read;
     read.result = Scan(fs, kDir, options, [&](const RecordView& r) {
@@ -144,12 +155,7 @@ TEST_F(JournalTest, PowerCutKeepsEverySyncedRecordAndTruncatesTheTornTail) {
         }
         fs.PowerCut();
         std::vector<uint64_t> seqs;
-        auto result = Scan(fs, kDir, ScanOptions{.from_first_segment = true, .repair = true},
-                           [&](const RecordView& r) {
-                               EXPECT_EQ(r.payload, Payload(r.seq));
-                               seqs.push_back(r.seq);
-                               return Status::Ok();
-                           });
+        auto result = RecoverSeqs(fs, &seqs);
         ASSERT_TRUE(result) << "seed " << seed << ": " << result.error().ToString();
         ASSERT_GE(seqs.size(), synced) << "seed " << seed;
         ASSERT_LE(seqs.size(), appended);
@@ -281,12 +287,7 @@ TEST_F(JournalTest, PowerCutsWithPreallocatedSegmentsKeepEverySyncedRecord) {
             fs.PowerCut();
             writer->reset();  // the process that wrote it is gone
             std::vector<uint64_t> seqs;
-            auto result = Scan(fs, kDir, ScanOptions{.from_first_segment = true, .repair = true},
-                               [&](const RecordView& r) {
-                                   EXPECT_EQ(r.payload, Payload(r.seq));
-                                   seqs.push_back(r.seq);
-                                   return Status::Ok();
-                               });
+            auto result = RecoverSeqs(fs, &seqs);
             ASSERT_TRUE(result) << result.error().ToString();
             ASSERT_GE(seqs.size(), synced);
             for (uint64_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1);
