@@ -60,8 +60,8 @@ Status NatsServer::Start() {
         std::this_thread::sleep_for(std::chrono::milliseconds(kStartPollMs));
     }
     Kill();
-    return Status(StatusCode::kIoError, "nats-server did not listen on port " +
-                                             std::to_string(port_));
+    return Status(StatusCode::kIoError,
+                  "nats-server did not listen on port " + std::to_string(port_));
 }
 
 void NatsServer::Kill() {
