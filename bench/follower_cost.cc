@@ -83,11 +83,9 @@ std::string PaymentRecordPayload(const std::vector<events::Event>& events) {
         paid.merchant_id = command.merchant_id;
         paid.to_user_id = 0;
         paid.currency = kJpy;
-        const std::string body = "{\"txn_id\":\"" + payments::FormatTxnId(paid.id) +
-                                 "\",\"status\":\"succeeded\",\"type\":\"PAY\",\"amount_minor\":" +
-                                 std::to_string(static_cast<uint64_t>(paid.amount)) +
-                                 ",\"fee_minor\":0,\"currency\":\"JPY\"}";
-        encoder.AddCommand(command, payments::CommandResult{200, body, false, paid});
+        payments::Outcome outcome;
+        outcome.txn = paid;
+        encoder.AddCommand(command, outcome);
     }
     return payload;
 }

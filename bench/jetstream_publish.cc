@@ -127,7 +127,7 @@ class Payer {
         request->command.principal.kind = payments::PrincipalKind::kAdmin;
         request->done = [this](engine::Request& done) {
             std::lock_guard lock(mutex_);
-            if (!done.status.ok() || done.command_result.status >= 300) ++failures_;
+            if (!done.status.ok() || !done.outcome.ok()) ++failures_;
             --outstanding_;
             delete &done;
             cv_.notify_all();

@@ -79,4 +79,17 @@ std::optional<uint64_t> JsonFields::Amount(std::string_view name) const {
     return it->second;
 }
 
+std::string JsonFields::Canonical() const {
+    std::map<std::string_view, std::string> lines;
+    for (const auto& [name, value] : strings_) {
+        lines[name] = "s" + std::to_string(value.size()) + ":" + value;
+    }
+    for (const auto& [name, value] : amounts_) lines[name] = "n" + std::to_string(value);
+    std::string out;
+    for (const auto& [name, line] : lines) {
+        out.append(name).append("=").append(line).append("\n");
+    }
+    return out;
+}
+
 }  // namespace bursar::api

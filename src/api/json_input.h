@@ -46,6 +46,9 @@ class JsonFields {
     static ParsedFields Parse(std::string_view body, std::initializer_list<FieldSpec> specs);
     std::optional<std::string> String(std::string_view name) const;
     std::optional<uint64_t> Amount(std::string_view name) const;
+    // The fields in name order, each `name=s<length>:value` or `name=n<value>` on its own line:
+    // the same parameters give the same text whatever the body's spacing and key order.
+    std::string Canonical() const;
 
   private:
     std::map<std::string, std::string, std::less<>> strings_;

@@ -5,6 +5,7 @@
 
 #include "api/auth.h"
 #include "api/json_input.h"
+#include "api/render.h"
 #include "base/assert.h"
 #include "base/json_writer.h"
 #include "ledger/currency.h"
@@ -69,6 +70,14 @@ std::expected<uint32_t, ApiError> CurrencyOf(const JsonFields& fields, uint32_t 
             ApiError{ErrorCode::kInvalidRequest, "Unknown currency.", "currency"});
     }
     return currency->id;
+}
+
+// The caller of a read that needs one: nullopt for no, unknown, expired or revoked credentials.
+std::optional<payments::Caller> SignedIn(const payments::Platform& platform,
+                                         const Principal& principal, uint64_t now) {
+    std::optional<payments::Caller> caller = platform.Authenticate(principal, now);
+    if (!caller || caller->kind == payments::Caller::Kind::kAnonymous) return std::nullopt;
+    return caller;
 }
 
 constexpr FieldSpec kCurrencyField{"currency", FieldKind::kString, false, 3, 5};
@@ -139,7 +148,8 @@ void PlatformApi::AddRoutes(Router& router) {
 }
 
 std::shared_ptr<PlatformApi::Pending> PlatformApi::Begin(const HttpRequest& request,
-                                                         Command* command, Responder responder) {
+                                                         const JsonFields* fields, Command* command,
+                                                         Responder responder) {
     auto pending = std::make_shared<Pending>();
     pending->api = this;
     pending->responder = std::move(responder);
@@ -152,8 +162,17 @@ std::shared_ptr<PlatformApi::Pending> PlatformApi::Begin(const HttpRequest& requ
             return nullptr;
         }
         command->idempotency_key = *key;
-        const std::string fingerprint = request.method + " " + request.path + "\n" + request.body;
-        command->request_fingerprint = HashSecret(fingerprint);
+        // The parameters, not the bytes: the same JSON with other spacing or key order is the
+        // same request (as Stripe compares them).
+        std::string canonical = request.method + " " + request.path + "\n";
+        if (fields != nullptr) canonical += fields->Canonical();
+        command->request_fingerprint = HashSecret(canonical);
+        // While answers stored by a journal-v1 binary are held (24 hours after an upgrade at
+        // most), their keys are matched by the fingerprint that version used.
+        if (engine_.platform().idempotency().v1_count() > 0) {
+            command->v1_fingerprint =
+                HashSecret(request.method + " " + request.path + "\n" + request.body);
+        }
         const Hash256& credential = command->principal.credential_hash;
         std::string in_flight(reinterpret_cast<const char*>(credential.data()), credential.size());
         in_flight += *key;
@@ -176,16 +195,15 @@ void PlatformApi::Finish(const std::shared_ptr<Pending>& pending, HttpResponse r
     pending->responder(std::move(response));
 }
 
-void PlatformApi::Submit(std::shared_ptr<Pending> pending, Command command) {
+void PlatformApi::Submit(std::shared_ptr<Pending> pending, Command command,
+                         std::string new_secret) {
     auto* request = new engine::Request;
     request->operation = engine::Operation::kCommand;
     request->command = std::move(command);
-    request->done = [pending](engine::Request& r) {
+    request->done = [pending, new_secret = std::move(new_secret)](engine::Request& r) {
         std::unique_ptr<engine::Request> owned(&r);
         if (!r.status.ok()) return Finish(pending, EngineRefusal(r.status));
-        HttpResponse response = Json(r.command_result.status, r.command_result.body);
-        if (r.command_result.replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
-        Finish(pending, std::move(response));
+        Finish(pending, RenderOutcome(r.command, r.outcome, new_secret));
     };
     Status status = engine_.Submit(request);
     if (!status.ok()) {
@@ -194,18 +212,17 @@ void PlatformApi::Submit(std::shared_ptr<Pending> pending, Command command) {
     }
 }
 
-void PlatformApi::Query(
-    std::function<payments::Response(const payments::Platform&, uint64_t now)> query,
-    Responder responder) {
+void PlatformApi::Query(std::function<HttpResponse(const payments::Platform&, uint64_t now)> query,
+                        Responder responder) {
     auto* request = new engine::Request;
-    auto response = std::make_shared<payments::Response>();
+    auto response = std::make_shared<HttpResponse>();
     request->operation = engine::Operation::kQuery;
     request->query = [this, query = std::move(query), response](const payments::Platform& p) {
         *response = query(p, clock_.RealtimeNs());
     };
     request->done = [responder, response](engine::Request& r) {
         std::unique_ptr<engine::Request> owned(&r);
-        responder(r.status.ok() ? Json(response->status, response->body) : EngineRefusal(r.status));
+        responder(r.status.ok() ? std::move(*response) : EngineRefusal(r.status));
     };
     Status status = engine_.Submit(request);
     if (!status.ok()) {
@@ -245,7 +262,7 @@ void PlatformApi::Register(HttpRequest&& request, const PathParams&, Responder r
         return responder(FromError(ErrorCode::kInvalidRequest, "Not an email address.", "email"));
     }
     command.name = *fields->String("name");
-    auto pending = Begin(request, &command, std::move(responder));
+    auto pending = Begin(request, &*fields, &command, std::move(responder));
     if (!pending) return;
     const std::string password = *fields->String("password");
     // argon2 takes tens of milliseconds: on the worker pool, not on an io thread.
@@ -263,14 +280,14 @@ void PlatformApi::Login(HttpRequest&& request, const PathParams&, Responder resp
     if (!fields) return responder(FromApiError(fields.error()));
     Command command;
     command.type = CommandType::kCreateSession;
-    auto pending = Begin(request, &command, std::move(responder));
+    auto pending = Begin(request, &*fields, &command, std::move(responder));
     if (!pending) return;
     // Read the stored hash through the engine, verify on a worker, then create the session.
-    auto login = std::make_shared<std::optional<payments::Platform::Login>>();
+    auto login = std::make_shared<std::optional<payments::users::Users::Login>>();
     auto* lookup = new engine::Request;
     lookup->operation = engine::Operation::kQuery;
     lookup->query = [login, email = *fields->String("email")](const payments::Platform& p) {
-        *login = p.FindLogin(email);
+        *login = p.users().FindLogin(email);
     };
     const std::string password = *fields->String("password");
     lookup->done = [this, pending, login, command, password](engine::Request& r) mutable {
@@ -283,10 +300,10 @@ void PlatformApi::Login(HttpRequest&& request, const PathParams&, Responder resp
                     pending, FromError(ErrorCode::kUnauthenticated, "Email or password is wrong."));
             }
             command.user_id = (*login)->user_id;
-            command.secret = RandomSecret(kSessionPrefix);
-            command.secret_hash = HashSecret(command.secret);
+            std::string token = RandomSecret(kSessionPrefix);
+            command.secret_hash = HashSecret(token);
             command.expires_at = clock_.RealtimeNs() + options_.session_ttl_ns;
-            Submit(pending, std::move(command));
+            Submit(pending, std::move(command), std::move(token));
         });
         if (!posted) Finish(pending, EngineRefusal(Status(StatusCode::kBusy, "workers")));
     };
@@ -300,16 +317,23 @@ void PlatformApi::Login(HttpRequest&& request, const PathParams&, Responder resp
 void PlatformApi::Logout(HttpRequest&& request, const PathParams&, Responder responder) {
     Command command;
     command.type = CommandType::kRevokeSession;
-    auto pending = Begin(request, &command, std::move(responder));
+    auto pending = Begin(request, nullptr, &command, std::move(responder));
     if (pending) Submit(pending, std::move(command));
 }
 
 void PlatformApi::GetUser(HttpRequest&& request, const PathParams& params, Responder responder) {
     std::optional<uint64_t> id = payments::ParseUserId(params.Get("id"));
     if (!id) return responder(FromError(ErrorCode::kNotFound, "No such user."));
-    Query([principal = PrincipalOf(request), id = *id](
-              const payments::Platform& p, uint64_t now) { return p.GetUser(principal, id, now); },
-          std::move(responder));
+    Query(
+        [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
+            std::optional<payments::Caller> caller = SignedIn(p, principal, now);
+            if (!caller) return FromError(ErrorCode::kUnauthenticated);
+            if (!payments::MayActForUser(*caller, id)) return FromError(ErrorCode::kForbidden);
+            const payments::users::User* user = p.users().Find(id);
+            if (user == nullptr) return FromError(ErrorCode::kNotFound, "No such user.");
+            return Json(200, UserJson(id, *user));
+        },
+        std::move(responder));
 }
 
 void PlatformApi::UpdateUser(HttpRequest&& request, const PathParams& params, Responder responder) {
@@ -322,7 +346,7 @@ void PlatformApi::UpdateUser(HttpRequest&& request, const PathParams& params, Re
     command.type = CommandType::kUpdateUser;
     command.user_id = *id;
     command.name = *fields->String("name");
-    auto pending = Begin(request, &command, std::move(responder));
+    auto pending = Begin(request, &*fields, &command, std::move(responder));
     if (pending) Submit(pending, std::move(command));
 }
 
@@ -341,10 +365,10 @@ void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Respo
     command.type = CommandType::kCreateMerchant;
     command.name = *fields->String("name");
     command.tier = tier->tier;
-    command.secret = RandomSecret(kApiKeyPrefix);
-    command.secret_hash = HashSecret(command.secret);
-    auto pending = Begin(request, &command, std::move(responder));
-    if (pending) Submit(pending, std::move(command));
+    std::string api_key = RandomSecret(kApiKeyPrefix);
+    command.secret_hash = HashSecret(api_key);
+    auto pending = Begin(request, &*fields, &command, std::move(responder));
+    if (pending) Submit(pending, std::move(command), std::move(api_key));
 }
 
 void PlatformApi::Topup(HttpRequest&& request, const PathParams& params, Responder responder) {
@@ -359,7 +383,7 @@ void PlatformApi::Topup(HttpRequest&& request, const PathParams& params, Respond
     command.user_id = *id;
     command.amount = *fields->Amount("amount_minor");
     command.currency = *currency;
-    auto pending = Begin(request, &command, std::move(responder));
+    auto pending = Begin(request, &*fields, &command, std::move(responder));
     if (pending) Submit(pending, std::move(command));
 }
 
@@ -368,7 +392,11 @@ void PlatformApi::GetWallet(HttpRequest&& request, const PathParams& params, Res
     if (!id) return responder(FromError(ErrorCode::kNotFound, "No such user."));
     Query(
         [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
-            return p.GetWallet(principal, id, now);
+            std::optional<payments::Caller> caller = SignedIn(p, principal, now);
+            if (!caller) return FromError(ErrorCode::kUnauthenticated);
+            if (!payments::MayActForUser(*caller, id)) return FromError(ErrorCode::kForbidden);
+            if (!p.users().Exists(id)) return FromError(ErrorCode::kNotFound, "No such user.");
+            return Json(200, WalletJson(p.ledger(), id));
         },
         std::move(responder));
 }
@@ -394,7 +422,7 @@ void PlatformApi::Pay(HttpRequest&& request, const PathParams&, Responder respon
     command.merchant_id = *merchant;
     command.amount = *fields->Amount("amount_minor");
     command.currency = *currency;
-    auto pending = Begin(request, &command, std::move(responder));
+    auto pending = Begin(request, &*fields, &command, std::move(responder));
     if (pending) Submit(pending, std::move(command));
 }
 
@@ -403,7 +431,15 @@ void PlatformApi::GetPayment(HttpRequest&& request, const PathParams& params, Re
     if (!id) return responder(FromError(ErrorCode::kNotFound, "No such payment."));
     Query(
         [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
-            return p.GetPayment(principal, id, now);
+            std::optional<payments::Caller> caller = SignedIn(p, principal, now);
+            if (!caller) return FromError(ErrorCode::kUnauthenticated);
+            std::optional<payments::Txn> txn = p.FindTxn(id);
+            // Another caller's payment is answered as missing: existence must not leak.
+            if (!txn || txn->type != payments::TxnType::kPay ||
+                !payments::MaySeeTxn(*caller, *txn)) {
+                return FromError(ErrorCode::kNotFound, "No such payment.");
+            }
+            return Json(200, PaymentJson(*txn));
         },
         std::move(responder));
 }
@@ -434,7 +470,7 @@ void PlatformApi::Transfer(HttpRequest&& request, const PathParams&, Responder r
     command.to_user_id = *to;
     command.amount = *fields->Amount("amount_minor");
     command.currency = *currency;
-    auto pending = Begin(request, &command, std::move(responder));
+    auto pending = Begin(request, &*fields, &command, std::move(responder));
     if (pending) Submit(pending, std::move(command));
 }
 

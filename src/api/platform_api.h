@@ -12,6 +12,7 @@
 #include <string>
 
 #include "api/http.h"
+#include "api/json_input.h"
 #include "api/router.h"
 #include "api/worker_pool.h"
 #include "base/clock.h"
@@ -48,7 +49,7 @@ class PlatformApi {
         const Status& status, std::optional<payments::Caller> caller, uint64_t seq)>;
     void Authenticate(const payments::Principal& principal, AuthenticatedFn done) const;
     // Runs `query` on the engine thread after every earlier write, and answers with its result.
-    void Query(std::function<payments::Response(const payments::Platform&, uint64_t now)> query,
+    void Query(std::function<HttpResponse(const payments::Platform&, uint64_t now)> query,
                Responder responder);
 
   private:
@@ -67,12 +68,16 @@ class PlatformApi {
     void GetPayment(HttpRequest&& request, const PathParams& params, Responder responder);
     void Transfer(HttpRequest&& request, const PathParams& params, Responder responder);
     void ListTransactions(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetTransaction(HttpRequest&& request, const PathParams& params, Responder responder);
 
     // Starts a command for `request`: checks the Idempotency-Key header and that no request with
     // the same key is running. Returns null after answering an error itself.
-    std::shared_ptr<Pending> Begin(const HttpRequest& request, payments::Command* command,
-                                   Responder responder);
-    void Submit(std::shared_ptr<Pending> pending, payments::Command command);
+    // `fields`: the request's parameters (their canonical form is its fingerprint); null for a
+    // request without a body.
+    std::shared_ptr<Pending> Begin(const HttpRequest& request, const JsonFields* fields,
+                                   payments::Command* command, Responder responder);
+    void Submit(std::shared_ptr<Pending> pending, payments::Command command,
+                std::string new_secret = {});
     static void Finish(const std::shared_ptr<Pending>& pending, HttpResponse response);
 
     engine::Engine& engine_;

@@ -24,6 +24,44 @@ const char* OperationName(engine::Operation operation) {
 
 }  // namespace
 
+namespace {
+
+// A command and its outcome; with `details`, the outcome's output. A v1 record's answer is
+// printed without the secrets that version journaled (session tokens, API keys).
+void PrintCommand(const payments::Command& command, std::string_view result, bool details) {
+    const std::string key =
+        command.idempotency_key.empty() ? "" : " key=" + command.idempotency_key;
+    if (command.version == 1) {
+        auto v1 = payments::DecodeV1Result(result);
+        if (!v1) {
+            std::printf("  command v1 %s: malformed result\n", payments::CommandName(command.type));
+            return;
+        }
+        std::printf("  command v1 %s%s status=%u%s%s\n", payments::CommandName(command.type),
+                    key.c_str(), v1->status, v1->replayed ? " replayed" : "",
+                    v1->txn ? (" txn=" + payments::FormatTxnId(v1->txn->id)).c_str() : "");
+        if (details) std::printf("    answer %s\n", payments::WithoutSecrets(v1->body).c_str());
+        return;
+    }
+    auto outcome = payments::DecodeOutcome(result);
+    if (!outcome) {
+        std::printf("  command %s: malformed outcome\n", payments::CommandName(command.type));
+        return;
+    }
+    std::printf("  command %s%s %s%s%s\n", payments::CommandName(command.type), key.c_str(),
+                std::string(payments::ResultName(outcome->code)).c_str(),
+                outcome->replayed ? " replayed" : "",
+                outcome->txn ? (" txn=" + payments::FormatTxnId(outcome->txn->id)).c_str() : "");
+    if (!details) return;
+    std::printf("    object=%llu time=%llu balance=%s email=%s%s\n",
+                static_cast<unsigned long long>(outcome->object_id),
+                static_cast<unsigned long long>(outcome->time),
+                U128ToString(outcome->balance).c_str(), outcome->email.c_str(),
+                outcome->legacy ? (" v1 answer " + outcome->legacy->body).c_str() : "");
+}
+
+}  // namespace
+
 int JournalCommand(const Args& args) {
     const std::vector<FlagSpec> specs = {
         {"events", "false", "print every event of every record", true},
@@ -49,14 +87,8 @@ int JournalCommand(const Args& args) {
             for (const auto& operation : *operations) {
                 if (operation.operation == engine::Operation::kCommand) {
                     auto command = payments::DecodeCommand(operation.command);
-                    auto result = payments::DecodeResult(operation.result);
-                    if (!command || !result) return Status(StatusCode::kCorruption, "bad command");
-                    std::printf(
-                        "  command type=%u status=%u%s%s\n", static_cast<unsigned>(command->type),
-                        result->status, result->replayed ? " replayed" : "",
-                        result->txn ? (" txn=" + payments::FormatTxnId(result->txn->id)).c_str()
-                                    : "");
-                    if (events) std::printf("    response %s\n", result->body.c_str());
+                    if (!command) return Status(StatusCode::kCorruption, "bad command");
+                    PrintCommand(*command, operation.result, events);
                     continue;
                 }
                 const size_t count = operation.operation == engine::Operation::kCreateAccounts

@@ -69,7 +69,7 @@ int SeedCommand(const Args& args) {
         request->command = std::move(command);
         request->done = [&](engine::Request& r) {
             std::lock_guard guard(mutex);
-            if (!r.status.ok() || r.command_result.status >= 300) ++failures;
+            if (!r.status.ok() || !r.outcome.ok()) ++failures;
             --outstanding;
             delete &r;
             cv.notify_all();
@@ -112,8 +112,7 @@ int SeedCommand(const Args& args) {
         c.principal.kind = payments::PrincipalKind::kAdmin;
         c.name = "Merchant " + std::to_string(i);
         c.tier = payments::Tier::kBusiness;
-        c.secret = api::RandomSecret("sk_");
-        c.secret_hash = api::HashSecret(c.secret);
+        c.secret_hash = api::HashSecret(api::RandomSecret("sk_"));
         submit(std::move(c));
     }
     drain();

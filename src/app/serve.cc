@@ -37,17 +37,33 @@ extern char** environ;
 namespace bursar::app {
 namespace {
 
-// Runs a command on the engine and waits for its result (503 when the engine refuses it).
-payments::CommandResult Run(engine::Engine& engine, payments::Command command) {
-    auto result = engine::RunCommand(engine, std::move(command));
-    return result ? std::move(*result) : payments::CommandResult{503, "{}", false, {}};
+// Runs a command on the engine and waits for its outcome (nullopt when the engine refuses it).
+std::optional<payments::Outcome> Run(engine::Engine& engine, payments::Command command) {
+    auto outcome = engine::RunCommand(engine, std::move(command));
+    if (!outcome) return std::nullopt;
+    return std::move(*outcome);
 }
+
+bool Succeeded(const std::optional<payments::Outcome>& outcome) { return outcome && outcome->ok(); }
 
 struct Demo {
     std::string user_email;
     std::string password;
     std::string merchant_key;
+    std::vector<uint64_t> user_ids;  // the demo's users: the only ones its simulator moves
 };
+
+// The id of the user registered with `email`, read on the engine thread.
+uint64_t UserIdOf(engine::Engine& engine, const std::string& email) {
+    uint64_t id = 0;
+    engine::Request query;
+    query.operation = engine::Operation::kQuery;
+    query.query = [&](const payments::Platform& p) {
+        if (auto login = p.users().FindLogin(email)) id = login->user_id;
+    };
+    if (!engine::SubmitAndWait(engine, query).ok()) return 0;
+    return id;
+}
 
 // Demo users and merchants, created once: later starts find them (register answers 409) and
 // leave them as they are.
@@ -55,23 +71,26 @@ Demo CreateDemoData(engine::Engine& engine, uint32_t currency) {
     Demo demo{"alice@example.com", "correct horse battery", ""};
     payments::Principal admin{payments::PrincipalKind::kAdmin, {}};
     const char* users[][2] = {{"alice@example.com", "Alice"}, {"bob@example.com", "Bob"}};
+    bool created = true;
     for (const auto& [email, name] : users) {
         payments::Command reg;
         reg.type = payments::CommandType::kRegisterUser;
         reg.email = email;
         reg.name = name;
         reg.password_hash = api::HashPassword(demo.password);
-        if (Run(engine, reg).status != 201) return demo;  // already there
+        created = Succeeded(Run(engine, reg)) && created;  // refused when already there
+        if (uint64_t id = UserIdOf(engine, email)) demo.user_ids.push_back(id);
     }
+    if (!created) return demo;
     payments::Command merchant;
     merchant.type = payments::CommandType::kCreateMerchant;
     merchant.principal = admin;
     merchant.name = "Demo Coffee";
     merchant.tier = payments::Tier::kBusiness;
-    merchant.secret = api::RandomSecret("sk_");
-    merchant.secret_hash = api::HashSecret(merchant.secret);
-    if (Run(engine, merchant).status == 201) demo.merchant_key = merchant.secret;
-    for (uint64_t user : {1, 2}) {
+    std::string api_key = api::RandomSecret("sk_");
+    merchant.secret_hash = api::HashSecret(api_key);
+    if (Succeeded(Run(engine, merchant))) demo.merchant_key = api_key;
+    for (uint64_t user : demo.user_ids) {
         payments::Command topup;
         topup.type = payments::CommandType::kTopup;
         topup.principal = admin;
@@ -83,7 +102,7 @@ Demo CreateDemoData(engine::Engine& engine, uint32_t currency) {
     payments::Command pay;
     pay.type = payments::CommandType::kPay;
     pay.principal = admin;
-    pay.user_id = 1;
+    pay.user_id = demo.user_ids[0];
     pay.merchant_id = 1;
     pay.amount = 480;
     pay.currency = currency;
@@ -92,13 +111,18 @@ Demo CreateDemoData(engine::Engine& engine, uint32_t currency) {
 }
 
 // Modest, random traffic for the demo (issue 4): new users now and then, top-ups, payments and
-// transfers among the demo's users and merchants, so the dashboard is alive on first start.
+// transfers among the demo's users and merchants, so the dashboard is alive on first start. It
+// moves the money of its own users only (the demo's and those it registered), never of a user a
+// person registered on the demo server.
 class TrafficSimulator {
   public:
     static constexpr uint64_t kIntervalMs = 400;  // about 2.5 money movements a second
 
-    TrafficSimulator(engine::Engine& engine, uint32_t currency)
-        : engine_(engine), currency_(currency), random_(SystemClock::Instance().RealtimeNs()) {}
+    TrafficSimulator(engine::Engine& engine, uint32_t currency, std::vector<uint64_t> user_ids)
+        : engine_(engine),
+          currency_(currency),
+          random_(SystemClock::Instance().RealtimeNs()),
+          users_(std::move(user_ids)) {}
     ~TrafficSimulator() { Stop(); }
 
     void Start() {
@@ -136,15 +160,17 @@ class TrafficSimulator {
         c.principal.kind = payments::PrincipalKind::kAdmin;
         c.currency = currency_;
         const uint64_t roll = random_() % 100;
-        if (roll < 3 || users_ < 2) {
+        if (roll < 3 || users_.size() < 2) {
             c.type = payments::CommandType::kRegisterUser;
             c.email = "shopper" + std::to_string(random_() % 1'000'000'000) + "@example.com";
             c.name = "Shopper";
             c.password_hash = password_hash;
-            if (Run(c).status == 201) ++users_;
+            std::optional<payments::Outcome> outcome = Run(c);
+            if (Succeeded(outcome)) users_.push_back(outcome->object_id);
             return;
         }
-        c.user_id = 1 + random_() % users_;
+        const size_t payer = random_() % users_.size();
+        c.user_id = users_[payer];
         if (roll < 25) {
             c.type = payments::CommandType::kTopup;
             c.amount = 1000 * (1 + random_() % 20);
@@ -154,21 +180,20 @@ class TrafficSimulator {
             c.amount = 100 + random_() % 3000;
         } else {
             c.type = payments::CommandType::kTransfer;
-            c.to_user_id = 1 + random_() % users_;
-            if (c.to_user_id == c.user_id) c.to_user_id = c.user_id % users_ + 1;
+            c.to_user_id = users_[(payer + 1 + random_() % (users_.size() - 1)) % users_.size()];
             c.amount = 100 + random_() % 2000;
         }
         Run(c);
     }
 
-    payments::CommandResult Run(payments::Command command) {
+    std::optional<payments::Outcome> Run(payments::Command command) {
         return ::bursar::app::Run(engine_, command);
     }
 
     engine::Engine& engine_;
     uint32_t currency_;
     std::mt19937_64 random_;
-    uint64_t users_ = 2;  // the demo's
+    std::vector<uint64_t> users_;  // its own: the demo's, and those it registered
     std::mutex mutex_;
     std::condition_variable cv_;
     bool stopping_ = false;
@@ -251,7 +276,7 @@ int ServeCommand(const Args& args) {
         demo = CreateDemoData(engine, currency);
         // BURSAR_TEST_NO_SIMULATOR: tests that need the figures to hold still.
         if (!flags->Switch("no-simulator") && std::getenv("BURSAR_TEST_NO_SIMULATOR") == nullptr) {
-            simulator = std::make_unique<TrafficSimulator>(engine, currency);
+            simulator = std::make_unique<TrafficSimulator>(engine, currency, demo->user_ids);
             simulator->Start();
         }
     }

@@ -57,6 +57,7 @@ class BinaryReader {
         return true;
     }
     bool done() const { return position_ == in_.size(); }
+    size_t remaining() const { return in_.size() - position_; }
 
   private:
     std::string_view in_;

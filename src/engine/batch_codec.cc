@@ -12,11 +12,10 @@ BatchEncoder::BatchEncoder(std::string* record) : record_(record), header_offset
     record_->append(reinterpret_cast<const char*>(&header), sizeof(header));
 }
 
-void BatchEncoder::AddCommand(const payments::Command& command,
-                              const payments::CommandResult& result) {
+void BatchEncoder::AddCommand(const payments::Command& command, const payments::Outcome& outcome) {
     std::string command_bytes, result_bytes;
     payments::EncodeCommand(command, &command_bytes);
-    payments::EncodeResult(result, &result_bytes);
+    payments::EncodeOutcome(outcome, &result_bytes);
     OperationHeader header{};
     header.operation = static_cast<uint8_t>(Operation::kCommand);
     header.event_count = static_cast<uint32_t>(command_bytes.size());

@@ -39,8 +39,8 @@ class BatchEncoder {
     explicit BatchEncoder(std::string* record);
     void Add(Operation operation, const void* events, uint32_t event_count,
              const std::vector<ledger::EventResult>& results);
-    // A domain command and its result, each encoded (payments::EncodeCommand / EncodeResult).
-    void AddCommand(const payments::Command& command, const payments::CommandResult& result);
+    // A domain command and its outcome, each encoded (payments::EncodeCommand / EncodeOutcome).
+    void AddCommand(const payments::Command& command, const payments::Outcome& outcome);
     uint32_t operation_count() const { return operation_count_; }
 
   private:
@@ -54,8 +54,8 @@ struct OperationView {
     Operation operation;
     std::string_view events;   // kCreateAccounts / kCreateTransfers: 128 bytes per event
     std::string_view results;  // kCreateAccounts / kCreateTransfers: their ledger::EventResults
-    std::string_view command;  // kCommand: the encoded command
-    std::string_view result;   // kCommand: the encoded result
+    std::string_view command;  // kCommand: the encoded command (its first byte: its version)
+    std::string_view result;   // kCommand: the encoded outcome (v1 command: v1 result)
 };
 
 // Reads the operations of a batch payload in order without copying them (the event stream's

@@ -203,8 +203,14 @@ void Engine::EngineLoop() {
         requests.clear();
         bool stop = false;
         {
+            // Idle, the engine wakes for the earliest deadline, and at least every tick interval.
+            uint64_t wait_ns = options_.tick_interval_ns;
+            if (std::optional<uint64_t> earliest = platform_->EarliestDeadline()) {
+                const uint64_t now = clock_.RealtimeNs();
+                wait_ns = std::min(wait_ns, *earliest > now ? *earliest - now : 0);
+            }
             std::unique_lock lock(queue_mutex_);
-            queue_cv_.wait_for(lock, std::chrono::nanoseconds(options_.tick_interval_ns),
+            queue_cv_.wait_for(lock, std::chrono::nanoseconds(wait_ns),
                                [&] { return stopping_ || !queue_.empty(); });
             size_t events = 0;
             while (!queue_.empty()) {
@@ -275,7 +281,7 @@ void Engine::ProcessBatch(std::vector<Request*>& requests) {
     const uint64_t timestamp = std::max(clock_.RealtimeNs(), ledger.last_timestamp() + 1);
     const bool writes = std::any_of(requests.begin(), requests.end(),
                                     [](const Request* r) { return IsWrite(r->operation); });
-    const bool journaled = writes || ledger.HasExpiryDue(timestamp);
+    const bool journaled = writes || platform_->HasDeadlineDue(timestamp);
     if (requests.empty() && !journaled) return;
 
     Batch batch;
@@ -325,8 +331,8 @@ void Engine::ProcessBatch(std::vector<Request*>& requests) {
                 request->query(*platform_);
                 break;
             case Operation::kCommand:
-                request->command_result = platform_->Apply(request->command);
-                encoder.AddCommand(request->command, request->command_result);
+                request->outcome = platform_->Apply(request->command);
+                encoder.AddCommand(request->command, request->outcome);
                 break;
         }
     }
@@ -516,14 +522,14 @@ Status SubmitAndWait(Engine& engine, Request& request) {
     return status;
 }
 
-Result<payments::CommandResult> RunCommand(Engine& engine, payments::Command command) {
+Result<payments::Outcome> RunCommand(Engine& engine, payments::Command command) {
     Request request;
     request.operation = Operation::kCommand;
     request.command = std::move(command);
     Status status = SubmitAndWait(engine, request);
     if (!status.ok()) return Error(status);
     if (!request.status.ok()) return Error(request.status);
-    return std::move(request.command_result);
+    return std::move(request.outcome);
 }
 
 }  // namespace bursar::engine

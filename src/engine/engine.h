@@ -198,6 +198,6 @@ class Engine {
 Status SubmitAndWait(Engine& engine, Request& request);
 // Applies one domain command and waits for its result; the refusal when the engine does not take
 // it.
-Result<payments::CommandResult> RunCommand(Engine& engine, payments::Command command);
+Result<payments::Outcome> RunCommand(Engine& engine, payments::Command command);
 
 }  // namespace bursar::engine

@@ -436,16 +436,15 @@ TEST_F(EngineTest, DomainCommandsAreJournaledAndReplayed) {
     reg.email = "a@example.com";
     reg.name = "A";
     Request registered = Call(*engine, Command(reg));
-    ASSERT_EQ(registered.command_result.status, 201) << registered.command_result.body;
+    ASSERT_TRUE(registered.outcome.ok()) << payments::ResultName(registered.outcome.code);
     EXPECT_GT(registered.seq, 0u);
 
     payments::Command login;
     login.type = payments::CommandType::kCreateSession;
     login.user_id = 1;
-    login.secret = "token";
     login.secret_hash = Sha256::Of("token", 5);
     login.expires_at = kStart + 3600ull * 1'000'000'000;
-    ASSERT_EQ(Call(*engine, Command(login)).command_result.status, 200);
+    ASSERT_TRUE(Call(*engine, Command(login)).outcome.ok());
 
     payments::Command topup;
     topup.type = payments::CommandType::kTopup;
@@ -455,10 +454,10 @@ TEST_F(EngineTest, DomainCommandsAreJournaledAndReplayed) {
     topup.currency = kJpy;
     topup.idempotency_key = "once";
     Request first = Call(*engine, Command(topup));
-    ASSERT_EQ(first.command_result.status, 200) << first.command_result.body;
-    ASSERT_TRUE(first.command_result.txn);
+    ASSERT_TRUE(first.outcome.ok()) << payments::ResultName(first.outcome.code);
+    ASSERT_TRUE(first.outcome.txn);
     Request again = Call(*engine, Command(topup));
-    EXPECT_TRUE(again.command_result.replayed);
+    EXPECT_TRUE(again.outcome.replayed);
     engine->Stop();
     const Hash256 before = engine->platform().StateHash();
     engine.reset();
@@ -467,8 +466,9 @@ TEST_F(EngineTest, DomainCommandsAreJournaledAndReplayed) {
     engine = Open();
     EXPECT_EQ(engine->platform().StateHash(), before);
     Request after = Call(*engine, Command(topup));
-    EXPECT_TRUE(after.command_result.replayed);
-    EXPECT_EQ(after.command_result.body, first.command_result.body);
+    EXPECT_TRUE(after.outcome.replayed);
+    EXPECT_EQ(after.outcome.txn, first.outcome.txn);
+    EXPECT_EQ(after.outcome.balance, first.outcome.balance);
     engine->Stop();
     EXPECT_EQ(engine->state().FindAccount(payments::WalletAccountId(1, kJpy))->credits_posted,
               static_cast<u128>(700));

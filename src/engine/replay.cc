@@ -26,11 +26,38 @@ Status ReplayRecord(payments::Platform& platform, const journal::RecordView& rec
                 platform.EndBatch();
                 return where(command.error().message());
             }
+            if (command->version == 1) {
+                // Journal v1 recorded a rendered answer: the replay must give its status, its
+                // txn and whether it was a replay; the wording is not compared.
+                auto recorded = payments::DecodeV1Result(operation.result);
+                if (!recorded) {
+                    platform.EndBatch();
+                    return where(recorded.error().message());
+                }
+                const payments::Outcome outcome = platform.ApplyV1(*command, *recorded);
+                if (payments::HttpStatusOf(command->type, outcome) != recorded->status ||
+                    outcome.replayed != recorded->replayed ||
+                    (!outcome.replayed && outcome.txn != recorded->txn)) {
+                    platform.EndBatch();
+                    return where("replay of a v1 " +
+                                 std::string(payments::CommandName(command->type)) +
+                                 " gives another outcome than recorded (status " +
+                                 std::to_string(payments::HttpStatusOf(command->type, outcome)) +
+                                 ", recorded " + std::to_string(recorded->status) + ")");
+                }
+                continue;
+            }
             std::string replayed;
-            payments::EncodeResult(platform.Apply(*command), &replayed);
+            const payments::Outcome outcome = platform.Apply(*command);
+            payments::EncodeOutcome(outcome, &replayed);
             if (replayed != operation.result) {
                 platform.EndBatch();
-                return where("replay gives another command result than recorded");
+                auto recorded = payments::DecodeOutcome(operation.result);
+                return where("replay of a " + std::string(payments::CommandName(command->type)) +
+                             " gives " + std::string(payments::ResultName(outcome.code)) +
+                             ", recorded " +
+                             (recorded ? std::string(payments::ResultName(recorded->code))
+                                       : recorded.error().message()));
             }
             continue;
         }

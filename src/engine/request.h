@@ -44,7 +44,7 @@ struct Request {
 
     // Filled by the engine before `done`.
     std::vector<ledger::EventResult> results;  // non-ok results of the events
-    payments::CommandResult command_result;    // kCommand output
+    payments::Outcome outcome;                 // kCommand output
     uint64_t seq = 0;  // journal position of the batch (0 when nothing was written)
     Status status;     // not ok: the request was not applied durably (engine stopped or failed)
 

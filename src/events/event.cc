@@ -107,7 +107,8 @@ void EventJsonEncoder::Append(const Event& event, std::string* out) {
 
 namespace {
 
-// The signup of a registration: the new user's id is in the response, {"user_id":"usr_<n>",...}.
+// The signup of a journal-v1 registration: the new user's id is in the recorded answer,
+// {"user_id":"usr_<n>",...} (a v2 outcome holds it as a number).
 Result<Signup> SignupOf(const journal::RecordView& record, std::string_view body) {
     constexpr std::string_view kField = "\"user_id\":\"";
     const size_t start = body.find(kField);
@@ -129,17 +130,23 @@ Status AppendEventsOf(const journal::RecordView& record, std::vector<Event>* eve
         if (!more) return more.error();
         if (!*more) return Status::Ok();
         if (operation.operation != engine::Operation::kCommand) continue;
-        auto result = payments::DecodeResultView(operation.result);
-        if (!result) return result.error();
-        if (result->replayed) continue;  // answered again: nothing moved, nobody signed up
-        if (result->txn) events->push_back(Event{record.seq, *result->txn});
-        if (signups != nullptr && result->status == 201) {
-            auto command = payments::DecodeCommand(operation.command);
-            if (!command) return command.error();
-            if (command->type == payments::CommandType::kRegisterUser) {
-                auto signup = SignupOf(record, result->body);
+        std::optional<payments::CommandHead> head = payments::PeekCommand(operation.command);
+        if (!head) return Status(StatusCode::kCorruption, "malformed command");
+        auto outcome = payments::SummarizeOutcome(head->version, operation.result);
+        if (!outcome) return outcome.error();
+        if (outcome->replayed) continue;  // answered again: nothing moved, nobody signed up
+        if (outcome->txn) events->push_back(Event{record.seq, *outcome->txn});
+        if (signups != nullptr && outcome->ok &&
+            head->type == payments::CommandType::kRegisterUser) {
+            if (head->version == 1) {
+                auto signup = SignupOf(record, outcome->v1_body);
                 if (!signup) return signup.error();
                 signups->push_back(*signup);
+            } else {
+                if (outcome->object_id == 0) {
+                    return Status(StatusCode::kCorruption, "registration without a user id");
+                }
+                signups->push_back(Signup{outcome->object_id, record.timestamp});
             }
         }
     }

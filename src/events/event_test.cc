@@ -31,10 +31,11 @@ class EventTest : public ::testing::Test {
         engine_->Start();
     }
 
-    payments::CommandResult Run(payments::Command command) {
+    payments::Outcome Run(payments::Command command) {
         auto result = engine::RunCommand(*engine_, std::move(command));
         EXPECT_TRUE(result) << result.error().ToString();
-        return result ? std::move(*result) : payments::CommandResult{};
+        return result ? std::move(*result)
+                      : payments::Refused(payments::ResultCode::kUnknownCommand);
     }
 
     payments::Command Pay(u128 amount, std::string key = {}) {
@@ -53,15 +54,15 @@ class EventTest : public ::testing::Test {
         payments::Command reg;
         reg.type = payments::CommandType::kRegisterUser;
         reg.email = "a@example.com";
-        ASSERT_EQ(Run(reg).status, 201);
+        ASSERT_TRUE(Run(reg).ok());
         payments::Command merchant;
         merchant.type = payments::CommandType::kCreateMerchant;
         merchant.principal.kind = payments::PrincipalKind::kAdmin;
         merchant.secret_hash = Sha256::Of("k", 1);
-        ASSERT_EQ(Run(merchant).status, 201);
+        ASSERT_TRUE(Run(merchant).ok());
         payments::Command topup = Pay(1'000'000);
         topup.type = payments::CommandType::kTopup;
-        ASSERT_EQ(Run(topup).status, 200);
+        ASSERT_TRUE(Run(topup).ok());
     }
 
     std::vector<Event> ReadAll(uint64_t after_seq = 0) {
@@ -85,11 +86,11 @@ TEST_F(EventTest, OneEventPerMovementInCommitOrder) {
     CreateUserAndMerchant();
     constexpr int kPayments = 50;
     for (int i = 0; i < kPayments; ++i)
-        ASSERT_EQ(Run(Pay(100 + i, "k" + std::to_string(i))).status, 200);
+        ASSERT_TRUE(Run(Pay(100 + i, "k" + std::to_string(i))).ok());
     // Replays move no money: no event.
     for (int i = 0; i < 10; ++i) EXPECT_TRUE(Run(Pay(100 + i, "k" + std::to_string(i))).replayed);
     // A failed payment moves no money either.
-    EXPECT_EQ(Run(Pay(1'000'000'000)).status, 402);
+    EXPECT_EQ(Run(Pay(1'000'000'000)).code, payments::ResultCode::kInsufficientFunds);
 
     std::vector<Event> events = ReadAll();
     ASSERT_EQ(events.size(), 1u + kPayments);  // the top-up and the payments
@@ -124,7 +125,7 @@ TEST_F(EventTest, FollowerLingersUnlessSomeoneWaits) {
                           return Status::Ok();
                       });
     follower.Start(engine_->committed_seq());
-    for (int i = 0; i < 5; ++i) ASSERT_EQ(Run(Pay(10 + i, "l" + std::to_string(i))).status, 200);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(Run(Pay(10 + i, "l" + std::to_string(i))).ok());
     // Nobody waits: after 300 ms the follower is still lingering on the first commit.
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     EXPECT_EQ(applies.load(), 0);
@@ -140,13 +141,13 @@ TEST_F(EventTest, FollowerLingersUnlessSomeoneWaits) {
 TEST_F(EventTest, SubscriptionResumesFromItsPositionAcrossARestart) {
     Open();
     CreateUserAndMerchant();
-    for (int i = 0; i < 5; ++i) ASSERT_EQ(Run(Pay(10)).status, 200);
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(Run(Pay(10)).ok());
     std::vector<Event> first = ReadAll();
     const uint64_t position = first.back().seq;
     engine_->Stop();
     engine_.reset();
     Open();
-    for (int i = 0; i < 3; ++i) ASSERT_EQ(Run(Pay(20)).status, 200);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(Run(Pay(20)).ok());
     std::vector<Event> rest = ReadAll(position);
     ASSERT_EQ(rest.size(), 3u);
     EXPECT_EQ(rest.front().txn.id, first.back().txn.id + 1);  // nothing skipped, nothing twice
@@ -189,13 +190,18 @@ std::string BatchPayload() {
     pay.amount = 300;
     pay.currency = 392;
     pay.idempotency_key = "k1";
-    encoder.AddCommand(pay, {200, R"({"txn_id":"txn_9"})", false, PaymentTxn()});
+    payments::Outcome paid;
+    paid.txn = PaymentTxn();
+    encoder.AddCommand(pay, paid);
     payments::Command registration;
     registration.type = payments::CommandType::kRegisterUser;
     registration.email = "a@example.com";
-    encoder.AddCommand(registration,
-                       {201, R"({"user_id":"usr_7","email":"a@example.com"})", false, {}});
-    encoder.AddCommand(pay, {200, R"({"txn_id":"txn_9"})", true, PaymentTxn()});
+    payments::Outcome registered;
+    registered.object_id = 7;
+    registered.email = "a@example.com";
+    encoder.AddCommand(registration, registered);
+    paid.replayed = true;
+    encoder.AddCommand(pay, paid);
     ledger::Transfer transfers[2]{};
     transfers[0].id = 1;
     transfers[1].id = 2;
@@ -216,15 +222,12 @@ std::vector<std::string> MalformedPayloads(const std::string& payload) {
     std::string one_more = payload;
     one_more[0] = static_cast<char>(one_more[0] + 1);
     malformed.push_back(one_more);
-    // The payment's txn type, after its result's status, body, replayed and has-txn flags and id.
+    // The payment's txn type, after its outcome's version, code, presence bits and txn id.
     engine::BatchReader reader(payload);
     engine::OperationView operation;
     EXPECT_TRUE(reader.Next(&operation).value_or(false));
-    auto result = payments::DecodeResultView(operation.result);
-    EXPECT_TRUE(result);
     std::string bad_txn = payload;
-    bad_txn[static_cast<size_t>(operation.result.data() - payload.data()) + 2 + 4 +
-            result->body.size() + 1 + 1 + 8] = 0;
+    bad_txn[static_cast<size_t>(operation.result.data() - payload.data()) + 1 + 2 + 1 + 8] = 0;
     malformed.push_back(bad_txn);
     return malformed;
 }
@@ -267,11 +270,11 @@ TEST(BatchReader, ViewsTheOperationsInThePayloadAndDecodeBatchCopiesThem) {
     EXPECT_EQ((*decoded)[3].results[0].result, 5u);
 }
 
-TEST(ResultView, DecodesTheTxnAndViewsTheBody) {
-    const payments::CommandResult result{200, R"({"txn_id":"txn_9"})", false, PaymentTxn()};
+TEST(V1Result, DecodesTheTxnAndViewsTheBody) {
+    const payments::V1Result result{200, R"({"txn_id":"txn_9"})", false, PaymentTxn()};
     std::string bytes;
-    payments::EncodeResult(result, &bytes);
-    auto view = payments::DecodeResultView(bytes);
+    payments::EncodeV1Result(result, &bytes);
+    auto view = payments::DecodeV1Result(bytes);
     ASSERT_TRUE(view) << view.error().ToString();
     EXPECT_EQ(view->status, 200);
     EXPECT_EQ(view->body, result.body);
@@ -280,21 +283,16 @@ TEST(ResultView, DecodesTheTxnAndViewsTheBody) {
     EXPECT_FALSE(view->replayed);
     ASSERT_TRUE(view->txn);
     ExpectSameTxn(*view->txn, *result.txn);
-    auto copy = payments::DecodeResult(bytes);
-    ASSERT_TRUE(copy);
-    EXPECT_EQ(copy->body, result.body);
-    ASSERT_TRUE(copy->txn);
-    ExpectSameTxn(*copy->txn, *result.txn);
 
     for (size_t size = 0; size < bytes.size(); ++size) {
-        auto cut = payments::DecodeResultView(std::string_view(bytes).substr(0, size));
+        auto cut = payments::DecodeV1Result(std::string_view(bytes).substr(0, size));
         ASSERT_FALSE(cut) << size;
         EXPECT_EQ(cut.error().code(), StatusCode::kCorruption);
     }
-    EXPECT_FALSE(payments::DecodeResultView(bytes + '\0'));
+    EXPECT_FALSE(payments::DecodeV1Result(bytes + '\0'));
     std::string huge_body = bytes;
     huge_body[5] = 0x7f;  // the body's length, little-endian: beyond the result and the bound
-    EXPECT_FALSE(payments::DecodeResultView(huge_body));
+    EXPECT_FALSE(payments::DecodeV1Result(huge_body));
 }
 
 TEST(EventsOfRecord, EventsAndSignupsOfARecord) {

@@ -679,6 +679,13 @@ bool ReadArray(const ReadFn& read, SegmentedArray<T>* array, uint64_t count_max)
 
 }  // namespace
 
+uint64_t FrozenState::SaveBytes() const {
+    constexpr uint64_t kFailedIdBytes = sizeof(u128) + sizeof(uint32_t);
+    return sizeof(kSaveMagic) + sizeof(last_timestamp_) + 4 * sizeof(uint64_t) +
+           accounts_.size() * sizeof(Account) + transfer_count_ * sizeof(Transfer) +
+           statuses_.size() * sizeof(PendingStatus) + failed_.size() * kFailedIdBytes;
+}
+
 bool FrozenState::Save(const WriteFn& write) const {
     SortFailedIds();
     if (!write(&kSaveMagic, sizeof(kSaveMagic))) return false;

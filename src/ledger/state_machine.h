@@ -56,6 +56,8 @@ class FrozenState {
   public:
     Hash256 StateHash() const;
     bool Save(const WriteFn& write) const;
+    // The bytes Save() writes (a snapshot section's length, known before it is written).
+    uint64_t SaveBytes() const;
     uint64_t transfer_count() const { return transfer_count_; }
 
   private:

@@ -2,11 +2,14 @@
 
 // Domain commands (SPEC.md P1–P5, P11): what the API layer submits to the engine after parsing,
 // validating and doing the slow work (password hashing, secrets). Each is applied by the
-// deterministic Platform and journaled with its result. The principal and the Idempotency-Key
-// travel inside the command, so authorization and idempotency are decided by the state machine
-// and behave the same after a restart (ARCHITECTURE.md §7).
+// deterministic Platform and journaled with its typed outcome. The principal and the
+// Idempotency-Key travel inside the command (its envelope), so authorization and idempotency are
+// decided by the state machine and behave the same after a restart (ARCHITECTURE.md §7). A
+// command holds no secret: a new session token or API key travels as its SHA-256 only, and the
+// API layer, which made the secret, renders it in the answer (docs/formats/journal.md).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,16 +19,19 @@
 
 namespace bursar::payments {
 
-enum class CommandType : uint8_t {
-    kRegisterUser = 1,
-    kUpdateUser = 2,
-    kCreateSession = 3,
-    kRevokeSession = 4,
-    kCreateMerchant = 5,
-    kTopup = 6,
-    kPay = 7,
-    kTransfer = 8,
+// Stable numbers, in ranges per module (those of result_codes.h): journaled, never reused.
+enum class CommandType : uint16_t {
+    kRegisterUser = 100,
+    kUpdateUser = 101,
+    kCreateSession = 102,
+    kRevokeSession = 103,
+    kCreateMerchant = 200,
+    kTopup = 300,
+    kTransfer = 301,
+    kPay = 400,
 };
+bool IsKnownCommand(uint16_t number);
+const char* CommandName(CommandType type);  // "RegisterUser", ...
 
 enum class PrincipalKind : uint8_t {
     kNone = 0,     // unauthenticated (register, login)
@@ -59,12 +65,22 @@ inline constexpr size_t kIdempotencyKeyBytesMax = 255;
 inline constexpr u128 kAmountMinorMax = static_cast<u128>(1'000'000'000'000'000'000ull);  // 10^18
 // (api/json_input.h repeats it for the JSON decoder; api_test checks they agree.)
 
-struct Command {
-    CommandType type = CommandType::kRegisterUser;
-    Principal principal;
-    std::string idempotency_key;    // empty: none
-    Hash256 request_fingerprint{};  // SHA-256 of method, path and body: same key, same request?
+inline constexpr uint8_t kCommandVersion = 2;  // journal v2's; 1: journal v1 (read only)
 
+struct Command {
+    // The envelope.
+    CommandType type = CommandType::kRegisterUser;
+    uint8_t version = kCommandVersion;  // of the encoding it was read from
+    Principal principal;
+    std::string idempotency_key;  // empty: none
+    // SHA-256 of the method, the path and the request's parameters in canonical form (the same
+    // parameters in any order or spacing are the same request): same key, same request?
+    Hash256 request_fingerprint{};
+    // The fingerprint as a journal-v1 binary computed it (method, path and raw body), sent while
+    // answers stored by such a binary are held, so that their keys are answered as before.
+    std::optional<Hash256> v1_fingerprint;
+
+    // The payload: the fields of its type.
     uint64_t user_id = 0;      // the user acted on (update, topup, pay's payer, transfer's sender)
     uint64_t merchant_id = 0;  // pay
     uint64_t to_user_id = 0;   // transfer
@@ -74,12 +90,19 @@ struct Command {
     std::string email;
     std::string name;
     std::string password_hash;  // argon2id, encoded (register)
-    std::string secret;         // returned once: a session token (login) or API key (merchant)
-    Hash256 secret_hash{};      // SHA-256 of `secret`
+    Hash256 secret_hash{};      // SHA-256 of a new session token (login) or API key (merchant)
     uint64_t expires_at = 0;    // session expiry, ns since the epoch
 };
 
+// Version 2: the envelope, then only the fields of the command's type. Decoding reads both
+// versions (a v1 command's session token or API key is read and dropped).
 void EncodeCommand(const Command& command, std::string* out);
 Result<Command> DecodeCommand(std::string_view bytes);
+// The version and type of an encoded command, read from its first bytes only.
+struct CommandHead {
+    uint8_t version;
+    CommandType type;
+};
+std::optional<CommandHead> PeekCommand(std::string_view bytes);
 
 }  // namespace bursar::payments

@@ -1,91 +1,32 @@
 #pragma once
 
-// The platform's deterministic state machine (ARCHITECTURE.md §2): the ledger plus users,
-// sessions, merchants and stored idempotent responses. A domain command is checked (principal,
-// idempotency, authorization, business rules) and compiled into one entry of linked ledger
-// transfers, applied in the same batch; its response is produced here, deterministically, so a
-// replay gives the same bytes and an Idempotency-Key returns them again after a restart.
-//
-// Money layout (ledger account ids, kind in the top byte; currencies by ledger id):
-//   wallet of user U in C        (1 << 120) | U << 32 | C   debits_must_not_exceed_credits
-//   merchant M in C              (2 << 120) | M << 32 | C
-//   PSP clearing in C            (3 << 120) | C            (the channel's side of top-ups)
-//   fee revenue in C             (4 << 120) | C
-// A transaction (txn) is one entry: transfer ids (5 << 120) | txn << 8 | leg, every leg carrying
-// user_data_64 = txn id, user_data_32 = type << 8 | leg kind, user_data_128 = user << 64 | other.
+// The platform's deterministic state machine (ARCHITECTURE.md §2): the composition root of the
+// domain modules (users/, merchants/, wallets/, charges/) over the ledger, with the idempotency
+// store and the deadline queue. Apply(command) = authenticate → idempotency → dispatch to the
+// module → store the outcome. Outcomes are typed (outcome.h): the API layer renders them.
 
+#include <atomic>
 #include <cstdint>
-#include <deque>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "base/chunked_log.h"
 #include "base/sha256.h"
 #include "base/status.h"
 #include "ledger/state_machine.h"
+#include "payments/accounts.h"
+#include "payments/authorization.h"
 #include "payments/command.h"
+#include "payments/deadlines.h"
+#include "payments/idempotency.h"
+#include "payments/ids.h"
+#include "payments/merchants/merchants.h"
+#include "payments/outcome.h"
+#include "payments/sections.h"
+#include "payments/users/users.h"
 
 namespace bursar::payments {
-
-inline constexpr uint64_t kIdempotencyRetentionNs = 24ull * 3600 * 1'000'000'000;  // 24 hours
-
-enum class TxnType : uint8_t { kTopup = 1, kPay = 2, kTransfer = 3 };
-const char* TxnTypeName(TxnType type);  // TOPUP, PAY, TRANSFER (SPEC.md E1)
-
-enum class LegKind : uint8_t { kTopup = 1, kNet = 2, kFee = 3, kTransfer = 4 };
-
-u128 WalletAccountId(uint64_t user_id, uint32_t currency);
-u128 MerchantAccountId(uint64_t merchant_id, uint32_t currency);
-u128 ClearingAccountId(uint32_t currency);
-u128 FeeAccountId(uint32_t currency);
-u128 TxnTransferId(uint64_t txn_id, uint32_t leg);
-
-// The money a command moved: what the read model and the event stream need.
-struct Txn {
-    uint64_t id = 0;
-    TxnType type = TxnType::kTopup;
-    uint64_t user_id = 0;      // payer (pay, transfer) or the topped-up user
-    uint64_t merchant_id = 0;  // pay
-    uint64_t to_user_id = 0;   // transfer
-    u128 amount = 0;           // what the payer paid (pay: net + fee)
-    u128 fee = 0;
-    uint32_t currency = 0;
-    uint64_t created_at = 0;
-};
-
-struct CommandResult {
-    uint16_t status = 200;
-    std::string body;       // JSON
-    bool replayed = false;  // answered from the stored response of an Idempotency-Key
-    std::optional<Txn> txn;
-};
-
-void EncodeResult(const CommandResult& result, std::string* out);
-Result<CommandResult> DecodeResult(std::string_view bytes);
-
-// A decoded result whose body is a view of the encoded bytes instead of a copy (the event stream
-// decodes every result and needs the txn, and the body of registrations only).
-struct ResultView {
-    uint16_t status = 200;
-    std::string_view body;  // JSON, valid while the encoded bytes are
-    bool replayed = false;
-    std::optional<Txn> txn;
-};
-Result<ResultView> DecodeResultView(std::string_view bytes);
-
-// Who is calling, once the credential has been checked.
-struct Caller {
-    enum class Kind : uint8_t { kAnonymous, kAdmin, kUser, kMerchant } kind = Kind::kAnonymous;
-    uint64_t id = 0;
-};
-
-struct Response {
-    uint16_t status = 200;
-    std::string body;
-};
 
 class FrozenPlatform;
 
@@ -95,117 +36,73 @@ class Platform {
 
     ledger::StateMachine& ledger() { return *ledger_; }
     const ledger::StateMachine& ledger() const { return *ledger_; }
+    const users::Users& users() const { return users_; }
+    const merchants::Merchants& merchants() const { return merchants_; }
+    const IdempotencyStore& idempotency() const { return idempotency_; }
 
-    // Batches: the ledger's, plus pruning of expired idempotency records and sessions.
+    // Batches: the ledger's, and the deadlines due at `timestamp` fire first.
     void BeginBatch(uint64_t timestamp);
     void EndBatch() { ledger_->EndBatch(); }
-    CommandResult Apply(const Command& command);
+    // Whether a batch at `timestamp` has work without any command: a ledger expiry or a deadline.
+    bool HasDeadlineDue(uint64_t timestamp) const;
+    std::optional<uint64_t> EarliestDeadline() const { return deadlines_.Earliest(); }
+
+    Outcome Apply(const Command& command);
+    // Replaying a journal-v1 record: the same, and an answer stored for its Idempotency-Key is
+    // `recorded` (what that version answered, secrets taken out).
+    Outcome ApplyV1(const Command& command, const V1Result& recorded);
 
     // Reads (engine thread, between batches or inside one). `now` decides session expiry.
     std::optional<Caller> Authenticate(const Principal& principal, uint64_t now) const;
-    Response GetUser(const Principal& principal, uint64_t user_id, uint64_t now) const;
-    Response GetWallet(const Principal& principal, uint64_t user_id, uint64_t now) const;
-    Response GetPayment(const Principal& principal, uint64_t txn_id, uint64_t now) const;
-    struct Login {
-        uint64_t user_id;
-        std::string password_hash;
-    };
-    std::optional<Login> FindLogin(std::string_view email) const;
     std::optional<Txn> FindTxn(uint64_t txn_id) const;
 
-    uint64_t user_count() const { return users_.size(); }
-    uint64_t merchant_count() const { return merchants_.size(); }
-    uint64_t idempotency_record_count() const { return idempotency_.size(); }
-    // The memory the state holds: the ledger's tables exactly, the domain's maps estimated
-    // (their nodes, strings and the idempotency log).
+    // The memory the state holds: the ledger's tables exactly, the modules' maps estimated.
     uint64_t MemoryBytes() const;
+    // The ledger's and every module's invariants (the deadline queue's too).
+    Status CheckInvariants() const;
 
     Hash256 StateHash() const;
+    std::vector<SectionHash> SectionHashes() const;
     std::shared_ptr<FrozenPlatform> Freeze() const;
     void FreezeInto(FrozenPlatform* frozen) const;
+
+    // Reads a state saved by FrozenPlatform::Save (sections), or by a journal-v1 binary
+    // (`v1`: the ledger, then the domain blob). `v1_hash` receives the state hash as that version
+    // computed it, for checking its snapshot's header.
     static Result<std::unique_ptr<Platform>> Load(const ledger::ReadFn& read,
                                                   const ledger::StateMachineOptions& options);
+    static Result<std::unique_ptr<Platform>> LoadV1(const ledger::ReadFn& read,
+                                                    const ledger::StateMachineOptions& options,
+                                                    Hash256* v1_hash);
 
   private:
-    struct User {
-        std::string email;
-        std::string name;
-        std::string password_hash;
-        uint64_t created_at;
-    };
-    struct Merchant {
-        std::string name;
-        Tier tier;
-        Hash256 api_key_hash;
-        uint64_t created_at;
-    };
-    struct Session {
-        uint64_t user_id;
-        uint64_t expires_at;
-    };
-    struct Stored {
-        Hash256 fingerprint;
-        uint16_t status;
-        std::string body;
-        uint64_t created_at;
-    };
-
-    CommandResult Execute(const Command& command, const Caller& caller, uint64_t timestamp);
-    CommandResult RegisterUser(const Command& c, uint64_t timestamp);
-    CommandResult UpdateUser(const Command& c, const Caller& caller);
-    CommandResult CreateSession(const Command& c);
-    CommandResult RevokeSession(const Command& c, const Caller& caller);
-    CommandResult CreateMerchant(const Command& c, const Caller& caller, uint64_t timestamp);
-    CommandResult MoveMoney(const Command& c, const Caller& caller, uint64_t timestamp);
-    void EnsureAccount(u128 id, uint32_t currency, ledger::AccountKind kind, uint16_t flags);
-    std::string UserJson(uint64_t user_id) const;
-    u128 WalletBalance(uint64_t user_id, uint32_t currency) const;
-    void SaveDomain(std::string* out) const;
-    bool LoadDomain(std::string_view bytes);
+    Outcome Apply(const Command& command, const V1Result* recorded);
+    Outcome Dispatch(const Command& command, const Caller& caller, uint64_t timestamp);
+    void FireDeadlines(uint64_t timestamp);
 
     std::unique_ptr<ledger::StateMachine> ledger_;
-    std::vector<User> users_;  // user id = index + 1
-    std::map<std::string, uint64_t, std::less<>> users_by_email_;
-    std::vector<Merchant> merchants_;  // merchant id = index + 1
-    std::map<Hash256, uint64_t> merchants_by_key_;
-    std::map<Hash256, Session> sessions_;
-    std::deque<std::pair<uint64_t, Hash256>> session_expiry_;  // (expires_at, token hash)
-    struct StoredOrder {
-        uint64_t created_at;
-        std::string key;     // in idempotency_
-        uint64_t log_bytes;  // of its record in idempotency_log_
-    };
-    // Appends the record's snapshot form to idempotency_log_ and its place to idempotency_order_.
-    void StoreIdempotency(std::string key, Stored stored);
-
-    std::map<std::string, Stored> idempotency_;  // scope '\n' key -> response
-    std::deque<StoredOrder> idempotency_order_;  // oldest first
-    // The records of idempotency_order_, in order, as the snapshot's domain holds them (see
-    // SaveDomain), kept up to date so that freezing shares them instead of writing them again.
-    ChunkedLog idempotency_log_;
+    users::Users users_;
+    merchants::Merchants merchants_;
+    IdempotencyStore idempotency_;
+    DeadlineQueue deadlines_;
     uint64_t next_txn_id_ = 1;
 };
 
 // The platform's state at a batch boundary, for a snapshot thread (see ledger::FrozenState).
 class FrozenPlatform {
   public:
-    Hash256 StateHash() const;
+    Hash256 StateHash() const { return CombineSectionHashes(SectionHashes()); }
+    std::vector<SectionHash> SectionHashes() const;
+    // The sections in id order: {u32 id, u32 version, u64 length, bytes} each.
     bool Save(const ledger::WriteFn& write) const;
 
   private:
     friend class Platform;
     ledger::FrozenState ledger_;
-    std::string domain_;  // up to the idempotency records' count; the records follow
-    ChunkedLog::Frozen idempotency_records_;
+    std::string txns_;
+    std::string users_;
+    std::string merchants_;
+    IdempotencyStore::Frozen idempotency_;
 };
-
-std::string FormatUserId(uint64_t id);      // usr_<n>
-std::string FormatMerchantId(uint64_t id);  // mch_<n>
-std::string FormatTxnId(uint64_t id);       // txn_<n>
-std::optional<uint64_t> ParseUserId(std::string_view text);
-std::optional<uint64_t> ParseMerchantId(std::string_view text);
-std::optional<uint64_t> ParseTxnId(std::string_view text);
-// <prefix><n>, n a positive decimal without leading zeros: n; otherwise nullopt.
-std::optional<uint64_t> ParsePrefixedId(std::string_view text, std::string_view prefix);
 
 }  // namespace bursar::payments

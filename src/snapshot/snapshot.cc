@@ -78,11 +78,12 @@ Result<SnapshotInfo> ReadHeader(SequentialFile& file, const std::string& path) {
         crc32c::Unmask(header.masked_crc) != crc32c::Value(&header, offsetof(Header, masked_crc))) {
         return Error(StatusCode::kCorruption, path + ": bad snapshot header");
     }
-    if (header.version != kFormatVersion) {
+    if (header.version != 1 && header.version != kFormatVersion) {
         return Error(StatusCode::kUnsupported,
                      path + ": snapshot version " + std::to_string(header.version));
     }
     SnapshotInfo info;
+    info.version = header.version;
     info.seq = header.seq;
     std::memcpy(info.record_hash.data(), header.record_hash, 32);
     std::memcpy(info.state_hash.data(), header.state_hash, 32);
@@ -105,7 +106,9 @@ Result<Loaded> LoadOne(FileSystem& fs, const std::string& path,
         payload_bytes += size;
         return true;
     };
-    auto state = payments::Platform::Load(read, options);
+    Hash256 v1_hash{};
+    auto state = info->version == 1 ? payments::Platform::LoadV1(read, options, &v1_hash)
+                                    : payments::Platform::Load(read, options);
     if (!state) return Error(StatusCode::kCorruption, path + ": " + state.error().message());
     Trailer trailer{};
     auto got = input.Read(&trailer, sizeof(trailer));
@@ -116,7 +119,9 @@ Result<Loaded> LoadOne(FileSystem& fs, const std::string& path,
     }
     Loaded loaded;
     loaded.info = *info;
-    if ((*state)->StateHash() != loaded.info.state_hash) {
+    // A v1 header holds the state hash as that version computed it.
+    const Hash256 hash = info->version == 1 ? v1_hash : (*state)->StateHash();
+    if (hash != loaded.info.state_hash) {
         return Error(StatusCode::kCorruption, path + ": state hash differs from the header's");
     }
     loaded.state = std::move(*state);
@@ -215,6 +220,11 @@ Result<std::optional<Loaded>> LoadNewest(FileSystem& fs, const std::string& dir,
         if (on_skip) on_skip(loaded.error().ToString());
     }
     return std::optional<Loaded>();
+}
+
+Result<Loaded> LoadAt(FileSystem& fs, const std::string& dir, uint64_t seq,
+                      const ledger::StateMachineOptions& options) {
+    return LoadOne(fs, JoinPath(dir, SnapshotName(seq)), options);
 }
 
 Result<std::vector<SnapshotInfo>> ListInfos(FileSystem& fs, const std::string& dir) {

@@ -18,10 +18,12 @@
 
 namespace bursar::snapshot {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// 2: the state as sections (payments/sections.h); 1: the ledger and one domain blob (read only).
+inline constexpr uint32_t kFormatVersion = 2;
 inline constexpr uint32_t kSnapshotsKept = 2;
 
 struct SnapshotInfo {
+    uint32_t version = kFormatVersion;
     uint64_t seq = 0;       // last journal record included
     Hash256 record_hash{};  // that record's hash: anchors the journal on recovery
     Hash256 state_hash{};   // StateHash() of the state, checked on load and by verify
@@ -43,6 +45,11 @@ struct Loaded {
 Result<std::optional<Loaded>> LoadNewest(FileSystem& fs, const std::string& dir,
                                          const ledger::StateMachineOptions& options,
                                          const std::function<void(const std::string&)>& on_skip);
+
+// The snapshot of `seq` in `dir`, loaded and checked (bursar verify compares its sections with a
+// replay's when the hashes differ, or when it is of another version).
+Result<Loaded> LoadAt(FileSystem& fs, const std::string& dir, uint64_t seq,
+                      const ledger::StateMachineOptions& options);
 
 // The headers of the snapshots in `dir`, oldest first (without loading their states).
 Result<std::vector<SnapshotInfo>> ListInfos(FileSystem& fs, const std::string& dir);

@@ -46,7 +46,8 @@ TEST(Snapshot, WriteLoadKeepsTheNewestTwo) {
     EXPECT_FALSE(LoadNewest(fs, "snap", {}, nullptr)->has_value());
     for (uint64_t seq = 1; seq <= 4; ++seq) {
         auto state = MakeState(static_cast<int>(seq * 10));
-        SnapshotInfo info{seq, Hash256{static_cast<uint8_t>(seq)}, state->StateHash()};
+        SnapshotInfo info{kFormatVersion, seq, Hash256{static_cast<uint8_t>(seq)},
+                          state->StateHash()};
         ASSERT_TRUE(Write(fs, "snap", info, *state->Freeze()).ok());
     }
     EXPECT_EQ(fs.ListDir("snap")->size(), kSnapshotsKept);
@@ -63,7 +64,9 @@ TEST(Snapshot, DamagedSnapshotFallsBackToTheOlderOne) {
     ASSERT_TRUE(fs.CreateDir("snap").ok());
     for (uint64_t seq = 1; seq <= 2; ++seq) {
         auto state = MakeState(static_cast<int>(seq * 10));
-        ASSERT_TRUE(Write(fs, "snap", {seq, {}, state->StateHash()}, *state->Freeze()).ok());
+        ASSERT_TRUE(
+            Write(fs, "snap", {kFormatVersion, seq, {}, state->StateHash()}, *state->Freeze())
+                .ok());
     }
     fs.CorruptByte("snap/" + SnapshotName(2), 500);
     std::vector<std::string> skipped;

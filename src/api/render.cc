@@ -1,0 +1,187 @@
+#include "api/render.h"
+
+#include "base/json_writer.h"
+#include "ledger/currency.h"
+#include "ledger/state_machine.h"
+#include "payments/accounts.h"
+#include "payments/ids.h"
+
+namespace bursar::api {
+namespace {
+
+using payments::CommandType;
+
+HttpResponse Json(int status, std::string body) {
+    HttpResponse response;
+    response.status = status;
+    response.body = std::move(body);
+    return response;
+}
+
+std::string_view CurrencyCode(uint32_t currency) {
+    const ledger::CurrencyInfo* info = ledger::FindCurrency(currency);
+    return info == nullptr ? std::string_view("???") : info->code;
+}
+
+// What a money-moving command answers: the transaction, and the payer's balance after a top-up or
+// a transfer.
+std::string MovedJson(const payments::Txn& txn, u128 balance) {
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("txn_id").String(payments::FormatTxnId(txn.id));
+    json.Key("status").String("succeeded");
+    json.Key("type").String(payments::TxnTypeName(txn.type));
+    json.Key("amount_minor").Number(txn.amount);
+    if (txn.type == payments::TxnType::kPay) json.Key("fee_minor").Number(txn.fee);
+    json.Key("currency").String(CurrencyCode(txn.currency));
+    if (txn.type != payments::TxnType::kPay) json.Key("balance_minor").Number(balance);
+    json.EndObject();
+    return json.Take();
+}
+
+std::string SuccessBody(const payments::Command& c, const payments::Outcome& o,
+                        std::string_view new_secret) {
+    JsonWriter json;
+    switch (c.type) {
+        case CommandType::kRegisterUser:
+            json.BeginObject();
+            json.Key("user_id").String(payments::FormatUserId(o.object_id));
+            json.Key("email").String(o.email);
+            json.EndObject();
+            return json.Take();
+        case CommandType::kUpdateUser:
+            return UserJson(o.object_id, payments::users::User{o.email, c.name, {}, o.time});
+        case CommandType::kCreateSession:
+            json.BeginObject();
+            json.Key("token");
+            if (o.replayed || new_secret.empty()) {
+                json.Null();
+            } else {
+                json.String(new_secret);
+            }
+            json.Key("user_id").String(payments::FormatUserId(o.object_id));
+            json.Key("expires_at").Number(o.time / 1'000'000'000);
+            json.EndObject();
+            return json.Take();
+        case CommandType::kRevokeSession:
+            return "{\"revoked\":true}";
+        case CommandType::kCreateMerchant:
+            json.BeginObject();
+            json.Key("merchant_id").String(payments::FormatMerchantId(o.object_id));
+            json.Key("name").String(c.name);
+            json.Key("tier").String(payments::GetTier(c.tier).name);
+            json.Key("api_key");
+            if (o.replayed || new_secret.empty()) {
+                json.Null();
+            } else {
+                json.String(new_secret);
+            }
+            json.EndObject();
+            return json.Take();
+        case CommandType::kTopup:
+        case CommandType::kTransfer:
+        case CommandType::kPay:
+            if (!o.txn) return "{}";
+            return MovedJson(*o.txn, o.balance);
+    }
+    return "{}";
+}
+
+}  // namespace
+
+HttpResponse RenderRefusal(payments::ResultCode code) {
+    const payments::ResultError& error = payments::ErrorOf(code);
+    return Json(payments::GetError(error.error).status,
+                payments::ErrorBody(error.error, error.message, error.param));
+}
+
+HttpResponse RenderOutcome(const payments::Command& command, const payments::Outcome& outcome,
+                           std::string_view new_secret) {
+    HttpResponse response;
+    if (outcome.legacy) {
+        response = Json(outcome.legacy->status, outcome.legacy->body);
+    } else if (!outcome.ok()) {
+        response = RenderRefusal(outcome.code);
+    } else {
+        response = Json(payments::HttpStatusOf(command.type, outcome),
+                        SuccessBody(command, outcome, new_secret));
+    }
+    if (outcome.replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
+    return response;
+}
+
+std::string UserJson(uint64_t user_id, const payments::users::User& user) {
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("user_id").String(payments::FormatUserId(user_id));
+    json.Key("email").String(user.email);
+    json.Key("name").String(user.name);
+    json.Key("created_at").Number(user.created_at / 1'000'000'000);
+    json.EndObject();
+    return json.Take();
+}
+
+std::string WalletJson(const ledger::StateMachine& ledger, uint64_t user_id) {
+    JsonWriter json;
+    json.BeginObject().Key("user_id").String(payments::FormatUserId(user_id));
+    json.Key("balances").BeginArray();
+    for (const ledger::CurrencyInfo& currency : ledger::Currencies()) {
+        const ledger::Account* a =
+            ledger.FindAccount(payments::WalletAccountId(user_id, currency.id));
+        if (a == nullptr) continue;
+        const u128 balance = a->credits_posted - a->debits_posted;
+        json.BeginObject();
+        json.Key("currency").String(currency.code);
+        json.Key("balance_minor").Number(balance);
+        json.Key("available_minor").Number(balance - a->debits_pending);
+        json.Key("frozen_minor").Number(a->debits_pending);
+        json.EndObject();
+    }
+    json.EndArray().EndObject();
+    return json.Take();
+}
+
+std::string PaymentJson(const payments::Txn& txn) {
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("txn_id").String(payments::FormatTxnId(txn.id));
+    json.Key("status").String("succeeded");
+    json.Key("amount_minor").Number(txn.amount);
+    json.Key("fee_minor").Number(txn.fee);
+    json.Key("net_minor").Number(txn.amount - txn.fee);
+    json.Key("currency").String(CurrencyCode(txn.currency));
+    json.Key("user_id").String(payments::FormatUserId(txn.user_id));
+    json.Key("merchant_id").String(payments::FormatMerchantId(txn.merchant_id));
+    json.Key("created_at").Number(txn.created_at / 1'000'000'000);
+    json.EndObject();
+    return json.Take();
+}
+
+std::string TransactionJson(const payments::Txn& txn) {
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("txn_id").String(payments::FormatTxnId(txn.id));
+    json.Key("type").String(payments::TxnTypeName(txn.type));
+    json.Key("status").String("succeeded");
+    json.Key("amount_minor").Number(txn.amount);
+    json.Key("fee_minor").Number(txn.fee);
+    json.Key("currency").String(CurrencyCode(txn.currency));
+    json.Key("user_id").String(payments::FormatUserId(txn.user_id));
+    json.Key("merchant_id");
+    if (txn.merchant_id != 0) {
+        json.String(payments::FormatMerchantId(txn.merchant_id));
+    } else {
+        json.Null();
+    }
+    json.Key("to_user_id");
+    if (txn.to_user_id != 0) {
+        json.String(payments::FormatUserId(txn.to_user_id));
+    } else {
+        json.Null();
+    }
+    json.Key("created_at").Number(txn.created_at / 1'000'000'000);
+    json.EndObject();
+    return json.Take();
+}
+
+}  // namespace bursar::api

@@ -1,0 +1,36 @@
+#pragma once
+
+// Rendering: the one place where the domain's typed outcomes and objects become HTTP status and
+// JSON. One renderer per object; errors through the one table of result codes
+// (payments/result_codes.h → payments/error_codes.h).
+
+#include <string>
+#include <string_view>
+
+#include "api/http.h"
+#include "payments/command.h"
+#include "payments/outcome.h"
+#include "payments/users/users.h"
+
+namespace bursar::ledger {
+class StateMachine;
+}
+
+namespace bursar::api {
+
+// The answer to `command` whose outcome is `outcome`. `new_secret` is the session token or API
+// key the API made for a login or a merchant: shown in the first answer only. An idempotent
+// replay of either shows null in its place (docs/api.md, "Secrets and replays").
+HttpResponse RenderOutcome(const payments::Command& command, const payments::Outcome& outcome,
+                           std::string_view new_secret);
+// A refusal: {"error":{"code","message","param"}} with the result code's error.
+HttpResponse RenderRefusal(payments::ResultCode code);
+
+std::string UserJson(uint64_t user_id, const payments::users::User& user);
+std::string WalletJson(const ledger::StateMachine& ledger, uint64_t user_id);
+// A payment as GET /v1/payments/{id} shows it.
+std::string PaymentJson(const payments::Txn& txn);
+// Any transaction, as GET /v1/ledger/transactions/{id} shows it.
+std::string TransactionJson(const payments::Txn& txn);
+
+}  // namespace bursar::api

@@ -1,0 +1,87 @@
+#include "payments/merchants/merchants.h"
+
+namespace bursar::payments::merchants {
+namespace {
+
+constexpr uint64_t kMerchantsMax = 1ull << 40;  // a bound for decoding
+
+}  // namespace
+
+// Checks, in order: signed in, the caller is the admin, the API key's hash is new (the API made
+// a random key: a collision is a server fault).
+Outcome Merchants::Create(const Command& c, const Caller& caller, uint64_t timestamp) {
+    if (caller.kind == Caller::Kind::kAnonymous) return Refused(ResultCode::kUnauthenticated);
+    if (caller.kind != Caller::Kind::kAdmin) return Refused(ResultCode::kForbidden);
+    if (merchants_by_key_.contains(c.secret_hash)) return Refused(ResultCode::kApiKeyTaken);
+    merchants_.push_back(Merchant{c.name, c.tier, c.secret_hash, timestamp});
+    const uint64_t id = merchants_.size();
+    merchants_by_key_.emplace(c.secret_hash, id);
+    Outcome outcome;
+    outcome.object_id = id;
+    outcome.time = timestamp;
+    return outcome;
+}
+
+std::optional<uint64_t> Merchants::ByApiKey(const Hash256& key_hash) const {
+    auto it = merchants_by_key_.find(key_hash);
+    if (it == merchants_by_key_.end()) return std::nullopt;
+    return it->second;
+}
+
+const Merchant* Merchants::Find(uint64_t merchant_id) const {
+    return Exists(merchant_id) ? &merchants_[merchant_id - 1] : nullptr;
+}
+
+void Merchants::Save(std::string* out) const {
+    BinaryWriter w(out);
+    w.U64(merchants_.size());
+    for (const Merchant& m : merchants_) {
+        w.String(m.name);
+        w.U8(static_cast<uint8_t>(m.tier));
+        w.Hash(m.api_key_hash);
+        w.U64(m.created_at);
+    }
+}
+
+bool Merchants::LoadV1(BinaryReader& r) {
+    uint64_t count = 0;
+    if (!r.U64(&count) || count > kMerchantsMax) return false;
+    for (uint64_t i = 0; i < count; ++i) {
+        Merchant m;
+        uint8_t tier = 0;
+        if (!r.String(&m.name, kNameBytesMax) || !r.U8(&tier) || tier < 1 || tier > 4 ||
+            !r.Hash(&m.api_key_hash) || !r.U64(&m.created_at)) {
+            return false;
+        }
+        m.tier = static_cast<Tier>(tier);
+        if (!merchants_by_key_.emplace(m.api_key_hash, merchants_.size() + 1).second) return false;
+        merchants_.push_back(std::move(m));
+    }
+    return true;
+}
+
+bool Merchants::Load(std::string_view section) {
+    BinaryReader r(section);
+    return LoadV1(r) && r.done();
+}
+
+Status Merchants::CheckInvariants() const {
+    if (merchants_by_key_.size() != merchants_.size()) {
+        return Status(StatusCode::kCorruption, "merchants: the API key index");
+    }
+    for (const auto& [hash, id] : merchants_by_key_) {
+        if (!Exists(id) || merchants_[id - 1].api_key_hash != hash) {
+            return Status(StatusCode::kCorruption, "merchants: an API key of another merchant");
+        }
+    }
+    return Status::Ok();
+}
+
+uint64_t Merchants::MemoryBytes() const {
+    constexpr uint64_t kNodeBytes = 48;  // a std::map node's links and allocator overhead
+    constexpr uint64_t kTextBytes = 80;  // a name beyond the string's own buffer
+    return merchants_.capacity() * (sizeof(Merchant) + kTextBytes) +
+           merchants_by_key_.size() * (kNodeBytes + sizeof(Hash256) + sizeof(uint64_t));
+}
+
+}  // namespace bursar::payments::merchants

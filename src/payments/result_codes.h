@@ -1,0 +1,62 @@
+#pragma once
+
+// The domain's result codes: what a command's Apply decided, with stable numbers (journaled in
+// every outcome: never renumbered or reused). Each maps to one API error (code, HTTP status,
+// message, field) through `ErrorOf`; the API renders that, the journal holds only the number, so
+// rewording a message never breaks a replay. Numbers are in ranges per module:
+//   0–99 envelope (authentication, idempotency), 100–199 users, 200–299 merchants,
+//   300–399 wallets (top-ups, transfers), 400–499 charges (payments).
+// The order in which each command checks them is in src/payments/README.md.
+
+#include <cstdint>
+#include <string_view>
+
+#include "payments/error_codes.h"
+
+namespace bursar::payments {
+
+#define BURSAR_RESULT_CODES(X)                                                                 \
+    X(kOk, 0, kInternal, "", "")                                                               \
+    X(kUnauthenticated, 1, kUnauthenticated, "", "")                                           \
+    X(kIdempotencyKeyMismatch, 2, kIdempotencyKeyMismatch, "", "Idempotency-Key")              \
+    X(kForbidden, 3, kForbidden, "", "")                                                       \
+    X(kUnknownCommand, 4, kInternal, "", "")                                                   \
+    X(kV1Refusal, 5, kInternal, "", "") /* a refusal stored by journal v1: its body answers */ \
+    X(kUserNotFound, 100, kNotFound, "No such user.", "user_id")                               \
+    X(kEmailAlreadyRegistered, 101, kEmailAlreadyRegistered, "", "email")                      \
+    X(kLoginUserNotFound, 102, kUnauthenticated, "Email or password is wrong.", "")            \
+    X(kNotSignedIn, 103, kUnauthenticated, "", "")                                             \
+    X(kApiKeyTaken, 200, kInternal, "", "")                                                    \
+    X(kAmountInvalid, 300, kInvalidRequest, "amount_minor must be from 1 to 10^18.",           \
+      "amount_minor")                                                                          \
+    X(kCurrencyUnknown, 301, kInvalidRequest, "Unknown currency.", "currency")                 \
+    X(kRecipientNotFound, 302, kNotFound, "No such recipient.", "to_user_id")                  \
+    X(kSameSenderAndRecipient, 303, kInvalidRequest, "Sender and recipient are the same.",     \
+      "to_user_id")                                                                            \
+    X(kInsufficientFunds, 304, kInsufficientFunds, "", "")                                     \
+    X(kBalanceOverflow, 305, kInvalidRequest, "The amount would overflow a balance.",          \
+      "amount_minor")                                                                          \
+    X(kMerchantNotFound, 400, kNotFound, "No such merchant.", "merchant_id")
+
+#define BURSAR_RESULT_ENUM(name, number, error, message, param) name = number,
+enum class ResultCode : uint16_t { BURSAR_RESULT_CODES(BURSAR_RESULT_ENUM) };
+#undef BURSAR_RESULT_ENUM
+
+// What the API answers for a result code: the error (its HTTP status and code string), the message
+// (empty: the error's default) and the request field it names (empty: none).
+struct ResultError {
+    ErrorCode error;
+    std::string_view message;
+    std::string_view param;
+};
+
+bool IsKnownResult(uint16_t number);
+std::string_view ResultName(ResultCode code);  // kInsufficientFunds: "InsufficientFunds"
+const ResultError& ErrorOf(ResultCode code);   // kOk: not an error (not to be rendered as one)
+uint16_t HttpStatusOf(ResultCode code, uint16_t ok_status);
+
+// Whether the answer is kept for an Idempotency-Key: not a validation failure (the request may
+// be corrected and sent again with the same key) nor a server error (SPEC.md P11).
+bool StoredForIdempotencyKey(ResultCode code);
+
+}  // namespace bursar::payments
