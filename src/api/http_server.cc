@@ -32,6 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/websocket_frame.h"
 #include "api/websocket_protocol.h"
 #include "base/assert.h"
 #include "base/thread.h"
@@ -81,9 +82,8 @@ constexpr int kSwitchingProtocolsStatus = 101;
 constexpr std::string_view kWebSocketVersion = "13";
 // A Sec-WebSocket-Key is the base64 of 16 bytes.
 constexpr size_t kWebSocketKeyBytesMax = 24;
-// RFC 6455 (websocket_protocol.h): frame bounds and close codes of this server.
+// RFC 6455 (websocket_protocol.h) and the close codes of this server.
 using namespace rfc6455;  // NOLINT(google-build-using-namespace): the protocol's constants
-constexpr size_t kFrameHeaderBytesMax = 14;  // 2, an 8-byte length, a 4-byte mask
 constexpr uint16_t kCloseProtocolError = 1002;
 constexpr uint16_t kCloseMessageTooBig = 1009;
 // What one read of a WebSocket connection takes at most.
@@ -461,7 +461,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 };
 
 // One WebSocket connection: it took an upgraded HTTP session's socket and place in the registry.
-// The frames are this class's own (RFC 6455, no extensions): the server's are unmasked, and a
+// The frames are the server's own (websocket_frame.h; RFC 6455, no extensions): unmasked, and a
 // write sends every message queued in the outbox at once, one frame each, in one system call
 // where the socket takes it (a batch of events costs one write, not one per event). It reads only
 // to answer control frames (pings, the close) and to notice the peer going away: what the client
@@ -504,7 +504,7 @@ class WebSocketSession final : public Connection,
     void OnHandshakeWritten();
     void Read();
     void OnRead(beast::error_code error, size_t bytes);
-    // Handles the frames in input_, keeping what is not whole yet.
+    // Handles what the parser finds in the bytes read so far.
     void HandleInput();
     void HandleControlFrame(uint8_t opcode, std::string_view payload);
     // A frame breaks the protocol: 1002, and the connection is closed once that is written.
@@ -533,12 +533,7 @@ class WebSocketSession final : public Connection,
     bool counted_open_ = false;
     // Reading.
     std::array<char, kWebSocketReadBytes> read_buffer_{};
-    bool input_broken_ = false;     // a protocol error: nothing more is read from it
-    std::string input_;             // bytes read and not yet handled: at most a control frame
-    uint64_t skip_bytes_ = 0;       // of a data frame's payload, still to come and be skipped
-    bool skipping_final_ = false;   // that frame ends its message
-    bool message_started_ = false;  // a fragmented message is under way
-    uint64_t message_bytes_ = 0;    // of the message under way
+    WebSocketFrameParser parser_;  // what was read and not yet handled: at most a control frame
     SteadyClock::time_point last_heard_{};  // when the peer last sent anything
     bool pinged_ = false;                   // a ping went out since then
     // Writing: frames go to output_; one write at a time.
@@ -567,34 +562,6 @@ std::string WebSocketAcceptKey(std::string_view key) {
     unsigned char encoded[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
     const int encoded_bytes = EVP_EncodeBlock(encoded, digest, static_cast<int>(digest_bytes));
     return std::string(reinterpret_cast<const char*>(encoded), static_cast<size_t>(encoded_bytes));
-}
-
-// Appends a whole, unmasked frame: what a server sends.
-void AppendFrame(std::string* out, uint8_t opcode, std::string_view payload) {
-    out->push_back(static_cast<char>(0x80 | opcode));
-    const uint64_t length = payload.size();
-    if (length < 126) {
-        out->push_back(static_cast<char>(length));
-    } else if (length <= 0xFFFF) {
-        out->push_back(static_cast<char>(126));
-        out->push_back(static_cast<char>(length >> 8));
-        out->push_back(static_cast<char>(length & 0xFF));
-    } else {
-        out->push_back(static_cast<char>(127));
-        for (int shift = 56; shift >= 0; shift -= 8) {
-            out->push_back(static_cast<char>((length >> shift) & 0xFF));
-        }
-    }
-    out->append(payload);
-}
-
-// Cuts a close reason to what fits a close frame, at a UTF-8 character boundary.
-std::string CloseReason(std::string reason) {
-    if (reason.size() <= WebSocketSink::kCloseReasonBytesMax) return reason;
-    size_t size = WebSocketSink::kCloseReasonBytesMax;
-    while (size > 0 && (static_cast<unsigned char>(reason[size]) & 0xC0) == 0x80) size--;
-    reason.resize(size);
-    return reason;
 }
 
 ServerCore::ServerCore(HttpServerOptions server_options, Handler server_handler)
@@ -788,8 +755,8 @@ void WebSocketOutbox::Close(uint16_t code, std::string reason) {
     std::lock_guard lock(mutex_);
     if (!open_) return;
     open_ = false;
-    close_request_ =
-        CloseRequest{.code = code, .reason = CloseReason(std::move(reason)), .too_slow = false};
+    close_request_ = CloseRequest{
+        .code = code, .reason = WebSocketCloseReason(std::move(reason)), .too_slow = false};
     WakeLocked();
 }
 
@@ -1279,7 +1246,8 @@ WebSocketSession::WebSocketSession(ServerCore& core, IoThread& io_thread, uint64
       timer_(io_thread.executor()),
       id_(id),
       request_id_(std::move(request_id)),
-      outbox_(std::move(outbox)) {}
+      outbox_(std::move(outbox)),
+      parser_(core.options.websocket_message_bytes_max) {}
 
 void WebSocketSession::Start(Socket socket, std::string_view key) {
     BURSAR_ASSERT(state_ == State::kNew);
@@ -1329,90 +1297,30 @@ void WebSocketSession::OnRead(beast::error_code error, size_t bytes) {
     }
     last_heard_ = SteadyClock::now();
     pinged_ = false;
-    input_.append(read_buffer_.data(), bytes);
+    parser_.Append(std::string_view(read_buffer_.data(), bytes));
     HandleInput();
     if (state_ != State::kClosed) Read();
 }
 
 void WebSocketSession::HandleInput() {
-    size_t at = 0;
-    while (state_ != State::kClosed && !input_broken_) {
-        if (skip_bytes_ > 0) {
-            const uint64_t skipped = std::min<uint64_t>(skip_bytes_, input_.size() - at);
-            at += skipped;
-            skip_bytes_ -= skipped;
-            if (skip_bytes_ > 0) break;
-            if (skipping_final_) message_started_ = false;
-            continue;
-        }
-        const size_t available = input_.size() - at;
-        if (available < 2) break;
-        const auto* bytes = reinterpret_cast<const uint8_t*>(input_.data() + at);
-        const bool final = (bytes[0] & 0x80) != 0;
-        const bool reserved_bits = (bytes[0] & 0x70) != 0;
-        const uint8_t opcode = bytes[0] & 0x0F;
-        const bool masked = (bytes[1] & 0x80) != 0;
-        uint64_t length = bytes[1] & 0x7F;
-        const size_t length_bytes = length == 126 ? 2 : length == 127 ? 8 : 0;
-        const size_t header = 2 + length_bytes + (masked ? 4 : 0);
-        if (available < header) break;
-        if (length_bytes > 0) {
-            length = 0;
-            for (size_t i = 0; i < length_bytes; i++) length = length << 8 | bytes[2 + i];
-        }
-        // A client masks every frame; no extension was agreed, so no reserved bit is set.
-        if (reserved_bits || !masked || (length >> 63) != 0) {
-            FailProtocol("malformed frame");
-            break;
-        }
-        if (opcode >= kOpcodeClose) {
-            if (!final || length > kControlPayloadBytesMax ||
-                (opcode != kOpcodeClose && opcode != kOpcodePing && opcode != kOpcodePong)) {
-                FailProtocol("bad control frame");
+    while (state_ != State::kClosed) {
+        const WebSocketFrameEvent event = parser_.Next();
+        switch (event.kind) {
+            case WebSocketFrameEventKind::kNeedMore:
+                return;
+            case WebSocketFrameEventKind::kDataFrame:
+                break;  // what the client says is not listened to: its payload is skipped
+            case WebSocketFrameEventKind::kMessageTooBig:
+                StartClose(kCloseMessageTooBig, "message too big", /*too_slow=*/false);
                 break;
-            }
-            if (available < header + length) break;  // the rest of the frame comes later
-            std::string payload(input_.data() + at + header, length);
-            const uint8_t* mask = bytes + header - 4;
-            for (size_t i = 0; i < payload.size(); i++)
-                payload[i] = static_cast<char>(payload[i] ^ mask[i % 4]);
-            at += header + length;
-            HandleControlFrame(opcode, payload);
-            continue;
-        }
-        if (opcode == kOpcodeContinuation) {
-            if (!message_started_) {
-                FailProtocol("continuation without a message");
+            case WebSocketFrameEventKind::kControlFrame:
+                HandleControlFrame(event.opcode, event.payload);
                 break;
-            }
-        } else if (opcode == kOpcodeText || opcode == kOpcodeBinary) {
-            if (message_started_) {
-                FailProtocol("new message inside a fragmented one");
-                break;
-            }
-            message_started_ = true;
-            message_bytes_ = 0;
-        } else {
-            FailProtocol("unknown opcode");
-            break;
-        }
-        // What the client says is not listened to: its payload is skipped as it arrives.
-        message_bytes_ += length;
-        at += header;
-        skip_bytes_ = length;
-        skipping_final_ = final;
-        if (length == 0 && final) message_started_ = false;
-        if (message_bytes_ > core_.options.websocket_message_bytes_max) {
-            StartClose(kCloseMessageTooBig, "message too big", /*too_slow=*/false);
+            case WebSocketFrameEventKind::kProtocolError:
+                FailProtocol(Describe(event.error));
+                return;
         }
     }
-    if (input_broken_) {
-        input_.clear();
-        return;
-    }
-    input_.erase(0, at);
-    // What stays is the start of one frame: its header, or a control frame's header and payload.
-    BURSAR_ASSERT(input_.size() <= kFrameHeaderBytesMax + kControlPayloadBytesMax);
 }
 
 void WebSocketSession::HandleControlFrame(uint8_t opcode, std::string_view payload) {
@@ -1448,8 +1356,8 @@ void WebSocketSession::HandleControlFrame(uint8_t opcode, std::string_view paylo
 
 void WebSocketSession::FailProtocol(std::string_view what) {
     core_.Log("websocket: " + std::string(what) + " from the client; request " + request_id_);
-    input_broken_ = true;
-    // The frames can no longer be told apart: no closing handshake is waited for.
+    // The frames can no longer be told apart (the parser reads no more): no closing handshake is
+    // waited for.
     peer_closed_ = true;
     StartClose(kCloseProtocolError, "protocol error", /*too_slow=*/false);
 }
@@ -1460,7 +1368,7 @@ void WebSocketSession::StartClose(uint16_t code, std::string_view reason, bool t
         core_.websocket_connections_closed_slow.fetch_add(1, std::memory_order_relaxed);
         core_.Log("websocket: closing a client too slow to read; request " + request_id_);
     }
-    close_due_ = CloseFrame{.code = code, .reason = CloseReason(std::string(reason))};
+    close_due_ = CloseFrame{.code = code, .reason = WebSocketCloseReason(std::string(reason))};
     WriteNext();
 }
 
@@ -1470,11 +1378,11 @@ void WebSocketSession::WriteNext() {
         output_.clear();
         output_written_ = 0;
         if (pong_due_) {
-            AppendFrame(&output_, kOpcodePong, pong_);
+            AppendWebSocketFrame(&output_, kOpcodePong, pong_);
             pong_due_ = false;
         }
         if (ping_due_) {
-            AppendFrame(&output_, kOpcodePing, {});
+            AppendWebSocketFrame(&output_, kOpcodePing, {});
             ping_due_ = false;
         }
         if (!close_written_) {
@@ -1482,7 +1390,7 @@ void WebSocketSession::WriteNext() {
             if (!close_due_.has_value()) {
                 outbox_->TakeNext(&next_);
                 for (const std::string& message : next_.messages) {
-                    AppendFrame(&output_, kOpcodeText, message);
+                    AppendWebSocketFrame(&output_, kOpcodeText, message);
                 }
                 if (next_.close.has_value()) {
                     if (next_.close->too_slow) {
@@ -1496,11 +1404,7 @@ void WebSocketSession::WriteNext() {
                 }
             }
             if (close_due_.has_value()) {
-                std::string payload;
-                payload.push_back(static_cast<char>(close_due_->code >> 8));
-                payload.push_back(static_cast<char>(close_due_->code & 0xFF));
-                payload += close_due_->reason;
-                AppendFrame(&output_, kOpcodeClose, payload);
+                AppendWebSocketCloseFrame(&output_, close_due_->code, close_due_->reason);
                 close_due_.reset();
                 close_written_ = true;
                 state_ = State::kClosing;
