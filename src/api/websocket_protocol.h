@@ -1,7 +1,7 @@
 #pragma once
 
-// RFC 6455 constants shared by the server's own WebSocket framing (http_server.cc) and the test
-// client (test_websocket_client.h). Plain C++: no Beast here.
+// RFC 6455 constants shared by the server's own WebSocket framing (websocket_frame.h) and the
+// test client (test_websocket_client.h). Plain C++: no Beast here.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,5 +19,9 @@ inline constexpr uint8_t kOpcodePing = 0x9;
 inline constexpr uint8_t kOpcodePong = 0xA;
 // A control frame's payload, at most (RFC 6455 5.5).
 inline constexpr size_t kControlPayloadBytesMax = 125;
+// A close frame's reason, at most: a control payload less the code's 2 bytes.
+inline constexpr size_t kCloseReasonBytesMax = kControlPayloadBytesMax - 2;
+// A frame's header, at most: 2 bytes, an 8-byte length, a 4-byte mask.
+inline constexpr size_t kFrameHeaderBytesMax = 14;
 
 }  // namespace bursar::api::rfc6455
