@@ -350,8 +350,10 @@ int ServeCommand(const Args& args) {
         std::printf("Admin token: in %s/admin-token\n", dir.c_str());
     }
     const std::string token = created ? *admin_token : "$(cat " + dir + "/admin-token)";
+    // Double quotes: the shell expands the $(cat ...) of a restart's banner inside them.
     std::printf(
-        "Try:\n  curl -s %s/healthz\n  curl -s -H 'Authorization: Bearer %s' %s/v1/wallets/usr_1\n",
+        "Try:\n  curl -s %s/healthz\n  curl -s -H \"Authorization: Bearer %s\" "
+        "%s/v1/wallets/usr_1\n",
         url.c_str(), token.c_str(), url.c_str());
     if (demo) {
         std::printf(
