@@ -34,21 +34,21 @@ TEST(JsonFields, RejectsWithTheField) {
         const char* body;
         const char* param;
     };
-    for (const Case& c :
-         std::vector<Case>{{"{", ""},
-                           {"[]", ""},
-                           {R"({"name":"x","extra":1})", "extra"},
-                           {R"({"name":7})", "name"},
-                           {R"({"name":"toolong"})", "name"},
-                           {R"({"name":""})", "name"},
-                           {R"({})", "name"},
-                           {R"({"name":"x","amount_minor":-5})", "amount_minor"},
-                           {R"({"name":"x","amount_minor":0})", "amount_minor"},
-                           {R"({"name":"x","amount_minor":1.5})", "amount_minor"},
-                           {R"({"name":"x","amount_minor":"5"})", "amount_minor"},
-                           {R"({"name":"x","amount_minor":1000000000000000001})", "amount_minor"},
-                           {R"({"name":"x","amount_minor":99999999999999999999999})", ""},
-                           {R"({"name":"x","name":"y"})", "name"}}) {
+    for (const Case& c : std::vector<Case>{
+             {"{", ""},
+             {"[]", ""},
+             {R"({"name":"x","extra":1})", "extra"},
+             {R"({"name":7})", "name"},
+             {R"({"name":"toolong"})", "name"},
+             {R"({"name":""})", "name"},
+             {R"({})", "name"},
+             {R"({"name":"x","amount_minor":-5})", "amount_minor"},
+             {R"({"name":"x","amount_minor":0})", "amount_minor"},
+             {R"({"name":"x","amount_minor":1.5})", "amount_minor"},
+             {R"({"name":"x","amount_minor":"5"})", "amount_minor"},
+             {R"({"name":"x","amount_minor":1000000000000000001})", "amount_minor"},
+             {R"({"name":"x","amount_minor":99999999999999999999999})", "amount_minor"},
+             {R"({"name":"x","name":"y"})", "name"}}) {
         auto fields = JsonFields::Parse(c.body, specs);
         ASSERT_FALSE(fields) << c.body;
         EXPECT_EQ(fields.error().code, payments::ErrorCode::kInvalidRequest);

@@ -51,8 +51,18 @@ std::optional<std::string> HttpRequest::QueryParam(std::string_view name) const 
     return std::nullopt;
 }
 
-HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message,
+std::string AsSentence(std::string_view message) {
+    std::string sentence(message);
+    if (sentence.empty()) return sentence;
+    if (sentence[0] >= 'a' && sentence[0] <= 'z') sentence[0] = static_cast<char>(sentence[0] - 32);
+    const char last = sentence.back();
+    if (last != '.' && last != '?' && last != '!') sentence += '.';
+    return sentence;
+}
+
+HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message_text,
                            std::string_view param) {
+    const std::string message = AsSentence(message_text);
     HttpResponse response;
     response.status = status;
     std::string& body = response.body;

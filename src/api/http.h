@@ -72,7 +72,9 @@ inline constexpr HttpError kServerBusy{503, "SERVER_BUSY"};        // over conne
 inline constexpr HttpError kHandlerTimeout{504, "HANDLER_TIMEOUT"};
 
 // {"error":{"code":"...","message":"...","param":"..."}}, with "param":null when `param` is
-// empty.
+// empty. Every message is a sentence (AsSentence): one style for the server's and the API's.
+// `message` with a capital first letter and a full stop: "no route" -> "No route.".
+std::string AsSentence(std::string_view message);
 HttpResponse ErrorResponse(int status, std::string_view code, std::string_view message,
                            std::string_view param = {});
 HttpResponse ErrorResponse(const HttpError& error, std::string_view message,

@@ -174,7 +174,7 @@ TEST_F(HttpServerTest, UnknownPathIs404) {
     EXPECT_EQ(result->status, 404);
     EXPECT_EQ(
         result->body,
-        R"({"error":{"code":"NOT_FOUND","message":"no route matches the path","param":null}})");
+        R"({"error":{"code":"NOT_FOUND","message":"No route matches the path.","param":null}})");
     ASSERT_NE(result->Header("content-length"), nullptr);
     EXPECT_EQ(*result->Header("content-length"), std::to_string(result->body.size()));
 }
@@ -473,7 +473,7 @@ TEST_F(HttpServerTest, QueryParametersAreDecoded) {
 
 TEST_F(HttpServerTest, ErrorBodiesEscapeJson) {
     router_.Add("GET", "/v1/error", [](HttpRequest&&, const PathParams&, Responder responder) {
-        responder(ErrorResponse(422, "INVALID_AMOUNT", "amount \"1,5\" is not\nan integer",
+        responder(ErrorResponse(422, "INVALID_AMOUNT", "Amount \"1,5\" is not\nan integer.",
                                 "amount\\minor"));
     });
     StartServer();
@@ -481,7 +481,7 @@ TEST_F(HttpServerTest, ErrorBodiesEscapeJson) {
     ASSERT_TRUE(result);
     EXPECT_EQ(result->status, 422);
     EXPECT_EQ(result->body,
-              R"({"error":{"code":"INVALID_AMOUNT","message":"amount \"1,5\" is not\nan integer",)"
+              R"({"error":{"code":"INVALID_AMOUNT","message":"Amount \"1,5\" is not\nan integer.",)"
               R"("param":"amount\\minor"}})");
 }
 

@@ -6,21 +6,21 @@ namespace bursar::api {
 namespace {
 
 TEST(ErrorResponseTest, HasTheErrorShapeWithNullParam) {
-    const HttpResponse response = ErrorResponse(kNotFound, "no route matches the path");
+    const HttpResponse response = ErrorResponse(kNotFound, "No route matches the path.");
     EXPECT_EQ(response.status, 404);
     EXPECT_EQ(response.content_type, "application/json");
     EXPECT_EQ(
         response.body,
-        R"({"error":{"code":"NOT_FOUND","message":"no route matches the path","param":null}})");
+        R"({"error":{"code":"NOT_FOUND","message":"No route matches the path.","param":null}})");
 }
 
 TEST(ErrorResponseTest, EscapesMessageAndParam) {
     const HttpResponse response =
-        ErrorResponse(400, "INVALID_AMOUNT", "say \"hi\"\\\n\t\x01 café", "amount\x1f");
+        ErrorResponse(400, "INVALID_AMOUNT", "Say \"hi\"\\\n\t\x01 café.", "amount\x1f");
     EXPECT_EQ(response.status, 400);
     EXPECT_EQ(response.body,
               "{\"error\":{\"code\":\"INVALID_AMOUNT\","
-              "\"message\":\"say \\\"hi\\\"\\\\\\n\\t\\u0001 café\","
+              "\"message\":\"Say \\\"hi\\\"\\\\\\n\\t\\u0001 café.\","
               "\"param\":\"amount\\u001f\"}}");
 }
 

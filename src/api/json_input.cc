@@ -9,6 +9,31 @@ ApiError Invalid(std::string message, std::string param = {}) {
     return ApiError{payments::ErrorCode::kInvalidRequest, std::move(message), std::move(param)};
 }
 
+constexpr std::string_view kAmountRange = "Must be a whole number of minor units from 1 to 10^18.";
+
+// A number the parser cannot hold (beyond 64 bits) fails the whole parse: the amount field it
+// belongs to, when one of `specs` is written "name": <digits> in the body, is named instead.
+std::optional<std::string_view> OversizedAmount(std::string_view body,
+                                                std::initializer_list<FieldSpec> specs) {
+    for (const FieldSpec& spec : specs) {
+        if (spec.kind != FieldKind::kAmount) continue;
+        const std::string quoted = "\"" + std::string(spec.name) + "\"";
+        size_t at = body.find(quoted);
+        if (at == std::string_view::npos) continue;
+        at += quoted.size();
+        while (at < body.size() && (body[at] == ' ' || body[at] == ':' || body[at] == '\t' ||
+                                    body[at] == '\n' || body[at] == '\r')) {
+            ++at;
+        }
+        size_t digits = 0;
+        while (at + digits < body.size() && body[at + digits] >= '0' && body[at + digits] <= '9') {
+            ++digits;
+        }
+        if (digits > 19) return spec.name;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 ParsedFields JsonFields::Parse(std::string_view body, std::initializer_list<FieldSpec> specs) {
@@ -16,7 +41,12 @@ ParsedFields JsonFields::Parse(std::string_view body, std::initializer_list<Fiel
     thread_local simdjson::dom::parser parser;
     simdjson::padded_string padded(body);
     simdjson::dom::element document;
-    if (parser.parse(padded).get(document) != simdjson::SUCCESS) {
+    if (const auto error = parser.parse(padded).get(document); error != simdjson::SUCCESS) {
+        if (error == simdjson::NUMBER_ERROR) {
+            if (auto name = OversizedAmount(body, specs)) {
+                return (Invalid(std::string(kAmountRange), std::string(*name)));
+            }
+        }
         return (Invalid("The body is not valid JSON."));
     }
     simdjson::dom::object object;
@@ -52,8 +82,7 @@ ParsedFields JsonFields::Parse(std::string_view body, std::initializer_list<Fiel
             const bool integer = field.value.is_uint64() || field.value.is_int64();
             if (!integer || field.value.get_uint64().get(value) != simdjson::SUCCESS ||
                 value == 0 || value > kAmountMinorMax) {
-                return (Invalid("Must be a whole number of minor units from 1 to 10^18.",
-                                std::string(key)));
+                return (Invalid(std::string(kAmountRange), std::string(key)));
             }
             fields.amounts_.emplace(std::string(key), value);
         }

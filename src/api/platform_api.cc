@@ -72,6 +72,16 @@ std::expected<uint32_t, ApiError> CurrencyOf(const JsonFields& fields, uint32_t 
     return currency->id;
 }
 
+// A malformed id in a request's path: 400 naming the path parameter.
+HttpResponse NotAnId(std::string_view what, std::string_view param) {
+    return FromError(ErrorCode::kInvalidRequest, "Not a " + std::string(what) + " id.", param);
+}
+
+// Commands that anyone may send: the others need a signed-in caller.
+bool NeedsCaller(CommandType type) {
+    return type != CommandType::kRegisterUser && type != CommandType::kCreateSession;
+}
+
 // The caller of a read that needs one: nullopt for no, unknown, expired or revoked credentials.
 std::optional<payments::Caller> SignedIn(const payments::Platform& platform,
                                          const Principal& principal, uint64_t now) {
@@ -87,6 +97,23 @@ constexpr FieldSpec kAmountField{"amount_minor", FieldKind::kAmount, true};
 
 HttpResponse FromError(ErrorCode code, std::string_view message, std::string_view param) {
     return Json(payments::GetError(code).status, payments::ErrorBody(code, message, param));
+}
+
+void PlatformApi::Refuse(const HttpRequest& request, HttpResponse refusal, Responder responder) {
+    const Principal principal = PrincipalOf(request);
+    if (principal.kind == PrincipalKind::kNone) {
+        return responder(FromError(ErrorCode::kUnauthenticated));
+    }
+    if (principal.kind == PrincipalKind::kAdmin) return responder(std::move(refusal));
+    Authenticate(principal, [responder, refusal = std::move(refusal)](
+                                const Status& status, std::optional<payments::Caller> caller,
+                                uint64_t) mutable {
+        if (!status.ok()) return responder(EngineRefusal(status));
+        if (!caller || caller->kind == payments::Caller::Kind::kAnonymous) {
+            return responder(FromError(ErrorCode::kUnauthenticated));
+        }
+        responder(std::move(refusal));
+    });
 }
 
 HttpResponse EngineRefusal(const Status& status) {
@@ -145,6 +172,7 @@ void PlatformApi::AddRoutes(Router& router) {
     router.Add("GET", "/v1/payments/{id}", bind(&PlatformApi::GetPayment));
     router.Add("POST", "/v1/transfers", bind(&PlatformApi::Transfer));
     router.Add("GET", "/v1/ledger/transactions", bind(&PlatformApi::ListTransactions));
+    router.Add("GET", "/v1/ledger/transactions/{id}", bind(&PlatformApi::GetTransaction));
 }
 
 std::shared_ptr<PlatformApi::Pending> PlatformApi::Begin(const HttpRequest& request,
@@ -156,9 +184,14 @@ std::shared_ptr<PlatformApi::Pending> PlatformApi::Begin(const HttpRequest& requ
     command->principal = PrincipalOf(request);
     if (const std::string* key = request.Header("idempotency-key")) {
         if (!ValidIdempotencyKey(*key)) {
-            pending->responder(FromError(
+            HttpResponse invalid = FromError(
                 ErrorCode::kInvalidRequest,
-                "Idempotency-Key must be 1 to 255 visible ASCII characters.", "Idempotency-Key"));
+                "Idempotency-Key must be 1 to 255 visible ASCII characters.", "Idempotency-Key");
+            if (NeedsCaller(command->type)) {
+                Refuse(request, std::move(invalid), std::move(pending->responder));
+            } else {
+                pending->responder(std::move(invalid));
+            }
             return nullptr;
         }
         command->idempotency_key = *key;
@@ -323,7 +356,7 @@ void PlatformApi::Logout(HttpRequest&& request, const PathParams&, Responder res
 
 void PlatformApi::GetUser(HttpRequest&& request, const PathParams& params, Responder responder) {
     std::optional<uint64_t> id = payments::ParseUserId(params.Get("id"));
-    if (!id) return responder(FromError(ErrorCode::kNotFound, "No such user."));
+    if (!id) return Refuse(request, NotAnId("user", "id"), std::move(responder));
     Query(
         [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
             std::optional<payments::Caller> caller = SignedIn(p, principal, now);
@@ -338,10 +371,10 @@ void PlatformApi::GetUser(HttpRequest&& request, const PathParams& params, Respo
 
 void PlatformApi::UpdateUser(HttpRequest&& request, const PathParams& params, Responder responder) {
     std::optional<uint64_t> id = payments::ParseUserId(params.Get("id"));
-    if (!id) return responder(FromError(ErrorCode::kNotFound, "No such user."));
+    if (!id) return Refuse(request, NotAnId("user", "id"), std::move(responder));
     auto fields = JsonFields::Parse(
         request.body, {{"name", FieldKind::kString, true, 1, payments::kNameBytesMax}});
-    if (!fields) return responder(FromApiError(fields.error()));
+    if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
     Command command;
     command.type = CommandType::kUpdateUser;
     command.user_id = *id;
@@ -354,12 +387,13 @@ void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Respo
     auto fields = JsonFields::Parse(request.body,
                                     {{"name", FieldKind::kString, true, 1, payments::kNameBytesMax},
                                      {"tier", FieldKind::kString, false, 1, 32}});
-    if (!fields) return responder(FromApiError(fields.error()));
+    if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
     const payments::TierInfo* tier = payments::FindTier(fields->String("tier").value_or("starter"));
     if (tier == nullptr) {
-        return responder(FromError(ErrorCode::kInvalidRequest,
-                                   "tier must be starter, business, enterprise or premium.",
-                                   "tier"));
+        return Refuse(request,
+                      FromError(ErrorCode::kInvalidRequest,
+                                "tier must be starter, business, enterprise or premium.", "tier"),
+                      std::move(responder));
     }
     Command command;
     command.type = CommandType::kCreateMerchant;
@@ -373,11 +407,11 @@ void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Respo
 
 void PlatformApi::Topup(HttpRequest&& request, const PathParams& params, Responder responder) {
     std::optional<uint64_t> id = payments::ParseUserId(params.Get("userId"));
-    if (!id) return responder(FromError(ErrorCode::kNotFound, "No such user."));
+    if (!id) return Refuse(request, NotAnId("user", "userId"), std::move(responder));
     auto fields = JsonFields::Parse(request.body, {kAmountField, kCurrencyField});
-    if (!fields) return responder(FromApiError(fields.error()));
+    if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
     auto currency = CurrencyOf(*fields, options_.default_currency);
-    if (!currency) return responder(FromApiError(currency.error()));
+    if (!currency) return Refuse(request, FromApiError(currency.error()), std::move(responder));
     Command command;
     command.type = CommandType::kTopup;
     command.user_id = *id;
@@ -389,7 +423,7 @@ void PlatformApi::Topup(HttpRequest&& request, const PathParams& params, Respond
 
 void PlatformApi::GetWallet(HttpRequest&& request, const PathParams& params, Responder responder) {
     std::optional<uint64_t> id = payments::ParseUserId(params.Get("userId"));
-    if (!id) return responder(FromError(ErrorCode::kNotFound, "No such user."));
+    if (!id) return Refuse(request, NotAnId("user", "userId"), std::move(responder));
     Query(
         [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
             std::optional<payments::Caller> caller = SignedIn(p, principal, now);
@@ -406,16 +440,19 @@ void PlatformApi::Pay(HttpRequest&& request, const PathParams&, Responder respon
                                                    {"merchant_id", FieldKind::kString, true, 1, 32},
                                                    kAmountField,
                                                    kCurrencyField});
-    if (!fields) return responder(FromApiError(fields.error()));
+    if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
     std::optional<uint64_t> user = payments::ParseUserId(*fields->String("user_id"));
-    if (!user) return responder(FromError(ErrorCode::kInvalidRequest, "Not a user id.", "user_id"));
+    if (!user)
+        return Refuse(request, FromError(ErrorCode::kInvalidRequest, "Not a user id.", "user_id"),
+                      std::move(responder));
     std::optional<uint64_t> merchant = payments::ParseMerchantId(*fields->String("merchant_id"));
     if (!merchant) {
-        return responder(
-            FromError(ErrorCode::kInvalidRequest, "Not a merchant id.", "merchant_id"));
+        return Refuse(request,
+                      FromError(ErrorCode::kInvalidRequest, "Not a merchant id.", "merchant_id"),
+                      std::move(responder));
     }
     auto currency = CurrencyOf(*fields, options_.default_currency);
-    if (!currency) return responder(FromApiError(currency.error()));
+    if (!currency) return Refuse(request, FromApiError(currency.error()), std::move(responder));
     Command command;
     command.type = CommandType::kPay;
     command.user_id = *user;
@@ -428,7 +465,7 @@ void PlatformApi::Pay(HttpRequest&& request, const PathParams&, Responder respon
 
 void PlatformApi::GetPayment(HttpRequest&& request, const PathParams& params, Responder responder) {
     std::optional<uint64_t> id = payments::ParseTxnId(params.Get("id"));
-    if (!id) return responder(FromError(ErrorCode::kNotFound, "No such payment."));
+    if (!id) return Refuse(request, NotAnId("payment", "id"), std::move(responder));
     Query(
         [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
             std::optional<payments::Caller> caller = SignedIn(p, principal, now);
@@ -450,20 +487,26 @@ void PlatformApi::Transfer(HttpRequest&& request, const PathParams&, Responder r
                                          {"to_user_id", FieldKind::kString, true, 1, 32},
                                          kAmountField,
                                          kCurrencyField});
-    if (!fields) return responder(FromApiError(fields.error()));
+    if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
     std::optional<uint64_t> from = payments::ParseUserId(*fields->String("from_user_id"));
     if (!from) {
-        return responder(FromError(ErrorCode::kInvalidRequest, "Not a user id.", "from_user_id"));
+        return Refuse(request,
+                      FromError(ErrorCode::kInvalidRequest, "Not a user id.", "from_user_id"),
+                      std::move(responder));
     }
     std::optional<uint64_t> to = payments::ParseUserId(*fields->String("to_user_id"));
     if (!to)
-        return responder(FromError(ErrorCode::kInvalidRequest, "Not a user id.", "to_user_id"));
+        return Refuse(request,
+                      FromError(ErrorCode::kInvalidRequest, "Not a user id.", "to_user_id"),
+                      std::move(responder));
     if (*from == *to) {
-        return responder(FromError(ErrorCode::kInvalidRequest, "Sender and recipient are the same.",
-                                   "to_user_id"));
+        return Refuse(request,
+                      FromError(ErrorCode::kInvalidRequest, "Sender and recipient are the same.",
+                                "to_user_id"),
+                      std::move(responder));
     }
     auto currency = CurrencyOf(*fields, options_.default_currency);
-    if (!currency) return responder(FromApiError(currency.error()));
+    if (!currency) return Refuse(request, FromApiError(currency.error()), std::move(responder));
     Command command;
     command.type = CommandType::kTransfer;
     command.user_id = *from;
@@ -478,33 +521,57 @@ void PlatformApi::Transfer(HttpRequest&& request, const PathParams&, Responder r
 
 namespace bursar::api {
 
+void PlatformApi::GetTransaction(HttpRequest&& request, const PathParams& params,
+                                 Responder responder) {
+    std::optional<uint64_t> id = payments::ParseTxnId(params.Get("id"));
+    if (!id) return Refuse(request, NotAnId("transaction", "id"), std::move(responder));
+    Query(
+        [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
+            std::optional<payments::Caller> caller = SignedIn(p, principal, now);
+            if (!caller) return FromError(ErrorCode::kUnauthenticated);
+            std::optional<payments::Txn> txn = p.FindTxn(id);
+            // Another caller's transaction is answered as missing: existence must not leak.
+            if (!txn || !payments::MaySeeTxn(*caller, *txn)) {
+                return FromError(ErrorCode::kNotFound, "No such transaction.");
+            }
+            return Json(200, TransactionJson(*txn));
+        },
+        std::move(responder));
+}
+
 void PlatformApi::ListTransactions(HttpRequest&& request, const PathParams&, Responder responder) {
     projection::ListFilter filter;
     if (auto user = request.QueryParam("user_id"); user && !user->empty()) {
         filter.user_id = payments::ParseUserId(*user);
         if (!filter.user_id) {
-            return responder(FromError(ErrorCode::kInvalidRequest, "Not a user id.", "user_id"));
+            return Refuse(request,
+                          FromError(ErrorCode::kInvalidRequest, "Not a user id.", "user_id"),
+                          std::move(responder));
         }
     }
     if (auto merchant = request.QueryParam("merchant_id"); merchant && !merchant->empty()) {
         filter.merchant_id = payments::ParseMerchantId(*merchant);
         if (!filter.merchant_id) {
-            return responder(
-                FromError(ErrorCode::kInvalidRequest, "Not a merchant id.", "merchant_id"));
+            return Refuse(
+                request, FromError(ErrorCode::kInvalidRequest, "Not a merchant id.", "merchant_id"),
+                std::move(responder));
         }
     }
     if (auto size = request.QueryParam("size"); size && !size->empty()) {
         auto value = U128FromString(*size);
         if (!value || *value < 1 || *value > projection::kListSizeMax) {
-            return responder(
-                FromError(ErrorCode::kInvalidRequest, "size must be from 1 to 100.", "size"));
+            return Refuse(
+                request,
+                FromError(ErrorCode::kInvalidRequest, "size must be from 1 to 100.", "size"),
+                std::move(responder));
         }
         filter.size = static_cast<uint32_t>(*value);
     }
     if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
         filter.before_txn_id = payments::ParseTxnId(*cursor);
         if (!filter.before_txn_id) {
-            return responder(FromError(ErrorCode::kInvalidRequest, "Not a cursor.", "cursor"));
+            return Refuse(request, FromError(ErrorCode::kInvalidRequest, "Not a cursor.", "cursor"),
+                          std::move(responder));
         }
     }
     // The caller's position is what was committed when the request arrived: the list waits for

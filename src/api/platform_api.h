@@ -52,6 +52,11 @@ class PlatformApi {
     void Query(std::function<HttpResponse(const payments::Platform&, uint64_t now)> query,
                Responder responder);
 
+    // Answers `refusal` to a request of a route that needs a signed-in caller, or 401 when the
+    // request's credentials are missing, unknown or expired: authentication comes first, so a
+    // caller without credentials learns nothing about what the route accepts.
+    void Refuse(const HttpRequest& request, HttpResponse refusal, Responder responder);
+
   private:
     // What answering a command needs: the responder and the in-flight key to release.
     struct Pending;

@@ -98,12 +98,12 @@ bool Router::MoreSpecific(const Route& a, const Route& b) {
 
 void Router::Dispatch(HttpRequest&& request, Responder responder) const {
     if (request.path.empty() || request.path[0] != '/') {
-        responder(ErrorResponse(kNotFound, "no route matches the path"));
+        responder(ErrorResponse(kNotFound, "No route matches the path."));
         return;
     }
     const std::vector<std::string_view> raw_segments = SplitPath(request.path, kPathSegmentsMax);
     if (raw_segments.size() > kPathSegmentsMax) {
-        responder(ErrorResponse(kNotFound, "no route matches the path"));
+        responder(ErrorResponse(kNotFound, "No route matches the path."));
         return;
     }
     std::vector<std::string> segments;
@@ -127,7 +127,7 @@ void Router::Dispatch(HttpRequest&& request, Responder responder) const {
     }
     if (best == nullptr) {
         if (allowed_methods.empty()) {
-            responder(ErrorResponse(kNotFound, "no route matches the path"));
+            responder(ErrorResponse(kNotFound, "No route matches the path."));
             return;
         }
         std::sort(allowed_methods.begin(), allowed_methods.end());
@@ -139,7 +139,7 @@ void Router::Dispatch(HttpRequest&& request, Responder responder) const {
             allow += method;
         }
         HttpResponse response =
-            ErrorResponse(kMethodNotAllowed, "the path does not accept this method");
+            ErrorResponse(kMethodNotAllowed, "The path does not accept this method.");
         response.headers.emplace_back("Allow", std::move(allow));
         responder(std::move(response));
         return;

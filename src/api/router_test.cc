@@ -68,7 +68,7 @@ TEST_F(RouterTest, UnknownPathIs404) {
     for (const char* path : {"/v1/user/42", "/v1/users/42/extra", "/v1/users/", "/v2", "/v1//"}) {
         const HttpResponse response = Dispatch(router_, "GET", path);
         EXPECT_EQ(response.status, 404) << path;
-        EXPECT_EQ(response.body, ErrorResponse(kNotFound, "no route matches the path").body);
+        EXPECT_EQ(response.body, ErrorResponse(kNotFound, "No route matches the path.").body);
     }
     std::string deep;
     for (size_t i = 0; i <= Router::kPathSegmentsMax; i++) deep += "/a";

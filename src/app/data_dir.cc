@@ -13,11 +13,11 @@
 namespace bursar::app {
 
 Result<DataDirLock> DataDirLock::Acquire(const std::string& dir) {
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
         return Error(StatusCode::kIoError, "cannot create " + dir + ": " + std::strerror(errno));
     }
     const std::string path = dir + "/LOCK";
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
         return Error(StatusCode::kIoError, "cannot open " + path + ": " + std::strerror(errno));
     constexpr int kStepMs = 20;

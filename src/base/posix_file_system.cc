@@ -90,7 +90,7 @@ class PosixSequentialFile final : public SequentialFile {
 class Posix final : public FileSystem {
   public:
     Result<std::unique_ptr<WritableFile>> OpenAppendable(const std::string& path) override {
-        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         if (fd < 0) return Error(IoError("open", path));
         struct stat info {};
         if (::fstat(fd, &info) != 0) {
@@ -199,7 +199,7 @@ class Posix final : public FileSystem {
     }
 
     Status CreateDir(const std::string& dir) override {
-        if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return IoError("mkdir", dir);
+        if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return IoError("mkdir", dir);
         return Status::Ok();
     }
 

@@ -1,5 +1,8 @@
 #include "projection/read_model.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "ledger/currency.h"
@@ -160,6 +163,9 @@ std::vector<Posting> PostingsOf(const payments::Txn& txn) {
 }
 
 Result<std::unique_ptr<ReadModel>> ReadModel::Open(const std::string& path) {
+    // Created 0600 here, not by SQLite (0644): its -wal and -shm files take the same mode.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
     sqlite3* db = nullptr;
     if (sqlite3_open_v2(path.c_str(), &db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -82,7 +82,7 @@ class ApiTest(unittest.TestCase):
         self.assertEqual((r.status, r.error_code()), (403, "FORBIDDEN"))
         r = self.server.client(self.shop_key).post("/v1/merchants", {"name": "Mine"})
         self.assertEqual(r.status, 403)
-        self.assertEqual(self.alice_client.get("/v1/users/usr_abc").status, 404)
+        self.assertEqual(self.alice_client.get("/v1/users/usr_abc").status, 400)
 
     # Money
 
