@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <future>
+#include <thread>
 
 #include "api/auth.h"
 #include "api/json_input.h"
@@ -86,7 +89,7 @@ TEST(OpenApi, DescribesEveryRoute) {
     OpsApi ops(**engine, projector, metrics);
     analytics::LiveMetrics live(0, 392);
     analytics::MetricsService service(fs, **engine, "data/journal", live);
-    MetricsApi metrics_api(clock, platform, live, service, 392);
+    MetricsApi metrics_api(clock, platform, workers, live, service, 392);
     Router router;
     platform.AddRoutes(router);
     metrics_api.AddRoutes(router);
@@ -110,6 +113,63 @@ TEST(OpenApi, DescribesEveryRoute) {
             << route.method << " " << route.pattern;
     }
     workers.Stop();
+}
+
+// While the metrics reader lags, a metrics request waits for it (up to kWaitMsMax) on a worker:
+// the thread that hands out the engine's answers is not held, so writes are answered at once.
+TEST(MetricsApi, AWaitingMetricsRequestDoesNotHoldUpWrites) {
+    SimFileSystem fs(3);
+    ManualClock clock(1'700'000'000ull * 1'000'000'000ull);
+    engine::EngineOptions options;
+    options.data_dir = "data";
+    auto engine = engine::Engine::Open(fs, clock, options);
+    ASSERT_TRUE(engine);
+    (*engine)->Start();
+    payments::Command reg;
+    reg.type = payments::CommandType::kRegisterUser;
+    reg.email = "a@example.com";
+    ASSERT_TRUE(engine::RunCommand(**engine, reg)->ok());
+
+    projection::Projector projector(fs, **engine, "data", nullptr);
+    WorkerPool workers(2);
+    PlatformApiOptions api_options;
+    api_options.admin_token = "adm_test";
+    PlatformApi platform(**engine, clock, workers, projector, api_options);
+    analytics::LiveMetrics live(0, 392);
+    // Never started: the metrics reader is held back for the whole test.
+    analytics::MetricsService service(fs, **engine, "data/journal", live);
+    MetricsApi metrics_api(clock, platform, workers, live, service, 392);
+    Router router;
+    platform.AddRoutes(router);
+    metrics_api.AddRoutes(router);
+    const Handler handler = router.AsHandler();
+    auto request = [](std::string method, std::string path, std::string body) {
+        HttpRequest r;
+        r.method = std::move(method);
+        r.target = r.path = std::move(path);
+        r.body = std::move(body);
+        r.headers.emplace_back("authorization", "Bearer adm_test");
+        return r;
+    };
+
+    std::promise<HttpResponse> metrics_answer;
+    handler(request("GET", "/v1/metrics/today", ""),
+            [&](HttpResponse r) { metrics_answer.set_value(std::move(r)); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // it waits for the reader now
+    const auto start = std::chrono::steady_clock::now();
+    std::promise<HttpResponse> topup_answer;
+    handler(request("POST", "/v1/wallets/usr_1/topup", R"({"amount_minor":100})"),
+            [&](HttpResponse r) { topup_answer.set_value(std::move(r)); });
+    HttpResponse topup = topup_answer.get_future().get();
+    const auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - start)
+                                .count();
+    EXPECT_EQ(topup.status, 200) << topup.body;
+    EXPECT_LT(elapsed_ms, MetricsApi::kWaitMsMax / 2);
+    HttpResponse metrics = metrics_answer.get_future().get();
+    EXPECT_EQ(metrics.status, 503) << metrics.body;  // the reader never caught up
+    workers.Stop();
+    (*engine)->Stop();
 }
 
 }  // namespace

@@ -12,8 +12,11 @@ namespace bursar::api {
 
 class MetricsApi {
   public:
-    MetricsApi(Clock& clock, const PlatformApi& platform_api, const analytics::LiveMetrics& metrics,
-               const analytics::MetricsService& service, uint32_t currency);
+    // The wait for the metrics reader runs on `workers`: never on the thread that completes the
+    // engine's requests, which hands out every write's answer.
+    MetricsApi(Clock& clock, const PlatformApi& platform_api, WorkerPool& workers,
+               const analytics::LiveMetrics& metrics, const analytics::MetricsService& service,
+               uint32_t currency);
     void AddRoutes(Router& router);
 
     static constexpr uint64_t kWaitMsMax = 2000;
@@ -28,6 +31,7 @@ class MetricsApi {
 
     Clock& clock_;
     const PlatformApi& platform_api_;
+    WorkerPool& workers_;
     const analytics::LiveMetrics& metrics_;
     const analytics::MetricsService& service_;
     uint32_t currency_;

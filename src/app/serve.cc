@@ -311,7 +311,7 @@ int ServeCommand(const Args& args) {
                                     : config->Get("web_dir");
     api::OpsApi ops_api(engine, projector, metrics, web_dir);
     api::Router router;
-    api::MetricsApi metrics_api(SystemClock::Instance(), platform_api, live_metrics,
+    api::MetricsApi metrics_api(SystemClock::Instance(), platform_api, workers, live_metrics,
                                 metrics_service, currency);
     platform_api.AddRoutes(router);
     metrics_api.AddRoutes(router);
