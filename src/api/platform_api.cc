@@ -19,7 +19,7 @@ using payments::ErrorCode;
 using payments::Principal;
 using payments::PrincipalKind;
 
-struct PlatformApi::Pending {
+struct PlatformApi::CommandCall {
     PlatformApi* api;
     Responder responder;
     std::string in_flight_key;          // empty when the request has no Idempotency-Key
@@ -175,12 +175,13 @@ void PlatformApi::AddRoutes(Router& router) {
     router.Add("GET", "/v1/ledger/transactions/{id}", bind(&PlatformApi::GetTransaction));
 }
 
-std::shared_ptr<PlatformApi::Pending> PlatformApi::Begin(const HttpRequest& request,
-                                                         const JsonFields* fields, Command* command,
-                                                         Responder responder) {
-    auto pending = std::make_shared<Pending>();
-    pending->api = this;
-    pending->responder = std::move(responder);
+std::shared_ptr<PlatformApi::CommandCall> PlatformApi::Begin(const HttpRequest& request,
+                                                             const JsonFields* fields,
+                                                             Command* command,
+                                                             Responder responder) {
+    auto call = std::make_shared<CommandCall>();
+    call->api = this;
+    call->responder = std::move(responder);
     command->principal = PrincipalOf(request);
     if (const std::string* key = request.Header("idempotency-key")) {
         if (!ValidIdempotencyKey(*key)) {
@@ -188,9 +189,9 @@ std::shared_ptr<PlatformApi::Pending> PlatformApi::Begin(const HttpRequest& requ
                 ErrorCode::kInvalidRequest,
                 "Idempotency-Key must be 1 to 255 visible ASCII characters.", "Idempotency-Key");
             if (NeedsCaller(command->type)) {
-                Refuse(request, std::move(invalid), std::move(pending->responder));
+                Refuse(request, std::move(invalid), std::move(call->responder));
             } else {
-                pending->responder(std::move(invalid));
+                call->responder(std::move(invalid));
             }
             return nullptr;
         }
@@ -211,37 +212,37 @@ std::shared_ptr<PlatformApi::Pending> PlatformApi::Begin(const HttpRequest& requ
         in_flight += *key;
         std::lock_guard lock(in_flight_mutex_);
         if (!in_flight_.insert(in_flight).second) {
-            pending->responder(FromError(ErrorCode::kIdempotencyKeyInUse, {}, "Idempotency-Key"));
+            call->responder(FromError(ErrorCode::kIdempotencyKeyInUse, {}, "Idempotency-Key"));
             return nullptr;
         }
-        pending->in_flight_key = std::move(in_flight);
+        call->in_flight_key = std::move(in_flight);
     }
-    return pending;
+    return call;
 }
 
-void PlatformApi::Finish(const std::shared_ptr<Pending>& pending, HttpResponse response) {
-    if (pending->finished.exchange(true)) return;
-    if (!pending->in_flight_key.empty()) {
-        std::lock_guard lock(pending->api->in_flight_mutex_);
-        pending->api->in_flight_.erase(pending->in_flight_key);
+void PlatformApi::Finish(const std::shared_ptr<CommandCall>& call, HttpResponse response) {
+    if (call->finished.exchange(true)) return;
+    if (!call->in_flight_key.empty()) {
+        std::lock_guard lock(call->api->in_flight_mutex_);
+        call->api->in_flight_.erase(call->in_flight_key);
     }
-    pending->responder(std::move(response));
+    call->responder(std::move(response));
 }
 
-void PlatformApi::Submit(std::shared_ptr<Pending> pending, Command command,
+void PlatformApi::Submit(std::shared_ptr<CommandCall> call, Command command,
                          std::string new_secret) {
     auto* request = new engine::Request;
     request->operation = engine::Operation::kCommand;
     request->command = std::move(command);
-    request->done = [pending, new_secret = std::move(new_secret)](engine::Request& r) {
+    request->done = [call, new_secret = std::move(new_secret)](engine::Request& r) {
         std::unique_ptr<engine::Request> owned(&r);
-        if (!r.status.ok()) return Finish(pending, EngineRefusal(r.status));
-        Finish(pending, RenderOutcome(r.command, r.outcome, new_secret));
+        if (!r.status.ok()) return Finish(call, EngineRefusal(r.status));
+        Finish(call, RenderOutcome(r.command, r.outcome, new_secret));
     };
     Status status = engine_.Submit(request);
     if (!status.ok()) {
         delete request;
-        Finish(pending, EngineRefusal(status));
+        Finish(call, EngineRefusal(status));
     }
 }
 
@@ -295,15 +296,15 @@ void PlatformApi::Register(HttpRequest&& request, const PathParams&, Responder r
         return responder(FromError(ErrorCode::kInvalidRequest, "Not an email address.", "email"));
     }
     command.name = *fields->String("name");
-    auto pending = Begin(request, &*fields, &command, std::move(responder));
-    if (!pending) return;
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (!call) return;
     const std::string password = *fields->String("password");
     // argon2 takes tens of milliseconds: on the worker pool, not on an io thread.
-    bool posted = workers_.Post([this, pending, command, password]() mutable {
+    bool posted = workers_.Post([this, call, command, password]() mutable {
         command.password_hash = HashPassword(password);
-        Submit(pending, std::move(command));
+        Submit(call, std::move(command));
     });
-    if (!posted) Finish(pending, EngineRefusal(Status(StatusCode::kBusy, "workers")));
+    if (!posted) Finish(call, EngineRefusal(Status(StatusCode::kBusy, "workers")));
 }
 
 void PlatformApi::Login(HttpRequest&& request, const PathParams&, Responder responder) {
@@ -313,8 +314,8 @@ void PlatformApi::Login(HttpRequest&& request, const PathParams&, Responder resp
     if (!fields) return responder(FromApiError(fields.error()));
     Command command;
     command.type = CommandType::kCreateSession;
-    auto pending = Begin(request, &*fields, &command, std::move(responder));
-    if (!pending) return;
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (!call) return;
     // Read the stored hash through the engine, verify on a worker, then create the session.
     auto login = std::make_shared<std::optional<payments::users::Users::Login>>();
     auto* lookup = new engine::Request;
@@ -323,35 +324,35 @@ void PlatformApi::Login(HttpRequest&& request, const PathParams&, Responder resp
         *login = p.users().FindLogin(email);
     };
     const std::string password = *fields->String("password");
-    lookup->done = [this, pending, login, command, password](engine::Request& r) mutable {
+    lookup->done = [this, call, login, command, password](engine::Request& r) mutable {
         std::unique_ptr<engine::Request> owned(&r);
-        if (!r.status.ok()) return Finish(pending, EngineRefusal(r.status));
-        bool posted = workers_.Post([this, pending, login, command, password]() mutable {
+        if (!r.status.ok()) return Finish(call, EngineRefusal(r.status));
+        bool posted = workers_.Post([this, call, login, command, password]() mutable {
             // The same answer whether the email or the password is wrong.
             if (!*login || !VerifyPassword((*login)->password_hash, password)) {
                 return Finish(
-                    pending, FromError(ErrorCode::kUnauthenticated, "Email or password is wrong."));
+                    call, FromError(ErrorCode::kUnauthenticated, "Email or password is wrong."));
             }
             command.user_id = (*login)->user_id;
             std::string token = RandomSecret(kSessionPrefix);
             command.secret_hash = HashSecret(token);
             command.expires_at = clock_.RealtimeNs() + options_.session_ttl_ns;
-            Submit(pending, std::move(command), std::move(token));
+            Submit(call, std::move(command), std::move(token));
         });
-        if (!posted) Finish(pending, EngineRefusal(Status(StatusCode::kBusy, "workers")));
+        if (!posted) Finish(call, EngineRefusal(Status(StatusCode::kBusy, "workers")));
     };
     Status status = engine_.Submit(lookup);
     if (!status.ok()) {
         delete lookup;
-        Finish(pending, EngineRefusal(status));
+        Finish(call, EngineRefusal(status));
     }
 }
 
 void PlatformApi::Logout(HttpRequest&& request, const PathParams&, Responder responder) {
     Command command;
     command.type = CommandType::kRevokeSession;
-    auto pending = Begin(request, nullptr, &command, std::move(responder));
-    if (pending) Submit(pending, std::move(command));
+    auto call = Begin(request, nullptr, &command, std::move(responder));
+    if (call) Submit(call, std::move(command));
 }
 
 void PlatformApi::GetUser(HttpRequest&& request, const PathParams& params, Responder responder) {
@@ -379,8 +380,8 @@ void PlatformApi::UpdateUser(HttpRequest&& request, const PathParams& params, Re
     command.type = CommandType::kUpdateUser;
     command.user_id = *id;
     command.name = *fields->String("name");
-    auto pending = Begin(request, &*fields, &command, std::move(responder));
-    if (pending) Submit(pending, std::move(command));
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (call) Submit(call, std::move(command));
 }
 
 void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Responder responder) {
@@ -401,8 +402,8 @@ void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Respo
     command.tier = tier->tier;
     std::string api_key = RandomSecret(kApiKeyPrefix);
     command.secret_hash = HashSecret(api_key);
-    auto pending = Begin(request, &*fields, &command, std::move(responder));
-    if (pending) Submit(pending, std::move(command), std::move(api_key));
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (call) Submit(call, std::move(command), std::move(api_key));
 }
 
 void PlatformApi::Topup(HttpRequest&& request, const PathParams& params, Responder responder) {
@@ -417,8 +418,8 @@ void PlatformApi::Topup(HttpRequest&& request, const PathParams& params, Respond
     command.user_id = *id;
     command.amount = *fields->Amount("amount_minor");
     command.currency = *currency;
-    auto pending = Begin(request, &*fields, &command, std::move(responder));
-    if (pending) Submit(pending, std::move(command));
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (call) Submit(call, std::move(command));
 }
 
 void PlatformApi::GetWallet(HttpRequest&& request, const PathParams& params, Responder responder) {
@@ -459,8 +460,8 @@ void PlatformApi::Pay(HttpRequest&& request, const PathParams&, Responder respon
     command.merchant_id = *merchant;
     command.amount = *fields->Amount("amount_minor");
     command.currency = *currency;
-    auto pending = Begin(request, &*fields, &command, std::move(responder));
-    if (pending) Submit(pending, std::move(command));
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (call) Submit(call, std::move(command));
 }
 
 void PlatformApi::GetPayment(HttpRequest&& request, const PathParams& params, Responder responder) {
@@ -513,8 +514,8 @@ void PlatformApi::Transfer(HttpRequest&& request, const PathParams&, Responder r
     command.to_user_id = *to;
     command.amount = *fields->Amount("amount_minor");
     command.currency = *currency;
-    auto pending = Begin(request, &*fields, &command, std::move(responder));
-    if (pending) Submit(pending, std::move(command));
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (call) Submit(call, std::move(command));
 }
 
 }  // namespace bursar::api

@@ -59,7 +59,7 @@ class PlatformApi {
 
   private:
     // What answering a command needs: the responder and the in-flight key to release.
-    struct Pending;
+    struct CommandCall;
 
     void Register(HttpRequest&& request, const PathParams& params, Responder responder);
     void Login(HttpRequest&& request, const PathParams& params, Responder responder);
@@ -79,11 +79,11 @@ class PlatformApi {
     // the same key is running. Returns null after answering an error itself.
     // `fields`: the request's parameters (their canonical form is its fingerprint); null for a
     // request without a body.
-    std::shared_ptr<Pending> Begin(const HttpRequest& request, const JsonFields* fields,
-                                   payments::Command* command, Responder responder);
-    void Submit(std::shared_ptr<Pending> pending, payments::Command command,
+    std::shared_ptr<CommandCall> Begin(const HttpRequest& request, const JsonFields* fields,
+                                       payments::Command* command, Responder responder);
+    void Submit(std::shared_ptr<CommandCall> call, payments::Command command,
                 std::string new_secret = {});
-    static void Finish(const std::shared_ptr<Pending>& pending, HttpResponse response);
+    static void Finish(const std::shared_ptr<CommandCall>& call, HttpResponse response);
 
     engine::Engine& engine_;
     Clock& clock_;
