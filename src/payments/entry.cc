@@ -33,6 +33,8 @@ ResultCode Entry::Check() const {
         u128 debits_pending, debits_posted, credits_pending, credits_posted;
     };
     std::vector<Balance> balances;
+    // Room for every account the legs name: references into it stay valid while it grows.
+    balances.reserve(2 * legs_.size());
     auto balance_of = [&](u128 id) -> Balance& {
         for (Balance& b : balances) {
             if (b.id == id) return b;
