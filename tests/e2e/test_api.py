@@ -2,6 +2,7 @@
 
 import subprocess
 import threading
+import time
 import unittest
 import uuid
 
@@ -382,6 +383,39 @@ class MemoryBoundTest(unittest.TestCase):
             self.assertEqual(r.status, 200, r)
             self.assertNotIn("idempotent-replayed", r.headers)
             self.assertEqual(r.json["balance_minor"], 1500)
+        finally:
+            server.cleanup()
+
+
+class DemoTest(unittest.TestCase):
+    """A new `--demo` is seeded with 30 days of history among the demo's own users; a restart seeds
+    nothing more."""
+
+    def test_new_demo_has_thirty_days_of_history_and_a_restart_adds_none(self):
+        server = Server(demo=True, env={"BURSAR_TEST_NO_SIMULATOR": "1"})
+        try:
+            started = time.monotonic()
+            server.start()
+            admin = server.admin()
+            daily = admin.get("/v1/metrics/daily?days=30")
+            self.assertEqual(daily.status, 200, daily)
+            took = time.monotonic() - started
+            days = daily.json["days"]
+            self.assertEqual(len(days), 30)
+            active = [d for d in days if d["amount_minor"] > 0]
+            self.assertGreater(len(active), 20, days)
+            self.assertLess(took, 5, "seeding keeps the start quick")
+            # Only the demo's users moved money, by name.
+            r = admin.get("/v1/ledger/transactions?size=100")
+            self.assertEqual(r.status, 200, r)
+            names = {i["user_name"] for i in r.json["items"]} | {i["to_user_name"] for i in r.json["items"]}
+            self.assertLessEqual(names - {None}, {"Alice", "Bob", "Chidi Okafor", "Daniela Ruiz", "Emeka Obi",
+                                                  "Fatima Zahra", "Goro Tanaka", "Hana Kim"})
+            self.assertEqual(server.stop(), 0)
+
+            server.start()
+            again = server.admin().get("/v1/metrics/daily?days=30")
+            self.assertEqual([d["txn_count"] for d in again.json["days"]], [d["txn_count"] for d in days])
         finally:
             server.cleanup()
 
