@@ -25,6 +25,9 @@ const LIVE_DEADLINE_MS = 2000; // a change shows within 2 s over the WebSocket
 
 const DEMO_EMAIL = 'alice@example.com';
 const DEMO_PASSWORD = 'correct horse battery';
+// The demo's users and merchants (src/app/demo.cc).
+const DEMO_USERS = ['Alice', 'Bob', 'Chidi Okafor', 'Daniela Ruiz', 'Emeka Obi', 'Fatima Zahra', 'Goro Tanaka', 'Hana Kim'];
+const DEMO_MERCHANTS = ['Demo Coffee', 'Corner Books', 'Night Market', 'City Transit'];
 
 let server = null;
 let serverLog = '';
@@ -195,6 +198,13 @@ describe('dashboard', { timeout: 90_000 }, () => {
     await admin.waitForSelector('[data-testid="txn-row"]');
     await admin.waitForSelector('[data-testid="chart-daily"] svg');
     await admin.waitForSelector('[data-testid="top-merchant"]');
+    // Merchants by name, with the id beside it.
+    for (const item of await admin.getByTestId('top-merchant').all()) {
+      assert.match(await item.textContent(), new RegExp(`(${DEMO_MERCHANTS.join('|')}).*mch_\\d+`));
+    }
+    // Users and merchants by name in the table.
+    const userCell = admin.getByTestId('txn-user').first();
+    assert.match(await userCell.textContent(), new RegExp(`(${DEMO_USERS.join('|')}).*usr_\\d+`));
     // The live indicator must settle on live: updates come over the WebSocket.
     await admin.waitForFunction(
       () => document.querySelector('[data-testid="live-indicator"]')?.getAttribute('data-state') === 'live',
@@ -244,7 +254,8 @@ describe('dashboard', { timeout: 90_000 }, () => {
     assert.equal(await admin.evaluate(() => window.__notReloaded), true, 'the page was reloaded');
     const firstRow = admin.getByTestId('txn-row').first();
     assert.match(await firstRow.textContent(), /1,234|1234/);
-    assert.match(await firstRow.textContent(), /mch_1/);
+    assert.match(await firstRow.getByTestId('txn-user').textContent(), /Alice\s*usr_1/);
+    assert.match(await firstRow.getByTestId('txn-merchant').textContent(), /Demo Coffee\s*mch_1/);
   });
 
   it('pages forward and back through the transactions', async () => {
@@ -300,6 +311,12 @@ describe('dashboard', { timeout: 90_000 }, () => {
       return rows.length > 0 && rows.every((r) => r.textContent.includes('usr_2'));
     });
     assert.equal(await admin.getByLabel('User', { exact: true }).inputValue(), 'usr_2');
+    // The filter is shown by name too.
+    assert.match(await admin.getByTestId('page-info').textContent(), /Bob \(usr_2\)/);
+    await admin.getByTestId('filter-clear').click();
+    await admin.getByTestId('filter-merchant').fill('1');
+    await admin.getByTestId('filter-apply').click();
+    await admin.waitForFunction(() => /Demo Coffee \(mch_1\)/.test(document.querySelector('[data-testid="page-info"]')?.textContent ?? ''));
     await admin.getByTestId('filter-clear').click();
     await admin.getByLabel('Merchant', { exact: true }).fill('mch_424242');
     await admin.getByTestId('filter-apply').click();
