@@ -357,6 +357,19 @@ describe('dashboard', { timeout: 90_000 }, () => {
       assert.match(await card.textContent(), /\d/);
       await page.waitForSelector('[data-testid="chart-balance"] svg');
       await page.waitForSelector('[data-testid="txn-row"]');
+      // The payer's view: a payment shows the amount paid, and no fee (the merchant bears it).
+      const headers = await page.$$eval('[data-testid="txn-table"] th', (ths) => ths.map((th) => th.textContent));
+      assert.ok(!headers.includes('Fee'), `no fee column: ${headers}`);
+      assert.equal(await page.locator('[data-testid="txn-table"] .col-fee').count(), 0);
+      const own = await fetch(`${base}/v1/ledger/transactions?size=10`, {
+        headers: { Authorization: `Bearer ${await page.evaluate(() => JSON.parse(sessionStorage.getItem('bursar.session')).token)}` },
+      }).then((r) => r.json());
+      const paid = own.items.find((t) => t.type === 'PAY' && t.user_id === 'usr_1');
+      assert.ok(paid && paid.fee_minor > 0, 'a payment of alice with a fee');
+      const paidRow = page.locator(`[data-testid="txn-row"][data-txn-id="${paid.txn_id}"]`);
+      const paidText = await paidRow.textContent();
+      assert.match(paidText, new RegExp(paid.amount_minor.toLocaleString('en-US')));
+      assert.doesNotMatch(paidText, /\bfee\b/i);
       const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('bursar.session')).token);
       assert.ok(token && token !== adminToken, 'a user token in sessionStorage');
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-user.png'), fullPage: true });

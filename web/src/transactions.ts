@@ -66,6 +66,8 @@ export class TxnTable {
   private requestSeq = 0;
   private hasLoaded = false;
   private filterNames = { user: null as string | null, merchant: null as string | null };
+  // The user view shows what left or reached the wallet: no fee column (the merchant bears it).
+  private readonly columns: string[];
 
   private readonly tbody: HTMLTableSectionElement;
   private readonly table: HTMLTableElement;
@@ -132,7 +134,10 @@ export class TxnTable {
     });
 
     this.tbody = h('tbody');
-    const headers = ['Time', 'Type', 'Amount', 'Fee', 'User', 'Merchant'];
+    this.columns = own
+      ? ['Time', 'Type', 'Amount', 'User', 'Merchant']
+      : ['Time', 'Type', 'Amount', 'Fee', 'User', 'Merchant'];
+    const headers = this.columns;
     this.table = h(
       'table',
       { class: 'txn-table', 'data-testid': 'txn-table' },
@@ -338,7 +343,7 @@ export class TxnTable {
     replace(
       this.tbody,
       Array.from({ length: 3 }, () =>
-        h('tr', { class: 'skeleton-row', 'aria-hidden': 'true' }, Array.from({ length: 6 }, () => h('td', null, h('span', { class: 'skeleton' })))),
+        h('tr', { class: 'skeleton-row', 'aria-hidden': 'true' }, this.columns.map(() => h('td', null, h('span', { class: 'skeleton' })))),
       ),
     );
   }
@@ -346,7 +351,7 @@ export class TxnTable {
   private renderMessage(text: string, testId = 'txn-empty'): void {
     replace(
       this.tbody,
-      h('tr', { class: 'empty-row' }, h('td', { colspan: 6, 'data-testid': testId }, h('div', { class: 'empty' }, text))),
+      h('tr', { class: 'empty-row' }, h('td', { colspan: this.columns.length, 'data-testid': testId }, h('div', { class: 'empty' }, text))),
     );
   }
 
@@ -404,11 +409,13 @@ export class TxnTable {
         h('span', { class: `badge badge-${t.type.toLowerCase()}`, title: t.txn_id }, typeLabel(t.type)),
       ),
       h('td', { class: 'num col-amount', 'data-label': 'Amount' }, amount),
-      h(
-        'td',
-        { class: 'num muted col-fee', 'data-label': 'Fee' },
-        t.fee_minor ? formatMoney(t.fee_minor, t.currency) : '—',
-      ),
+      own
+        ? null
+        : h(
+            'td',
+            { class: 'num muted col-fee', 'data-label': 'Fee' },
+            t.fee_minor ? formatMoney(t.fee_minor, t.currency) : '—',
+          ),
       h('td', { class: 'col-user', 'data-label': 'User', 'data-testid': 'txn-user' }, user),
       h(
         'td',
