@@ -256,6 +256,16 @@ describe('dashboard', { timeout: 90_000 }, () => {
     assert.match(await firstRow.textContent(), /1,234|1234/);
     assert.match(await firstRow.getByTestId('txn-user').textContent(), /Alice\s*usr_1/);
     assert.match(await firstRow.getByTestId('txn-merchant').textContent(), /Demo Coffee\s*mch_1/);
+    // The new row is highlighted as one band: the row is animated, not each of its cells.
+    const highlight = await admin.evaluate(() => {
+      const row = document.querySelector('[data-testid="txn-row"]');
+      return {
+        isNew: row.classList.contains('row-new'),
+        row: getComputedStyle(row).animationName,
+        cells: [...row.cells].map((cell) => getComputedStyle(cell).animationName),
+      };
+    });
+    assert.deepEqual(highlight, { isNew: true, row: 'row-new', cells: highlight.cells.map(() => 'none') });
   });
 
   it('pages forward and back through the transactions', async () => {
