@@ -336,6 +336,24 @@ describe('dashboard', { timeout: 90_000 }, () => {
     await admin.waitForFunction(() => document.querySelectorAll('[data-testid="txn-row"]').length === 10);
   });
 
+  it('shows a filter error without moving the filter bar or the table', async () => {
+    const boxes = () =>
+      admin.evaluate(() =>
+        ['filter-user', 'filter-apply', 'txn-table'].map((id) => {
+          const box = document.querySelector(`[data-testid="${id}"]`).getBoundingClientRect();
+          return [id, Math.round(box.top), Math.round(box.left), Math.round(box.height)];
+        }),
+      );
+    const before = await boxes();
+    await admin.getByLabel('User', { exact: true }).fill('bob!');
+    await admin.getByTestId('filter-apply').click();
+    await admin.waitForFunction(() => /looks like usr_/.test(document.querySelector('.field-error')?.textContent ?? ''));
+    assert.ok(await admin.locator('.field-error').isVisible(), 'the error is shown');
+    assert.deepEqual(await boxes(), before);
+    await admin.getByTestId('filter-clear').click();
+    assert.deepEqual(await boxes(), before);
+  });
+
   it('takes screenshots at laptop and phone widths', async () => {
     await admin.evaluate(() => window.scrollTo(0, 0));
     await admin.waitForTimeout(300); // let the last chart redraw settle
