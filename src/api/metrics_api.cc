@@ -1,6 +1,8 @@
 #include "api/metrics_api.h"
 
 #include <ctime>
+#include <memory>
+#include <vector>
 
 #include "base/json_writer.h"
 #include "ledger/currency.h"
@@ -31,9 +33,21 @@ std::string MetricsApi::Date(int64_t day) {
 void MetricsApi::Answer(const HttpRequest& request,
                         std::function<std::string(std::optional<uint64_t>)> figures,
                         Responder responder, bool admin_only) {
+    AnswerLater(
+        request,
+        [figures = std::move(figures)](std::optional<uint64_t> merchant, Responder reply) {
+            HttpResponse response;
+            response.body = figures(merchant);
+            reply(std::move(response));
+        },
+        std::move(responder), admin_only);
+}
+
+void MetricsApi::AnswerLater(const HttpRequest& request, AnswerFn answer, Responder responder,
+                             bool admin_only) {
     platform_api_.Authenticate(
         platform_api_.PrincipalOf(request),
-        [this, figures, responder, admin_only](
+        [this, answer, responder, admin_only](
             const Status& status, std::optional<payments::Caller> caller, uint64_t seq) {
             if (!status.ok()) return responder(EngineRefusal(status));
             using Kind = payments::Caller::Kind;
@@ -46,46 +60,63 @@ void MetricsApi::Answer(const HttpRequest& request,
             std::optional<uint64_t> merchant;
             if (caller->kind == Kind::kMerchant) merchant = caller->id;
             // This callback runs where the engine completes requests: the wait goes elsewhere.
-            bool posted = workers_.Post([this, figures, responder, seq, merchant] {
+            bool posted = workers_.Post([this, answer, responder, seq, merchant] {
                 if (!service_.WaitFor(seq, kWaitMsMax)) {
                     return responder(FromError(ErrorCode::kUnavailable, "The metrics are behind."));
                 }
-                HttpResponse response;
-                response.body = figures(merchant);
-                responder(std::move(response));
+                answer(merchant, responder);
             });
             if (!posted) responder(EngineRefusal(Status(StatusCode::kBusy, "workers")));
         });
 }
 
-void MetricsApi::AddRoutes(Router& router) {
-    router.Add(
-        "GET", "/v1/metrics/today",
-        [this](HttpRequest&& request, const PathParams&, Responder responder) {
-            Answer(
-                request,
-                [this](std::optional<uint64_t> merchant) {
-                    const analytics::DayFigures today =
-                        metrics_.Day(metrics_.DayOf(clock_.RealtimeNs()), merchant);
-                    JsonWriter json;
-                    json.BeginObject();
-                    json.Key("date").String(Date(today.day));
-                    json.Key("currency").String(ledger::FindCurrency(currency_)->code);
-                    json.Key("dau").Number(today.dau);
-                    json.Key("total_amount_minor").Number(today.amount_minor);
-                    json.Key("txn_count").Number(today.txn_count);
-                    json.Key("top_merchants").BeginArray();
-                    for (const auto& m : today.top_merchants) {
-                        json.BeginObject();
-                        json.Key("merchant_id").String(payments::FormatMerchantId(m.merchant_id));
-                        json.Key("amount_minor").Number(m.amount_minor);
-                        json.EndObject();
-                    }
-                    json.EndArray().EndObject();
-                    return json.Take();
-                },
-                std::move(responder));
+void MetricsApi::Today(std::optional<uint64_t> merchant, Responder responder) {
+    auto today = std::make_shared<analytics::DayFigures>(
+        metrics_.Day(metrics_.DayOf(clock_.RealtimeNs()), merchant));
+    std::vector<uint64_t> merchant_ids;
+    for (const auto& m : today->top_merchants) merchant_ids.push_back(m.merchant_id);
+    platform_api_.LookUpNames(
+        {}, std::move(merchant_ids),
+        [this, today, responder](const Status& status, PlatformApi::Names names) {
+            if (!status.ok()) return responder(EngineRefusal(status));
+            JsonWriter json;
+            json.BeginObject();
+            json.Key("date").String(Date(today->day));
+            json.Key("currency").String(ledger::FindCurrency(currency_)->code);
+            json.Key("dau").Number(today->dau);
+            json.Key("total_amount_minor").Number(today->amount_minor);
+            json.Key("txn_count").Number(today->txn_count);
+            json.Key("top_merchants").BeginArray();
+            for (const auto& m : today->top_merchants) {
+                json.BeginObject();
+                json.Key("merchant_id").String(payments::FormatMerchantId(m.merchant_id));
+                json.Key("name");
+                if (auto found = names.merchants.find(m.merchant_id);
+                    found != names.merchants.end()) {
+                    json.String(found->second);
+                } else {
+                    json.Null();
+                }
+                json.Key("amount_minor").Number(m.amount_minor);
+                json.EndObject();
+            }
+            json.EndArray().EndObject();
+            HttpResponse response;
+            response.body = json.Take();
+            responder(std::move(response));
         });
+}
+
+void MetricsApi::AddRoutes(Router& router) {
+    router.Add("GET", "/v1/metrics/today",
+               [this](HttpRequest&& request, const PathParams&, Responder responder) {
+                   AnswerLater(
+                       request,
+                       [this](std::optional<uint64_t> merchant, Responder reply) {
+                           Today(merchant, std::move(reply));
+                       },
+                       std::move(responder));
+               });
     router.Add("GET", "/v1/metrics/daily",
                [this](HttpRequest&& request, const PathParams&, Responder responder) {
                    const std::string days_text = request.QueryParam("days").value_or("7");

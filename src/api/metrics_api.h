@@ -27,6 +27,13 @@ class MetricsApi {
     void Answer(const HttpRequest& request,
                 std::function<std::string(std::optional<uint64_t> merchant)> figures,
                 Responder responder, bool admin_only = false);
+    // The same, for figures that need more than the metrics (names from the engine): `answer`
+    // replies through the responder it is given.
+    using AnswerFn = std::function<void(std::optional<uint64_t> merchant, Responder responder)>;
+    void AnswerLater(const HttpRequest& request, AnswerFn answer, Responder responder,
+                     bool admin_only = false);
+    // GET /v1/metrics/today: the day's figures, the top merchants with their names.
+    void Today(std::optional<uint64_t> merchant, Responder responder);
     static std::string Date(int64_t day);
 
     Clock& clock_;

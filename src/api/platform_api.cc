@@ -283,6 +283,35 @@ void PlatformApi::Authenticate(const Principal& principal, AuthenticatedFn done)
     }
 }
 
+void PlatformApi::LookUpNames(std::vector<uint64_t> user_ids, std::vector<uint64_t> merchant_ids,
+                              NamesFn done) const {
+    auto names = std::make_shared<Names>();
+    auto* query = new engine::Request;
+    query->operation = engine::Operation::kQuery;
+    query->query = [names, user_ids = std::move(user_ids),
+                    merchant_ids = std::move(merchant_ids)](const payments::Platform& p) {
+        for (uint64_t id : user_ids) {
+            if (const payments::users::User* user = p.users().Find(id)) {
+                names->users.emplace(id, user->name);
+            }
+        }
+        for (uint64_t id : merchant_ids) {
+            if (const payments::merchants::Merchant* merchant = p.merchants().Find(id)) {
+                names->merchants.emplace(id, merchant->name);
+            }
+        }
+    };
+    query->done = [names, done](engine::Request& r) {
+        std::unique_ptr<engine::Request> owned(&r);
+        done(r.status, r.status.ok() ? std::move(*names) : Names{});
+    };
+    Status status = engine_.Submit(query);
+    if (!status.ok()) {
+        delete query;
+        done(status, Names{});
+    }
+}
+
 void PlatformApi::Register(HttpRequest&& request, const PathParams&, Responder responder) {
     auto fields = JsonFields::Parse(
         request.body, {{"email", FieldKind::kString, true, 3, payments::kEmailBytesMax},
@@ -521,6 +550,74 @@ void PlatformApi::Transfer(HttpRequest&& request, const PathParams&, Responder r
 }  // namespace bursar::api
 
 namespace bursar::api {
+namespace {
+
+// `id`'s name, or null when `id` is 0 (none) or unknown.
+void WriteName(JsonWriter& json, const std::unordered_map<uint64_t, std::string>& names,
+               uint64_t id) {
+    const auto found = names.find(id);
+    if (id == 0 || found == names.end()) {
+        json.Null();
+    } else {
+        json.String(found->second);
+    }
+}
+
+// A page of GET /v1/ledger/transactions: the rows of the read model with the names the engine
+// holds now.
+std::string TransactionPageJson(const std::vector<projection::TransactionRow>& rows, bool more,
+                                const PlatformApi::Names& names) {
+    JsonWriter json;
+    json.BeginObject().Key("items").BeginArray();
+    for (const projection::TransactionRow& row : rows) {
+        json.BeginObject();
+        json.Key("txn_id").String(payments::FormatTxnId(row.txn_id));
+        json.Key("type").String(row.type);
+        json.Key("status").String(row.status);
+        json.Key("amount_minor").Number(row.amount_minor);
+        json.Key("fee_minor").Number(row.fee_minor);
+        json.Key("currency").String(row.currency);
+        json.Key("user_id").String(payments::FormatUserId(row.user_id));
+        json.Key("user_name");
+        WriteName(json, names.users, row.user_id);
+        json.Key("merchant_id");
+        if (row.merchant_id != 0) {
+            json.String(payments::FormatMerchantId(row.merchant_id));
+        } else {
+            json.Null();
+        }
+        json.Key("merchant_name");
+        WriteName(json, names.merchants, row.merchant_id);
+        json.Key("to_user_id");
+        if (row.to_user_id != 0) {
+            json.String(payments::FormatUserId(row.to_user_id));
+        } else {
+            json.Null();
+        }
+        json.Key("to_user_name");
+        WriteName(json, names.users, row.to_user_id);
+        json.Key("created_at").Number(row.created_at_ns / 1'000'000'000);
+        json.Key("postings").BeginArray();
+        for (const projection::Posting& posting : row.postings) {
+            json.BeginObject();
+            json.Key("account_id").String(posting.account);
+            json.Key("direction").String(posting.direction);
+            json.Key("amount_minor").Number(posting.amount_minor);
+            json.EndObject();
+        }
+        json.EndArray().EndObject();
+    }
+    json.EndArray().Key("nextCursor");
+    if (more && !rows.empty()) {
+        json.String(payments::FormatTxnId(rows.back().txn_id));
+    } else {
+        json.Null();
+    }
+    json.EndObject();
+    return json.Take();
+}
+
+}  // namespace
 
 void PlatformApi::GetTransaction(HttpRequest&& request, const PathParams& params,
                                  Responder responder) {
@@ -612,48 +709,20 @@ void PlatformApi::ListTransactions(HttpRequest&& request, const PathParams&, Res
             bool more = false;
             auto rows = model->List(*shared_filter, &more);
             if (!rows) return responder(FromError(ErrorCode::kInternal));
-            JsonWriter json;
-            json.BeginObject().Key("items").BeginArray();
+            std::vector<uint64_t> user_ids;
+            std::vector<uint64_t> merchant_ids;
             for (const projection::TransactionRow& row : *rows) {
-                json.BeginObject();
-                json.Key("txn_id").String(payments::FormatTxnId(row.txn_id));
-                json.Key("type").String(row.type);
-                json.Key("status").String(row.status);
-                json.Key("amount_minor").Number(row.amount_minor);
-                json.Key("fee_minor").Number(row.fee_minor);
-                json.Key("currency").String(row.currency);
-                json.Key("user_id").String(payments::FormatUserId(row.user_id));
-                json.Key("merchant_id");
-                if (row.merchant_id != 0) {
-                    json.String(payments::FormatMerchantId(row.merchant_id));
-                } else {
-                    json.Null();
-                }
-                json.Key("to_user_id");
-                if (row.to_user_id != 0) {
-                    json.String(payments::FormatUserId(row.to_user_id));
-                } else {
-                    json.Null();
-                }
-                json.Key("created_at").Number(row.created_at_ns / 1'000'000'000);
-                json.Key("postings").BeginArray();
-                for (const projection::Posting& posting : row.postings) {
-                    json.BeginObject();
-                    json.Key("account_id").String(posting.account);
-                    json.Key("direction").String(posting.direction);
-                    json.Key("amount_minor").Number(posting.amount_minor);
-                    json.EndObject();
-                }
-                json.EndArray().EndObject();
+                user_ids.push_back(row.user_id);
+                if (row.to_user_id != 0) user_ids.push_back(row.to_user_id);
+                if (row.merchant_id != 0) merchant_ids.push_back(row.merchant_id);
             }
-            json.EndArray().Key("nextCursor");
-            if (more && !rows->empty()) {
-                json.String(payments::FormatTxnId(rows->back().txn_id));
-            } else {
-                json.Null();
-            }
-            json.EndObject();
-            responder(Json(200, json.Take()));
+            auto shared_rows =
+                std::make_shared<std::vector<projection::TransactionRow>>(std::move(*rows));
+            LookUpNames(std::move(user_ids), std::move(merchant_ids),
+                        [shared_rows, more, responder](const Status& status, Names names) {
+                            if (!status.ok()) return responder(EngineRefusal(status));
+                            responder(Json(200, TransactionPageJson(*shared_rows, more, names)));
+                        });
         });
         if (!posted) responder(EngineRefusal(Status(StatusCode::kBusy, "workers")));
     });

@@ -10,6 +10,8 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "api/http.h"
 #include "api/json_input.h"
@@ -48,6 +50,17 @@ class PlatformApi {
     using AuthenticatedFn = std::function<void(
         const Status& status, std::optional<payments::Caller> caller, uint64_t seq)>;
     void Authenticate(const payments::Principal& principal, AuthenticatedFn done) const;
+    // The names of users and merchants by id, as the state machine holds them (a name can change:
+    // the read model keeps ids only). An unknown id has no entry.
+    struct Names {
+        std::unordered_map<uint64_t, std::string> users;
+        std::unordered_map<uint64_t, std::string> merchants;
+    };
+    using NamesFn = std::function<void(const Status& status, Names names)>;
+    // Looks up the names of `user_ids` and `merchant_ids` on the engine thread, then calls `done`
+    // (on an engine thread: it must not block) with them, or with the engine's refusal.
+    void LookUpNames(std::vector<uint64_t> user_ids, std::vector<uint64_t> merchant_ids,
+                     NamesFn done) const;
     // Runs `query` on the engine thread after every earlier write, and answers with its result.
     void Query(std::function<HttpResponse(const payments::Platform&, uint64_t now)> query,
                Responder responder);

@@ -5,13 +5,9 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
-#include <random>
-#include <thread>
 
 #include "analytics/live_metrics.h"
 #include "api/auth.h"
@@ -24,9 +20,9 @@
 #include "api/worker_pool.h"
 #include "app/commands.h"
 #include "app/data_dir.h"
+#include "app/demo.h"
 #include "app/flags.h"
 #include "base/clock.h"
-#include "base/thread.h"
 #include "config/config.h"
 #include "events/jetstream_publisher.h"
 #include "ledger/currency.h"
@@ -35,178 +31,13 @@
 extern char** environ;
 
 namespace bursar::app {
-namespace {
-
-// Runs a command on the engine and waits for its outcome (nullopt when the engine refuses it).
-std::optional<payments::Outcome> Run(engine::Engine& engine, payments::Command command) {
-    auto outcome = engine::RunCommand(engine, std::move(command));
-    if (!outcome) return std::nullopt;
-    return std::move(*outcome);
-}
-
-bool Succeeded(const std::optional<payments::Outcome>& outcome) { return outcome && outcome->ok(); }
-
-struct Demo {
-    std::string user_email;
-    std::string password;
-    std::string merchant_key;
-    std::vector<uint64_t> user_ids;  // the demo's users: the only ones its simulator moves
-};
-
-// The id of the user registered with `email`, read on the engine thread.
-uint64_t UserIdOf(engine::Engine& engine, const std::string& email) {
-    uint64_t id = 0;
-    engine::Request query;
-    query.operation = engine::Operation::kQuery;
-    query.query = [&](const payments::Platform& p) {
-        if (auto login = p.users().FindLogin(email)) id = login->user_id;
-    };
-    if (!engine::SubmitAndWait(engine, query).ok()) return 0;
-    return id;
-}
-
-// Demo users and merchants, created once: later starts find them (register answers 409) and
-// leave them as they are.
-Demo CreateDemoData(engine::Engine& engine, uint32_t currency) {
-    Demo demo{"alice@example.com", "correct horse battery", ""};
-    payments::Principal admin{payments::PrincipalKind::kAdmin, {}};
-    const char* users[][2] = {{"alice@example.com", "Alice"}, {"bob@example.com", "Bob"}};
-    bool created = true;
-    for (const auto& [email, name] : users) {
-        payments::Command reg;
-        reg.type = payments::CommandType::kRegisterUser;
-        reg.email = email;
-        reg.name = name;
-        reg.password_hash = api::HashPassword(demo.password);
-        created = Succeeded(Run(engine, reg)) && created;  // refused when already there
-        if (uint64_t id = UserIdOf(engine, email)) demo.user_ids.push_back(id);
-    }
-    if (!created) return demo;
-    payments::Command merchant;
-    merchant.type = payments::CommandType::kCreateMerchant;
-    merchant.principal = admin;
-    merchant.name = "Demo Coffee";
-    merchant.tier = payments::Tier::kBusiness;
-    std::string api_key = api::RandomSecret("sk_");
-    merchant.secret_hash = api::HashSecret(api_key);
-    if (Succeeded(Run(engine, merchant))) demo.merchant_key = api_key;
-    for (uint64_t user : demo.user_ids) {
-        payments::Command topup;
-        topup.type = payments::CommandType::kTopup;
-        topup.principal = admin;
-        topup.user_id = user;
-        topup.amount = 100'000;
-        topup.currency = currency;
-        Run(engine, topup);
-    }
-    payments::Command pay;
-    pay.type = payments::CommandType::kPay;
-    pay.principal = admin;
-    pay.user_id = demo.user_ids[0];
-    pay.merchant_id = 1;
-    pay.amount = 480;
-    pay.currency = currency;
-    Run(engine, pay);
-    return demo;
-}
-
-// Modest, random traffic for the demo (issue 4): new users now and then, top-ups, payments and
-// transfers among the demo's users and merchants, so the dashboard is alive on first start. It
-// moves the money of its own users only (the demo's and those it registered), never of a user a
-// person registered on the demo server.
-class TrafficSimulator {
-  public:
-    static constexpr uint64_t kIntervalMs = 400;  // about 2.5 money movements a second
-
-    TrafficSimulator(engine::Engine& engine, uint32_t currency, std::vector<uint64_t> user_ids)
-        : engine_(engine),
-          currency_(currency),
-          random_(SystemClock::Instance().RealtimeNs()),
-          users_(std::move(user_ids)) {}
-    ~TrafficSimulator() { Stop(); }
-
-    void Start() {
-        thread_ = std::thread([this] {
-            SetCurrentThreadName("simulator");
-            Run();
-        });
-    }
-    void Stop() {
-        {
-            std::lock_guard lock(mutex_);
-            stopping_ = true;
-        }
-        cv_.notify_all();
-        if (thread_.joinable()) thread_.join();
-    }
-
-  private:
-    void Run() {
-        const std::string password_hash = api::HashPassword("correct horse battery");
-        while (true) {
-            {
-                std::unique_lock lock(mutex_);
-                if (cv_.wait_for(lock, std::chrono::milliseconds(kIntervalMs),
-                                 [&] { return stopping_; })) {
-                    return;
-                }
-            }
-            Step(password_hash);
-        }
-    }
-
-    void Step(const std::string& password_hash) {
-        payments::Command c;
-        c.principal.kind = payments::PrincipalKind::kAdmin;
-        c.currency = currency_;
-        const uint64_t roll = random_() % 100;
-        if (roll < 3 || users_.size() < 2) {
-            c.type = payments::CommandType::kRegisterUser;
-            c.email = "shopper" + std::to_string(random_() % 1'000'000'000) + "@example.com";
-            c.name = "Shopper";
-            c.password_hash = password_hash;
-            std::optional<payments::Outcome> outcome = Run(c);
-            if (Succeeded(outcome)) users_.push_back(outcome->object_id);
-            return;
-        }
-        const size_t payer = random_() % users_.size();
-        c.user_id = users_[payer];
-        if (roll < 25) {
-            c.type = payments::CommandType::kTopup;
-            c.amount = 1000 * (1 + random_() % 20);
-        } else if (roll < 85) {
-            c.type = payments::CommandType::kPay;
-            c.merchant_id = 1;
-            c.amount = 100 + random_() % 3000;
-        } else {
-            c.type = payments::CommandType::kTransfer;
-            c.to_user_id = users_[(payer + 1 + random_() % (users_.size() - 1)) % users_.size()];
-            c.amount = 100 + random_() % 2000;
-        }
-        Run(c);
-    }
-
-    std::optional<payments::Outcome> Run(payments::Command command) {
-        return ::bursar::app::Run(engine_, command);
-    }
-
-    engine::Engine& engine_;
-    uint32_t currency_;
-    std::mt19937_64 random_;
-    std::vector<uint64_t> users_;  // its own: the demo's, and those it registered
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    bool stopping_ = false;
-    std::thread thread_;
-};
-
-}  // namespace
 
 int ServeCommand(const Args& args) {
     const std::vector<FlagSpec> specs = {
         {"config", "", "a configuration file of key = value lines (see below)"},
         {"demo", "false",
-         "also create demo users, a merchant and a few payments, and simulate modest traffic",
+         "also create demo users and merchants (on a new data directory: with 30 days of "
+         "history), and simulate modest traffic",
          true},
         {"no-simulator", "false", "with --demo: no simulated traffic", true},
         {"help", "false", "print the flags and settings", true},
@@ -250,6 +81,20 @@ int ServeCommand(const Args& args) {
     if (config->Get("recovery_mode") == "truncate-at-corruption") {
         options.recovery_mode = journal::RecoveryMode::kTruncateAtCorruption;
     }
+    const uint32_t currency = ledger::FindCurrencyByCode(config->Get("default_currency"))->id;
+    const int32_t utc_offset_minutes = *config::ParseUtcOffset(config->Get("utc_offset"));
+    std::optional<Demo> demo;
+    if (flags->Switch("demo") && JournalIsEmpty(PosixFileSystem(), dir)) {
+        // A new demo gets thirty days of history first, from an engine of its own on a clock
+        // set back: the engine below then starts on that journal, as on any other.
+        auto seeded = SeedDemoHistory(options, currency, utc_offset_minutes,
+                                      SystemClock::Instance().RealtimeNs());
+        if (!seeded) {
+            LogLine("cannot seed the demo's history: " + seeded.error().ToString());
+            return 1;
+        }
+        demo = std::move(*seeded);
+    }
     auto opened = engine::Engine::Open(PosixFileSystem(), SystemClock::Instance(), options);
     if (!opened) {
         LogLine("cannot start: " + opened.error().ToString());
@@ -269,20 +114,17 @@ int ServeCommand(const Args& args) {
         LogLine(admin_token.error().ToString());
         return 1;
     }
-    const uint32_t currency = ledger::FindCurrencyByCode(config->Get("default_currency"))->id;
-    std::optional<Demo> demo;
     std::unique_ptr<TrafficSimulator> simulator;
     if (flags->Switch("demo")) {
-        demo = CreateDemoData(engine, currency);
+        if (!demo) demo = CreateDemoData(engine, currency);
         // BURSAR_TEST_NO_SIMULATOR: tests that need the figures to hold still.
         if (!flags->Switch("no-simulator") && std::getenv("BURSAR_TEST_NO_SIMULATOR") == nullptr) {
-            simulator = std::make_unique<TrafficSimulator>(engine, currency, demo->user_ids);
+            simulator = std::make_unique<TrafficSimulator>(engine, currency, *demo);
             simulator->Start();
         }
     }
 
-    analytics::LiveMetrics live_metrics(*config::ParseUtcOffset(config->Get("utc_offset")),
-                                        currency);
+    analytics::LiveMetrics live_metrics(utc_offset_minutes, currency);
     analytics::MetricsService metrics_service(PosixFileSystem(), engine, JoinPath(dir, "journal"),
                                               live_metrics);
     metrics_service.Start();

@@ -25,6 +25,9 @@ const LIVE_DEADLINE_MS = 2000; // a change shows within 2 s over the WebSocket
 
 const DEMO_EMAIL = 'alice@example.com';
 const DEMO_PASSWORD = 'correct horse battery';
+// The demo's users and merchants (src/app/demo.cc).
+const DEMO_USERS = ['Alice', 'Bob', 'Chidi Okafor', 'Daniela Ruiz', 'Emeka Obi', 'Fatima Zahra', 'Goro Tanaka', 'Hana Kim'];
+const DEMO_MERCHANTS = ['Demo Coffee', 'Corner Books', 'Night Market', 'City Transit'];
 
 let server = null;
 let serverLog = '';
@@ -185,15 +188,23 @@ describe('dashboard', { timeout: 90_000 }, () => {
       const text = await admin.getByTestId(`${id}-value`).textContent();
       assert.match(text, /\d/, `${id} shows a number: ${text}`);
     }
-    // The demo: two top-ups and a payment of 480, by two users.
-    assert.ok((await cardValue(admin, 'card-txn-count')) >= 3);
-    assert.ok((await cardValue(admin, 'card-dau')) >= 2);
-    assert.ok((await cardValue(admin, 'card-volume')) >= 480);
-    assert.match(await admin.getByTestId('card-volume-value').textContent(), /480/);
+    // The cards show today's figures as the API has them (no simulator moves them here).
+    const today = await api('GET', '/v1/metrics/today');
+    assert.equal(await cardValue(admin, 'card-txn-count'), today.txn_count);
+    assert.equal(await cardValue(admin, 'card-dau'), today.dau);
+    assert.equal(await cardValue(admin, 'card-volume'), today.total_amount_minor);
+    assert.ok(today.txn_count >= 3, `the demo moved money today: ${JSON.stringify(today)}`);
 
     await admin.waitForSelector('[data-testid="txn-row"]');
     await admin.waitForSelector('[data-testid="chart-daily"] svg');
     await admin.waitForSelector('[data-testid="top-merchant"]');
+    // Merchants by name, with the id beside it.
+    for (const item of await admin.getByTestId('top-merchant').all()) {
+      assert.match(await item.textContent(), new RegExp(`(${DEMO_MERCHANTS.join('|')}).*mch_\\d+`));
+    }
+    // Users and merchants by name in the table.
+    const userCell = admin.getByTestId('txn-user').first();
+    assert.match(await userCell.textContent(), new RegExp(`(${DEMO_USERS.join('|')}).*usr_\\d+`));
     // The live indicator must settle on live: updates come over the WebSocket.
     await admin.waitForFunction(
       () => document.querySelector('[data-testid="live-indicator"]')?.getAttribute('data-state') === 'live',
@@ -203,6 +214,22 @@ describe('dashboard', { timeout: 90_000 }, () => {
     liveState = await admin.getAttribute('[data-testid="live-indicator"]', 'data-state');
     console.log(`live indicator: ${liveState}`);
     assert.deepEqual(pageErrors, []);
+  });
+
+  it('seeds a new demo with 30 days of history: the daily chart is not flat', async () => {
+    const daily = await api('GET', '/v1/metrics/daily?days=30');
+    assert.equal(daily.days.length, 30);
+    const active = daily.days.filter((d) => d.amount_minor > 0);
+    assert.ok(active.length > 20, `payments on ${active.length} of 30 days: ${JSON.stringify(daily.days)}`);
+    assert.ok(new Set(active.map((d) => d.amount_minor)).size > 10, 'the days differ');
+    // Drawn: the 30-day chart's note sums the period.
+    await admin.getByTestId('range-30').click();
+    await admin.waitForFunction(
+      () => /over 30 days/.test(document.querySelector('[data-testid="chart-daily"]')?.closest('section')?.textContent ?? ''),
+      null,
+      { timeout: 5000 },
+    );
+    await admin.getByTestId('range-7').click();
   });
 
   it('shows a new payment in the cards and the table without a reload', async () => {
@@ -227,7 +254,18 @@ describe('dashboard', { timeout: 90_000 }, () => {
     assert.equal(await admin.evaluate(() => window.__notReloaded), true, 'the page was reloaded');
     const firstRow = admin.getByTestId('txn-row').first();
     assert.match(await firstRow.textContent(), /1,234|1234/);
-    assert.match(await firstRow.textContent(), /mch_1/);
+    assert.match(await firstRow.getByTestId('txn-user').textContent(), /Alice\s*usr_1/);
+    assert.match(await firstRow.getByTestId('txn-merchant').textContent(), /Demo Coffee\s*mch_1/);
+    // The new row is highlighted as one band: the row is animated, not each of its cells.
+    const highlight = await admin.evaluate(() => {
+      const row = document.querySelector('[data-testid="txn-row"]');
+      return {
+        isNew: row.classList.contains('row-new'),
+        row: getComputedStyle(row).animationName,
+        cells: [...row.cells].map((cell) => getComputedStyle(cell).animationName),
+      };
+    });
+    assert.deepEqual(highlight, { isNew: true, row: 'row-new', cells: highlight.cells.map(() => 'none') });
   });
 
   it('pages forward and back through the transactions', async () => {
@@ -255,16 +293,15 @@ describe('dashboard', { timeout: 90_000 }, () => {
     assert.ok(txnNumber(page2[0]) < txnNumber(page1[PAGE_SIZE - 1]), 'page 2 is older than page 1');
     assert.equal(await prev.isDisabled(), false);
 
-    // 3 demo transactions + 1 + 25 payments = 29: the third page holds the last 9.
+    // The demo's history fills many pages: the third is full too.
     await next.click();
     await admin.waitForFunction(
       (first) => document.querySelector('[data-testid="txn-row"]')?.getAttribute('data-txn-id') !== first,
       page2[0],
     );
     const page3 = await rowIds(admin);
-    assert.ok(page3.length >= 1 && page3.length <= PAGE_SIZE);
+    assert.equal(page3.length, PAGE_SIZE);
     assert.ok(txnNumber(page3[0]) < txnNumber(page2[PAGE_SIZE - 1]));
-    await admin.waitForFunction(() => document.querySelector('[data-testid="page-next"]')?.disabled === true);
     assert.match(await admin.getByTestId('page-info').textContent(), /Page 3/);
 
     await prev.click();
@@ -284,6 +321,12 @@ describe('dashboard', { timeout: 90_000 }, () => {
       return rows.length > 0 && rows.every((r) => r.textContent.includes('usr_2'));
     });
     assert.equal(await admin.getByLabel('User', { exact: true }).inputValue(), 'usr_2');
+    // The filter is shown by name too.
+    assert.match(await admin.getByTestId('page-info').textContent(), /Bob \(usr_2\)/);
+    await admin.getByTestId('filter-clear').click();
+    await admin.getByTestId('filter-merchant').fill('1');
+    await admin.getByTestId('filter-apply').click();
+    await admin.waitForFunction(() => /Demo Coffee \(mch_1\)/.test(document.querySelector('[data-testid="page-info"]')?.textContent ?? ''));
     await admin.getByTestId('filter-clear').click();
     await admin.getByLabel('Merchant', { exact: true }).fill('mch_424242');
     await admin.getByTestId('filter-apply').click();
@@ -291,6 +334,24 @@ describe('dashboard', { timeout: 90_000 }, () => {
     assert.match(await admin.getByTestId('txn-empty').textContent(), /No transactions match/);
     await admin.getByTestId('filter-clear').click();
     await admin.waitForFunction(() => document.querySelectorAll('[data-testid="txn-row"]').length === 10);
+  });
+
+  it('shows a filter error without moving the filter bar or the table', async () => {
+    const boxes = () =>
+      admin.evaluate(() =>
+        ['filter-user', 'filter-apply', 'txn-table'].map((id) => {
+          const box = document.querySelector(`[data-testid="${id}"]`).getBoundingClientRect();
+          return [id, Math.round(box.top), Math.round(box.left), Math.round(box.height)];
+        }),
+      );
+    const before = await boxes();
+    await admin.getByLabel('User', { exact: true }).fill('bob!');
+    await admin.getByTestId('filter-apply').click();
+    await admin.waitForFunction(() => /looks like usr_/.test(document.querySelector('.field-error')?.textContent ?? ''));
+    assert.ok(await admin.locator('.field-error').isVisible(), 'the error is shown');
+    assert.deepEqual(await boxes(), before);
+    await admin.getByTestId('filter-clear').click();
+    assert.deepEqual(await boxes(), before);
   });
 
   it('takes screenshots at laptop and phone widths', async () => {
@@ -324,6 +385,19 @@ describe('dashboard', { timeout: 90_000 }, () => {
       assert.match(await card.textContent(), /\d/);
       await page.waitForSelector('[data-testid="chart-balance"] svg');
       await page.waitForSelector('[data-testid="txn-row"]');
+      // The payer's view: a payment shows the amount paid, and no fee (the merchant bears it).
+      const headers = await page.$$eval('[data-testid="txn-table"] th', (ths) => ths.map((th) => th.textContent));
+      assert.ok(!headers.includes('Fee'), `no fee column: ${headers}`);
+      assert.equal(await page.locator('[data-testid="txn-table"] .col-fee').count(), 0);
+      const own = await fetch(`${base}/v1/ledger/transactions?size=10`, {
+        headers: { Authorization: `Bearer ${await page.evaluate(() => JSON.parse(sessionStorage.getItem('bursar.session')).token)}` },
+      }).then((r) => r.json());
+      const paid = own.items.find((t) => t.type === 'PAY' && t.user_id === 'usr_1');
+      assert.ok(paid && paid.fee_minor > 0, 'a payment of alice with a fee');
+      const paidRow = page.locator(`[data-testid="txn-row"][data-txn-id="${paid.txn_id}"]`);
+      const paidText = await paidRow.textContent();
+      assert.match(paidText, new RegExp(paid.amount_minor.toLocaleString('en-US')));
+      assert.doesNotMatch(paidText, /\bfee\b/i);
       const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('bursar.session')).token);
       assert.ok(token && token !== adminToken, 'a user token in sessionStorage');
       await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-user.png'), fullPage: true });

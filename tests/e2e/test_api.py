@@ -2,6 +2,7 @@
 
 import subprocess
 import threading
+import time
 import unittest
 import uuid
 
@@ -241,6 +242,34 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(client.get("/v1/ledger/transactions?size=0").status, 400)
         self.assertEqual(client.get("/v1/ledger/transactions?size=101").status, 400)
 
+    def test_transactions_list_names_users_and_merchants(self):
+        c = self.server.client()
+        erin, erin_token = register_and_login(c, "erin@example.com", name="Erin")
+        frank, _ = register_and_login(c, "frank@example.com", name="Frank")
+        client = self.server.client(erin_token)
+        self.assertEqual(client.post(f"/v1/wallets/{erin}/topup", {"amount_minor": 5_000}).status, 200)
+        self.assertEqual(client.post("/v1/payments", {"user_id": erin, "merchant_id": self.shop,
+                                                      "amount_minor": 300}).status, 200)
+        self.assertEqual(client.post("/v1/transfers", {"from_user_id": erin, "to_user_id": frank,
+                                                       "amount_minor": 200}).status, 200)
+        r = client.get("/v1/ledger/transactions?size=3")
+        self.assertEqual(r.status, 200, r)
+        transfer, payment, topup = r.json["items"]
+        self.assertEqual((transfer["type"], transfer["user_id"], transfer["to_user_id"]),
+                         ("TRANSFER", erin, frank))
+        self.assertEqual((transfer["user_name"], transfer["to_user_name"], transfer["merchant_name"]),
+                         ("Erin", "Frank", None))
+        self.assertEqual((payment["type"], payment["merchant_id"]), ("PAY", self.shop))
+        self.assertEqual((payment["user_name"], payment["merchant_name"], payment["to_user_name"]),
+                         ("Erin", "Coffee", None))
+        self.assertEqual((topup["type"], topup["user_name"], topup["merchant_name"], topup["to_user_name"]),
+                         ("TOPUP", "Erin", None, None))
+        # Names are read when the page is: a new name shows on earlier transactions too.
+        r = client.request("PUT", f"/v1/users/{erin}", {"name": "Erin Baker"})
+        self.assertEqual(r.status, 200, r)
+        r = self.admin.get(f"/v1/ledger/transactions?user_id={erin}&size=3")
+        self.assertEqual([i["user_name"] for i in r.json["items"]], ["Erin Baker"] * 3)
+
     # Live metrics
 
     def test_live_metrics_see_a_payment_at_once(self):
@@ -254,6 +283,8 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(after["total_amount_minor"], before.json["total_amount_minor"] + 4321)
         self.assertGreaterEqual(after["dau"], 1)
         self.assertIn(self.other_shop, [m["merchant_id"] for m in after["top_merchants"]])
+        names = {m["merchant_id"]: m["name"] for m in after["top_merchants"]}
+        self.assertEqual(names[self.other_shop], "Books")
         # A merchant sees its own figures, a user none.
         own = self.server.client(self.other_key).get("/v1/metrics/today")
         self.assertEqual(own.status, 200, own)
@@ -352,6 +383,39 @@ class MemoryBoundTest(unittest.TestCase):
             self.assertEqual(r.status, 200, r)
             self.assertNotIn("idempotent-replayed", r.headers)
             self.assertEqual(r.json["balance_minor"], 1500)
+        finally:
+            server.cleanup()
+
+
+class DemoTest(unittest.TestCase):
+    """A new `--demo` is seeded with 30 days of history among the demo's own users; a restart seeds
+    nothing more."""
+
+    def test_new_demo_has_thirty_days_of_history_and_a_restart_adds_none(self):
+        server = Server(demo=True, env={"BURSAR_TEST_NO_SIMULATOR": "1"})
+        try:
+            started = time.monotonic()
+            server.start()
+            admin = server.admin()
+            daily = admin.get("/v1/metrics/daily?days=30")
+            self.assertEqual(daily.status, 200, daily)
+            took = time.monotonic() - started
+            days = daily.json["days"]
+            self.assertEqual(len(days), 30)
+            active = [d for d in days if d["amount_minor"] > 0]
+            self.assertGreater(len(active), 20, days)
+            self.assertLess(took, 5, "seeding keeps the start quick")
+            # Only the demo's users moved money, by name.
+            r = admin.get("/v1/ledger/transactions?size=100")
+            self.assertEqual(r.status, 200, r)
+            names = {i["user_name"] for i in r.json["items"]} | {i["to_user_name"] for i in r.json["items"]}
+            self.assertLessEqual(names - {None}, {"Alice", "Bob", "Chidi Okafor", "Daniela Ruiz", "Emeka Obi",
+                                                  "Fatima Zahra", "Goro Tanaka", "Hana Kim"})
+            self.assertEqual(server.stop(), 0)
+
+            server.start()
+            again = server.admin().get("/v1/metrics/daily?days=30")
+            self.assertEqual([d["txn_count"] for d in again.json["days"]], [d["txn_count"] for d in days])
         finally:
             server.cleanup()
 

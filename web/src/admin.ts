@@ -7,7 +7,7 @@ import { LineChart } from './chart';
 import { h, replace } from './dom';
 import { formatCount, formatDay, formatMoney, formatMoneyCompact } from './format';
 import type { BursarEvent } from './live';
-import { TxnTable } from './transactions';
+import { TxnTable, party } from './transactions';
 import type { View } from './view';
 
 export const PAGE_SIZE = 10;
@@ -180,7 +180,7 @@ export class AdminView implements View {
               h(
                 'div',
                 { class: 'merchant-line' },
-                h('span', { class: 'mono' }, t.merchant_id),
+                party(t.name, t.merchant_id),
                 h('span', { class: 'merchant-amount' }, formatMoney(t.amount_minor, m.currency)),
               ),
               h(

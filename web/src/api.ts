@@ -8,7 +8,7 @@ export interface MetricsToday {
   dau: number;
   total_amount_minor: number;
   txn_count: number;
-  top_merchants: { merchant_id: string; amount_minor: number }[];
+  top_merchants: { merchant_id: string; name?: string | null; amount_minor: number }[];
 }
 
 export interface DailyPoint {
@@ -37,8 +37,11 @@ export interface Txn {
   fee_minor: number;
   currency: string;
   user_id: string;
+  user_name?: string | null;
   merchant_id: string | null;
+  merchant_name?: string | null; // null when no merchant
   to_user_id: string | null;
+  to_user_name?: string | null; // null when no recipient
   created_at: number; // Unix seconds
   postings: Posting[];
 }

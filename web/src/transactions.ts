@@ -36,6 +36,27 @@ export function walletDelta(txn: Txn, userId: string, currency = txn.currency): 
   return delta;
 }
 
+// A user or merchant as people know them: the name, with the id beside it (the filters take ids).
+export function party(name: string | null | undefined, id: string): HTMLElement {
+  if (!name) return h('span', { class: 'party' }, h('span', { class: 'party-id mono' }, id));
+  return h(
+    'span',
+    { class: 'party', title: id },
+    h('span', { class: 'party-name' }, name),
+    h('span', { class: 'party-id mono' }, id),
+  );
+}
+
+// The name the rows give for the filtered user or merchant, if they show one.
+function nameOf(items: Txn[], id: string, kind: 'user' | 'merchant'): string | null {
+  for (const t of items) {
+    if (kind === 'merchant' && t.merchant_id === id && t.merchant_name) return t.merchant_name;
+    if (kind === 'user' && t.user_id === id && t.user_name) return t.user_name;
+    if (kind === 'user' && t.to_user_id === id && t.to_user_name) return t.to_user_name;
+  }
+  return null;
+}
+
 export class TxnTable {
   readonly el: HTMLElement;
   private cursors: (string | null)[] = [null];
@@ -44,6 +65,9 @@ export class TxnTable {
   private shownIds = new Set<string>();
   private requestSeq = 0;
   private hasLoaded = false;
+  private filterNames = { user: null as string | null, merchant: null as string | null };
+  // The user view shows what left or reached the wallet: no fee column (the merchant bears it).
+  private readonly columns: string[];
 
   private readonly tbody: HTMLTableSectionElement;
   private readonly table: HTMLTableElement;
@@ -110,7 +134,10 @@ export class TxnTable {
     });
 
     this.tbody = h('tbody');
-    const headers = ['Time', 'Type', 'Amount', 'Fee', 'User', 'Merchant'];
+    this.columns = own
+      ? ['Time', 'Type', 'Amount', 'User', 'Merchant']
+      : ['Time', 'Type', 'Amount', 'Fee', 'User', 'Merchant'];
+    const headers = this.columns;
     this.table = h(
       'table',
       { class: 'txn-table', 'data-testid': 'txn-table' },
@@ -275,6 +302,10 @@ export class TxnTable {
       this.nextCursor = page.nextCursor;
       if (cursors.length === 1) this.newPill.hidden = true;
       this.alert.hidden = true;
+      this.filterNames = {
+        user: this.filters.userId ? nameOf(page.items, this.filters.userId, 'user') : null,
+        merchant: this.filters.merchantId ? nameOf(page.items, this.filters.merchantId, 'merchant') : null,
+      };
       this.renderRows(page.items, live && wasFirst && this.hasLoaded);
       this.hasLoaded = true;
     } catch (e) {
@@ -299,15 +330,20 @@ export class TxnTable {
   private updatePager(): void {
     this.prevButton.disabled = this.cursors.length <= 1;
     this.nextButton.disabled = !this.nextCursor;
-    const filtered = this.filters.userId || this.filters.merchantId;
-    this.pageInfo.textContent = `Page ${this.cursors.length}${filtered ? ' · filtered' : ''}`;
+    // The filters as people know them: by name, with the id.
+    const shown = (id: string, name: string | null) => (name ? `${name} (${id})` : id);
+    const filters = [
+      this.filters.userId ? shown(this.filters.userId, this.filterNames.user) : '',
+      this.filters.merchantId ? shown(this.filters.merchantId, this.filterNames.merchant) : '',
+    ].filter(Boolean);
+    this.pageInfo.textContent = `Page ${this.cursors.length}${filters.length ? ` · ${filters.join(' · ')}` : ''}`;
   }
 
   private renderSkeleton(): void {
     replace(
       this.tbody,
       Array.from({ length: 3 }, () =>
-        h('tr', { class: 'skeleton-row', 'aria-hidden': 'true' }, Array.from({ length: 6 }, () => h('td', null, h('span', { class: 'skeleton' })))),
+        h('tr', { class: 'skeleton-row', 'aria-hidden': 'true' }, this.columns.map(() => h('td', null, h('span', { class: 'skeleton' })))),
       ),
     );
   }
@@ -315,7 +351,7 @@ export class TxnTable {
   private renderMessage(text: string, testId = 'txn-empty'): void {
     replace(
       this.tbody,
-      h('tr', { class: 'empty-row' }, h('td', { colspan: 6, 'data-testid': testId }, h('div', { class: 'empty' }, text))),
+      h('tr', { class: 'empty-row' }, h('td', { colspan: this.columns.length, 'data-testid': testId }, h('div', { class: 'empty' }, text))),
     );
   }
 
@@ -350,8 +386,14 @@ export class TxnTable {
     }
     const user =
       t.type === 'TRANSFER' && t.to_user_id
-        ? h('span', null, t.user_id, h('span', { class: 'arrow', 'aria-label': 'to' }, ' → '), t.to_user_id)
-        : t.user_id;
+        ? h(
+            'span',
+            { class: 'parties' },
+            party(t.user_name, t.user_id),
+            h('span', { class: 'arrow', 'aria-label': 'to' }, ' → '),
+            party(t.to_user_name, t.to_user_id),
+          )
+        : party(t.user_name, t.user_id);
     const iso = new Date(t.created_at * 1000).toISOString();
     return h(
       'tr',
@@ -367,13 +409,19 @@ export class TxnTable {
         h('span', { class: `badge badge-${t.type.toLowerCase()}`, title: t.txn_id }, typeLabel(t.type)),
       ),
       h('td', { class: 'num col-amount', 'data-label': 'Amount' }, amount),
+      own
+        ? null
+        : h(
+            'td',
+            { class: 'num muted col-fee', 'data-label': 'Fee' },
+            t.fee_minor ? formatMoney(t.fee_minor, t.currency) : '—',
+          ),
+      h('td', { class: 'col-user', 'data-label': 'User', 'data-testid': 'txn-user' }, user),
       h(
         'td',
-        { class: 'num muted col-fee', 'data-label': 'Fee' },
-        t.fee_minor ? formatMoney(t.fee_minor, t.currency) : '—',
+        { class: 'col-merchant', 'data-label': 'Merchant', 'data-testid': 'txn-merchant' },
+        t.merchant_id ? party(t.merchant_name, t.merchant_id) : '—',
       ),
-      h('td', { class: 'mono col-user', 'data-label': 'User' }, user),
-      h('td', { class: 'mono col-merchant', 'data-label': 'Merchant' }, t.merchant_id ?? '—'),
     );
   }
 }
