@@ -112,6 +112,22 @@ TEST(OpenApi, DescribesEveryRoute) {
         EXPECT_EQ(item[method].get_object().get(operation), simdjson::SUCCESS)
             << route.method << " " << route.pattern;
     }
+    // And the other way: every operation of the document is a route (the WebSocket stream is
+    // the server's upgrade handler, not the router's).
+    for (auto [path, item] : paths) {
+        if (path == "/v1/stream") continue;
+        for (auto [method, operation] : item.get_object()) {
+            if (method == "parameters") continue;
+            std::string upper(method);
+            std::transform(upper.begin(), upper.end(), upper.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+            const auto routes = router.Routes();
+            EXPECT_TRUE(std::any_of(
+                routes.begin(), routes.end(),
+                [&](const RouteInfo& r) { return r.method == upper && r.pattern == path; }))
+                << upper << " " << path << " is documented but not a route";
+        }
+    }
     workers.Stop();
 }
 
