@@ -3,13 +3,15 @@
 # wrk with 64 keep-alive connections for 20 s, every request a payment with its own
 # Idempotency-Key, durable before its reply. Then the server is stopped and the ledger checked
 # (`bursar verify`). A benchmark: it reports numbers. Usage: bench/http.sh [SECONDS] [CONNECTIONS]
+# BENCH_BURSAR_BINARY runs another binary (e.g. an older build, for before/after pairs);
+# BENCH_NO_CEILING=1 skips the null server's run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
 connections=${2:-64}
 ./scripts/install-deps.sh --bench
 cmake --preset release >/dev/null && cmake --build --preset release >/dev/null
-bursar=./build/release/bursar
+bursar=${BENCH_BURSAR_BINARY:-./build/release/bursar}
 dir=$(mktemp -d /tmp/bursar-http-bench-XXXXXX)
 port=$((20000 + RANDOM % 20000))
 server=""
@@ -20,6 +22,7 @@ echo "wrk: 2 threads, $connections connections, ${seconds}s, POST /v1/payments w
 # The ceiling on this machine: the same load against a server that answers at once and does
 # nothing else (bench/null_server.cc).
 null_port=$((port + 1))
+if [ -z "${BENCH_NO_CEILING:-}" ]; then
 ./build/release/bench/bursar_null_server "$null_port" 2 &
 null_server=$!
 sleep 0.2
@@ -28,7 +31,11 @@ BURSAR_BENCH_TOKEN=none wrk -t2 -c"$connections" -d"${seconds}s" -s bench/paymen
     "http://127.0.0.1:$null_port" | grep -E '^(requests|latency):' | sed 's/^/  /'
 kill $null_server
 wait $null_server 2>/dev/null || true
+fi
 "$bursar" seed "$dir" --users=10000 --merchants=100 --balance=100000000 2>/dev/null
+# Journal payload bytes (the records' own, without preallocated zeros) before and after the load.
+payload_bytes() { "$bursar" journal dump "$1" | awk -F'bytes=' '/^seq=/ { split($2, a, " "); s += a[1] } END { print s }'; }
+seeded_bytes=$(payload_bytes "$dir")
 BURSAR_DATA_DIR=$dir BURSAR_LISTEN=127.0.0.1:$port "$bursar" serve >"$dir.log" 2>&1 &
 server=$!
 for _ in $(seq 100); do
@@ -39,8 +46,10 @@ echo "bursar serve:"
 BURSAR_BENCH_TOKEN=$(cat "$dir/admin-token") BURSAR_BENCH_RUN=$(date +%s) \
     wrk -t2 -c"$connections" -d"${seconds}s" -s bench/payment.lua "http://127.0.0.1:$port" |
     grep -E '^(requests|errors|latency):'
-curl -s "http://127.0.0.1:$port/metrics" | grep -E '^bursar_engine_(batches_total|batch_events_mean|fsyncs_total) '
+curl -s "http://127.0.0.1:$port/metrics" |
+    grep -E '^bursar_engine_(batches_total|batch_events_mean|fsyncs_total|state_bytes) '
 kill -TERM $server
 wait $server
 echo "server stopped with exit code $?"
 "$bursar" verify "$dir" | grep -E '^(verify|records|transfers|users|merchants):'
+echo "journal payload bytes written under load: $(($(payload_bytes "$dir") - seeded_bytes))"

@@ -12,9 +12,13 @@ constexpr uint32_t kBodyBytesMax = 1 << 20;
 
 }  // namespace
 
-const IdempotencyStore::Answer* IdempotencyStore::Find(std::string_view scoped_key) const {
+std::optional<IdempotencyStore::Answer> IdempotencyStore::Find(std::string_view scoped_key) const {
     auto it = answers_.find(scoped_key);
-    return it == answers_.end() ? nullptr : &it->second;
+    if (it == answers_.end()) return std::nullopt;
+    auto outcome = DecodeOutcome(it->second.outcome);
+    BURSAR_ASSERT(outcome.has_value());  // encoded here, checked when loaded
+    return Answer{it->second.fingerprint, it->second.v1, std::move(*outcome),
+                  it->second.created_at};
 }
 
 void IdempotencyStore::Store(std::string scoped_key, Answer answer, DeadlineQueue& deadlines) {
@@ -38,7 +42,8 @@ void IdempotencyStore::Hold(std::string key, Answer answer) {
     log_.Append(record);
     held_.push_back(Held{answer.created_at, key, record.size()});
     if (answer.v1) v1_count_.fetch_add(1, std::memory_order_relaxed);
-    answers_.insert_or_assign(std::move(key), std::move(answer));
+    answers_.insert_or_assign(std::move(key), Stored{answer.fingerprint, answer.v1,
+                                                     std::move(outcome), answer.created_at});
 }
 
 void IdempotencyStore::Expire(uint64_t timestamp, DeadlineQueue& deadlines) {
@@ -62,7 +67,7 @@ uint64_t IdempotencyStore::MemoryBytes() const {
     constexpr uint64_t kNodeBytes = 48;
     // Each answer's key and outcome are held by its map node, its place in held_, and the log:
     // about three times the log's bytes.
-    return answers_.size() * (kNodeBytes + sizeof(std::string) + sizeof(Answer) + sizeof(Held)) +
+    return answers_.size() * (kNodeBytes + sizeof(std::string) + sizeof(Stored) + sizeof(Held)) +
            3 * log_.size();
 }
 

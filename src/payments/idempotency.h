@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,7 +35,8 @@ class IdempotencyStore {
         uint64_t created_at = 0;
     };
 
-    const Answer* Find(std::string_view scoped_key) const;
+    // The stored answer (decoded: answers are held encoded, about 100 bytes for a payment).
+    std::optional<Answer> Find(std::string_view scoped_key) const;
     void Store(std::string scoped_key, Answer answer, DeadlineQueue& deadlines);
     // The deadline of this module fired: drops the answers whose retention ended at `timestamp`.
     void Expire(uint64_t timestamp, DeadlineQueue& deadlines);
@@ -64,7 +66,13 @@ class IdempotencyStore {
     };
     void Hold(std::string key, Answer answer);
 
-    std::map<std::string, Answer, std::less<>> answers_;  // scope '\n' key -> answer
+    struct Stored {
+        Hash256 fingerprint;
+        bool v1;
+        std::string outcome;  // EncodeOutcome's bytes
+        uint64_t created_at;
+    };
+    std::map<std::string, Stored, std::less<>> answers_;  // scope '\n' key -> answer
     std::deque<Held> held_;                               // oldest first
     ChunkedLog log_;                                      // held_'s records, in order
     std::atomic<uint64_t> v1_count_{0};

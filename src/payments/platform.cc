@@ -102,7 +102,7 @@ Outcome Platform::Apply(const Command& command, const V1Result* recorded) {
     std::string key;
     if (!command.idempotency_key.empty()) {
         key = Scope(*caller) + "\n" + command.idempotency_key;
-        if (const IdempotencyStore::Answer* answer = idempotency_.Find(key)) {
+        if (std::optional<IdempotencyStore::Answer> answer = idempotency_.Find(key)) {
             const bool same = answer->v1 ? command.v1_fingerprint &&
                                                *command.v1_fingerprint == answer->fingerprint
                                          : answer->fingerprint == command.request_fingerprint;
