@@ -5,9 +5,11 @@
 #include <cctype>
 #include <chrono>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "api/auth.h"
+#include "api/endpoint_helpers.h"
 #include "api/json_input.h"
 #include "api/metrics_api.h"
 #include "api/ops_api.h"
@@ -111,6 +113,40 @@ TEST(OpenApi, DescribesEveryRoute) {
         simdjson::dom::object operation;
         EXPECT_EQ(item[method].get_object().get(operation), simdjson::SUCCESS)
             << route.method << " " << route.pattern;
+    }
+    // Every request body the document describes has exactly the fields the decoder accepts, and
+    // each documented required field is required by the decoder.
+    for (const RequestBody& body : kRequestBodies) {
+        std::string method(body.method);
+        std::transform(method.begin(), method.end(), method.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        simdjson::dom::object schema;
+        ASSERT_EQ(
+            paths[body.pattern][method]["requestBody"]["content"]["application/json"]["schema"]
+                .get_object()
+                .get(schema),
+            simdjson::SUCCESS)
+            << body.method << " " << body.pattern;
+        std::string_view ref;
+        if (schema["$ref"].get_string().get(ref) == simdjson::SUCCESS) {
+            ref.remove_prefix(std::string_view("#/components/schemas/").size());
+            ASSERT_EQ(root["components"]["schemas"][ref].get_object().get(schema),
+                      simdjson::SUCCESS);
+        }
+        std::set<std::string> documented, required, decoded, decoded_required;
+        simdjson::dom::object properties;
+        ASSERT_EQ(schema["properties"].get_object().get(properties), simdjson::SUCCESS);
+        for (auto [name, value] : properties) documented.emplace(name);
+        simdjson::dom::array required_names;
+        if (schema["required"].get_array().get(required_names) == simdjson::SUCCESS) {
+            for (auto name : required_names) required.emplace(std::string_view(name));
+        }
+        for (const FieldSpec& field : body.fields) {
+            decoded.emplace(field.name);
+            if (field.required) decoded_required.emplace(field.name);
+        }
+        EXPECT_EQ(documented, decoded) << body.method << " " << body.pattern;
+        EXPECT_EQ(required, decoded_required) << body.method << " " << body.pattern;
     }
     // And the other way: every operation of the document is a route (the WebSocket stream is
     // the server's upgrade handler, not the router's).

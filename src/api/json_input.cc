@@ -14,7 +14,7 @@ constexpr std::string_view kAmountRange = "Must be a whole number of minor units
 // A number the parser cannot hold (beyond 64 bits) fails the whole parse: the amount field it
 // belongs to, when one of `specs` is written "name": <digits> in the body, is named instead.
 std::optional<std::string_view> OversizedAmount(std::string_view body,
-                                                std::initializer_list<FieldSpec> specs) {
+                                                std::span<const FieldSpec> specs) {
     for (const FieldSpec& spec : specs) {
         if (spec.kind != FieldKind::kAmount) continue;
         const std::string quoted = "\"" + std::string(spec.name) + "\"";
@@ -37,6 +37,10 @@ std::optional<std::string_view> OversizedAmount(std::string_view body,
 }  // namespace
 
 ParsedFields JsonFields::Parse(std::string_view body, std::initializer_list<FieldSpec> specs) {
+    return Parse(body, std::span<const FieldSpec>(specs.begin(), specs.size()));
+}
+
+ParsedFields JsonFields::Parse(std::string_view body, std::span<const FieldSpec> specs) {
     // One parser per thread: parsers are not thread-safe and are costly to create.
     thread_local simdjson::dom::parser parser;
     simdjson::padded_string padded(body);

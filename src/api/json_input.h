@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -43,6 +44,7 @@ class ParsedFields;
 
 class JsonFields {
   public:
+    static ParsedFields Parse(std::string_view body, std::span<const FieldSpec> specs);
     static ParsedFields Parse(std::string_view body, std::initializer_list<FieldSpec> specs);
     std::optional<std::string> String(std::string_view name) const;
     std::optional<uint64_t> Amount(std::string_view name) const;

@@ -73,6 +73,16 @@ class PlatformApi {
   private:
     // What answering a command needs: the responder and the in-flight key to release.
     struct CommandCall;
+    using Method = void (PlatformApi::*)(HttpRequest&&, const PathParams&, Responder);
+    RouteHandler Bind(Method method);
+
+    // One route table per domain, each in its own file (users_api.cc, merchants_api.cc,
+    // wallets_api.cc, payments_api.cc, ledger_api.cc).
+    void AddUserRoutes(Router& router);
+    void AddMerchantRoutes(Router& router);
+    void AddWalletRoutes(Router& router);
+    void AddPaymentRoutes(Router& router);
+    void AddLedgerRoutes(Router& router);
 
     void Register(HttpRequest&& request, const PathParams& params, Responder responder);
     void Login(HttpRequest&& request, const PathParams& params, Responder responder);

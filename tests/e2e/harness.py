@@ -3,6 +3,7 @@
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -12,6 +13,93 @@ import time
 
 BINARY = os.environ.get("BURSAR_TEST_BINARY", "build/release/bursar")
 START_TIMEOUT_S = 30
+OPENAPI_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "api",
+                            "openapi.json")
+# Statuses the HTTP layer may answer on any route (docs/api.md): their body is an Error.
+SERVER_STATUSES = {404, 405, 408, 413, 431, 500, 503, 504}
+
+
+class OpenApiDocument:
+    """Checks every response the tests receive against src/api/openapi.json: its status is
+    documented for the operation (or is one of the server's own), and its JSON body matches the
+    documented schema, with no property the schema does not name."""
+
+    def __init__(self, path=OPENAPI_PATH):
+        with open(path) as f:
+            self.document = json.load(f)
+        self.operations = []
+        for template, item in self.document["paths"].items():
+            pattern = "^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template)) + "$"
+            for method, operation in item.items():
+                self.operations.append((method.upper(), re.compile(pattern), template, operation))
+
+    def resolve(self, schema):
+        while "$ref" in schema:
+            node = self.document
+            for part in schema["$ref"].lstrip("#/").split("/"):
+                node = node[part]
+            schema = node
+        return schema
+
+    def check_value(self, schema, value, where):
+        schema = self.resolve(schema)
+        if value is None:
+            return [] if schema.get("nullable") else [f"{where}: null where not nullable"]
+        kind = schema.get("type")
+        types = {"object": dict, "array": list, "string": str, "boolean": bool}
+        if kind in types and not isinstance(value, types[kind]):
+            return [f"{where}: {type(value).__name__}, documented {kind}"]
+        if kind in ("integer", "number") and (isinstance(value, bool) or
+                                              not isinstance(value, (int, float))):
+            return [f"{where}: {type(value).__name__}, documented {kind}"]
+        if kind == "integer" and not isinstance(value, int):
+            return [f"{where}: not an integer"]
+        if "enum" in schema and value not in schema["enum"]:
+            return [f"{where}: {value!r} not in {schema['enum']}"]
+        problems = []
+        if kind == "object" and "properties" in schema:
+            for name in schema.get("required", []):
+                if name not in value:
+                    problems.append(f"{where}.{name}: required, missing")
+            for name, item in value.items():
+                if name not in schema["properties"]:
+                    if not schema.get("additionalProperties"):
+                        problems.append(f"{where}.{name}: not in the document")
+                    continue
+                problems += self.check_value(schema["properties"][name], item, f"{where}.{name}")
+        if kind == "array" and "items" in schema:
+            for i, item in enumerate(value):
+                problems += self.check_value(schema["items"], item, f"{where}[{i}]")
+        return problems
+
+    def check(self, method, target, status, body):
+        """The problems of one response (empty: in step with the document)."""
+        path = target.split("?", 1)[0]
+        matches = [op for op in self.operations if op[0] == method and op[1].match(path)]
+        if not matches:
+            return []  # no route: the router's 404 or 405
+        # A literal path wins over a template one (/v1/ledger/transactions vs .../{id}).
+        _, _, template, operation = min(matches, key=lambda op: op[2].count("{"))
+        responses = operation.get("responses", {})
+        where = f"{method} {template} {status}"
+        if str(status) in responses:
+            answer = self.resolve(responses[str(status)])
+        elif status in SERVER_STATUSES:
+            answer = {"content": {"application/json": {"schema": {
+                "$ref": "#/components/schemas/Error"}}}}
+        else:
+            return [f"{where}: status not documented"]
+        schema = answer.get("content", {}).get("application/json", {}).get("schema")
+        if schema is None or not body:
+            return []
+        try:
+            value = json.loads(body)
+        except ValueError:
+            return [f"{where}: body is not JSON"]
+        return self.check_value(schema, value, where)
+
+
+DOCUMENT = OpenApiDocument()
 
 
 def free_port():
@@ -61,6 +149,9 @@ class Client:
                 r = self.connection.getresponse()
                 data = r.read().decode()
                 result = Response(r.status, r.getheaders(), data)
+                problems = DOCUMENT.check(method, path, r.status, data)
+                if problems:
+                    raise AssertionError("response not as documented: " + "; ".join(problems))
                 if r.getheader("Connection", "").lower() == "close":
                     self.close()
                 return result

@@ -1,0 +1,56 @@
+#include "api/endpoint_helpers.h"
+
+#include "api/platform_api.h"
+#include "ledger/currency.h"
+
+namespace bursar::api {
+
+using payments::ErrorCode;
+
+HttpResponse Json(int status, std::string body) {
+    HttpResponse response;
+    response.status = status;
+    response.body = std::move(body);
+    return response;
+}
+
+HttpResponse FromApiError(const ApiError& error) {
+    return FromError(error.code, error.message, error.param);
+}
+
+bool ValidEmail(std::string_view email) {
+    const size_t at = email.find('@');
+    if (at == std::string_view::npos || at == 0 || at + 1 >= email.size()) return false;
+    if (email.find('@', at + 1) != std::string_view::npos) return false;
+    for (char c : email) {
+        if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+    }
+    return email.find('.', at) != std::string_view::npos;
+}
+
+// The currency of a request: the field, or the configured default.
+std::expected<uint32_t, ApiError> CurrencyOf(const JsonFields& fields, uint32_t fallback) {
+    std::optional<std::string> code = fields.String("currency");
+    if (!code) return fallback;
+    const ledger::CurrencyInfo* currency = ledger::FindCurrencyByCode(*code);
+    if (currency == nullptr) {
+        return std::unexpected(
+            ApiError{ErrorCode::kInvalidRequest, "Unknown currency.", "currency"});
+    }
+    return currency->id;
+}
+
+// A malformed id in a request's path: 400 naming the path parameter.
+HttpResponse NotAnId(std::string_view what, std::string_view param) {
+    return FromError(ErrorCode::kInvalidRequest, "Not a " + std::string(what) + " id.", param);
+}
+
+// The caller of a read that needs one: nullopt for no, unknown, expired or revoked credentials.
+std::optional<payments::Caller> SignedIn(const payments::Platform& platform,
+                                         const payments::Principal& principal, uint64_t now) {
+    std::optional<payments::Caller> caller = platform.Authenticate(principal, now);
+    if (!caller || caller->kind == payments::Caller::Kind::kAnonymous) return std::nullopt;
+    return caller;
+}
+
+}  // namespace bursar::api

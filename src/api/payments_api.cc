@@ -1,0 +1,61 @@
+// The payments' endpoints: pay a merchant, read a payment.
+
+#include "api/endpoint_helpers.h"
+#include "api/platform_api.h"
+#include "api/render.h"
+
+namespace bursar::api {
+
+using payments::Command;
+using payments::CommandType;
+using payments::ErrorCode;
+
+void PlatformApi::AddPaymentRoutes(Router& router) {
+    router.Add("POST", "/v1/payments", Bind(&PlatformApi::Pay));
+    router.Add("GET", "/v1/payments/{id}", Bind(&PlatformApi::GetPayment));
+}
+
+void PlatformApi::Pay(HttpRequest&& request, const PathParams&, Responder responder) {
+    auto fields = JsonFields::Parse(request.body, kPayBody);
+    if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
+    std::optional<uint64_t> user = payments::ParseUserId(*fields->String("user_id"));
+    if (!user)
+        return Refuse(request, FromError(ErrorCode::kInvalidRequest, "Not a user id.", "user_id"),
+                      std::move(responder));
+    std::optional<uint64_t> merchant = payments::ParseMerchantId(*fields->String("merchant_id"));
+    if (!merchant) {
+        return Refuse(request,
+                      FromError(ErrorCode::kInvalidRequest, "Not a merchant id.", "merchant_id"),
+                      std::move(responder));
+    }
+    auto currency = CurrencyOf(*fields, options_.default_currency);
+    if (!currency) return Refuse(request, FromApiError(currency.error()), std::move(responder));
+    Command command;
+    command.type = CommandType::kPay;
+    command.user_id = *user;
+    command.merchant_id = *merchant;
+    command.amount = *fields->Amount("amount_minor");
+    command.currency = *currency;
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (call) Submit(call, std::move(command));
+}
+
+void PlatformApi::GetPayment(HttpRequest&& request, const PathParams& params, Responder responder) {
+    std::optional<uint64_t> id = payments::ParseTxnId(params.Get("id"));
+    if (!id) return Refuse(request, NotAnId("payment", "id"), std::move(responder));
+    Query(
+        [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
+            std::optional<payments::Caller> caller = SignedIn(p, principal, now);
+            if (!caller) return FromError(ErrorCode::kUnauthenticated);
+            std::optional<payments::Txn> txn = p.FindTxn(id);
+            // Another caller's payment is answered as missing: existence must not leak.
+            if (!txn || txn->type != payments::TxnType::kPay ||
+                !payments::MaySeeTxn(*caller, *txn)) {
+                return FromError(ErrorCode::kNotFound, "No such payment.");
+            }
+            return Json(200, PaymentJson(*txn));
+        },
+        std::move(responder));
+}
+
+}  // namespace bursar::api

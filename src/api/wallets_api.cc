@@ -1,0 +1,81 @@
+// The wallets' endpoints: top up, read a wallet, transfer to another user.
+
+#include "api/endpoint_helpers.h"
+#include "api/platform_api.h"
+#include "api/render.h"
+
+namespace bursar::api {
+
+using payments::Command;
+using payments::CommandType;
+using payments::ErrorCode;
+
+void PlatformApi::AddWalletRoutes(Router& router) {
+    router.Add("POST", "/v1/wallets/{userId}/topup", Bind(&PlatformApi::Topup));
+    router.Add("GET", "/v1/wallets/{userId}", Bind(&PlatformApi::GetWallet));
+    router.Add("POST", "/v1/transfers", Bind(&PlatformApi::Transfer));
+}
+
+void PlatformApi::Topup(HttpRequest&& request, const PathParams& params, Responder responder) {
+    std::optional<uint64_t> id = payments::ParseUserId(params.Get("userId"));
+    if (!id) return Refuse(request, NotAnId("user", "userId"), std::move(responder));
+    auto fields = JsonFields::Parse(request.body, kTopupBody);
+    if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
+    auto currency = CurrencyOf(*fields, options_.default_currency);
+    if (!currency) return Refuse(request, FromApiError(currency.error()), std::move(responder));
+    Command command;
+    command.type = CommandType::kTopup;
+    command.user_id = *id;
+    command.amount = *fields->Amount("amount_minor");
+    command.currency = *currency;
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (call) Submit(call, std::move(command));
+}
+
+void PlatformApi::GetWallet(HttpRequest&& request, const PathParams& params, Responder responder) {
+    std::optional<uint64_t> id = payments::ParseUserId(params.Get("userId"));
+    if (!id) return Refuse(request, NotAnId("user", "userId"), std::move(responder));
+    Query(
+        [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
+            std::optional<payments::Caller> caller = SignedIn(p, principal, now);
+            if (!caller) return FromError(ErrorCode::kUnauthenticated);
+            if (!payments::MayActForUser(*caller, id)) return FromError(ErrorCode::kForbidden);
+            if (!p.users().Exists(id)) return FromError(ErrorCode::kNotFound, "No such user.");
+            return Json(200, WalletJson(p.ledger(), id));
+        },
+        std::move(responder));
+}
+
+void PlatformApi::Transfer(HttpRequest&& request, const PathParams&, Responder responder) {
+    auto fields = JsonFields::Parse(request.body, kTransferBody);
+    if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
+    std::optional<uint64_t> from = payments::ParseUserId(*fields->String("from_user_id"));
+    if (!from) {
+        return Refuse(request,
+                      FromError(ErrorCode::kInvalidRequest, "Not a user id.", "from_user_id"),
+                      std::move(responder));
+    }
+    std::optional<uint64_t> to = payments::ParseUserId(*fields->String("to_user_id"));
+    if (!to)
+        return Refuse(request,
+                      FromError(ErrorCode::kInvalidRequest, "Not a user id.", "to_user_id"),
+                      std::move(responder));
+    if (*from == *to) {
+        return Refuse(request,
+                      FromError(ErrorCode::kInvalidRequest, "Sender and recipient are the same.",
+                                "to_user_id"),
+                      std::move(responder));
+    }
+    auto currency = CurrencyOf(*fields, options_.default_currency);
+    if (!currency) return Refuse(request, FromApiError(currency.error()), std::move(responder));
+    Command command;
+    command.type = CommandType::kTransfer;
+    command.user_id = *from;
+    command.to_user_id = *to;
+    command.amount = *fields->Amount("amount_minor");
+    command.currency = *currency;
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (call) Submit(call, std::move(command));
+}
+
+}  // namespace bursar::api
