@@ -19,6 +19,7 @@
 namespace bursar::api {
 
 inline constexpr std::string_view kApiKeyPrefix = "sk_";
+inline constexpr size_t kPaymentIdsMax = 100;  // ids of one GET /v1/payments?ids=
 inline constexpr std::string_view kSessionPrefix = "ses_";
 
 inline constexpr FieldSpec kCurrencyField{"currency", FieldKind::kString, false, 3, 5};

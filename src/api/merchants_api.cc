@@ -13,6 +13,7 @@ using payments::ErrorCode;
 
 void PlatformApi::AddMerchantRoutes(Router& router) {
     router.Add("POST", "/v1/merchants", Bind(&PlatformApi::CreateMerchant));
+    router.Add("GET", "/v1/tiers", Bind(&PlatformApi::ListTiers));
 }
 
 void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Responder responder) {
@@ -33,6 +34,15 @@ void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Respo
     command.secret_hash = HashSecret(api_key);
     auto call = Begin(request, &*fields, &command, std::move(responder));
     if (call) Submit(call, std::move(command), std::move(api_key));
+}
+
+void PlatformApi::ListTiers(HttpRequest&& request, const PathParams&, Responder responder) {
+    Query(
+        [principal = PrincipalOf(request)](const payments::Platform& p, uint64_t now) {
+            if (!SignedIn(p, principal, now)) return FromError(ErrorCode::kUnauthenticated);
+            return Json(200, TiersJson());
+        },
+        std::move(responder));
 }
 
 }  // namespace bursar::api

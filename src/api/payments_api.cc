@@ -13,6 +13,7 @@ using payments::ErrorCode;
 void PlatformApi::AddPaymentRoutes(Router& router) {
     router.Add("POST", "/v1/payments", Bind(&PlatformApi::Pay));
     router.Add("GET", "/v1/payments/{id}", Bind(&PlatformApi::GetPayment));
+    router.Add("GET", "/v1/payments", Bind(&PlatformApi::GetPayments));
 }
 
 void PlatformApi::Pay(HttpRequest&& request, const PathParams&, Responder responder) {
@@ -54,6 +55,52 @@ void PlatformApi::GetPayment(HttpRequest&& request, const PathParams& params, Re
                 return FromError(ErrorCode::kNotFound, "No such payment.");
             }
             return Json(200, PaymentJson(*txn));
+        },
+        std::move(responder));
+}
+
+// GET /v1/payments?ids=txn_1,txn_2,... (SPEC.md P12): the payments the caller may see, in the
+// order asked, and the others listed as not found (a payment of another caller is not found:
+// existence never leaks).
+void PlatformApi::GetPayments(HttpRequest&& request, const PathParams&, Responder responder) {
+    std::optional<std::string> list = request.QueryParam("ids");
+    if (!list || list->empty()) {
+        return Refuse(request, FromError(ErrorCode::kInvalidRequest, "ids is required.", "ids"),
+                      std::move(responder));
+    }
+    std::vector<uint64_t> ids;
+    std::string_view rest = *list;
+    while (!rest.empty()) {
+        const size_t comma = rest.find(',');
+        const std::string_view text = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        std::optional<uint64_t> id = payments::ParseTxnId(text);
+        if (!id) return Refuse(request, NotAnId("payment", "ids"), std::move(responder));
+        if (ids.size() == kPaymentIdsMax) {
+            return Refuse(request,
+                          FromError(ErrorCode::kInvalidRequest,
+                                    "At most " + std::to_string(kPaymentIdsMax) + " ids.", "ids"),
+                          std::move(responder));
+        }
+        ids.push_back(*id);
+    }
+    Query(
+        [principal = PrincipalOf(request), ids = std::move(ids)](const payments::Platform& p,
+                                                                 uint64_t now) {
+            std::optional<payments::Caller> caller = SignedIn(p, principal, now);
+            if (!caller) return FromError(ErrorCode::kUnauthenticated);
+            std::vector<payments::Txn> found;
+            std::vector<uint64_t> missing;
+            for (uint64_t id : ids) {
+                std::optional<payments::Txn> txn = p.FindTxn(id);
+                if (txn && txn->type == payments::TxnType::kPay &&
+                    payments::MaySeeTxn(*caller, *txn)) {
+                    found.push_back(*txn);
+                } else {
+                    missing.push_back(id);
+                }
+            }
+            return Json(200, PaymentsJson(found, missing));
         },
         std::move(responder));
 }

@@ -94,6 +94,8 @@ class PlatformApi {
     void GetWallet(HttpRequest&& request, const PathParams& params, Responder responder);
     void Pay(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetPayment(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetPayments(HttpRequest&& request, const PathParams& params, Responder responder);
+    void ListTiers(HttpRequest&& request, const PathParams& params, Responder responder);
     void Transfer(HttpRequest&& request, const PathParams& params, Responder responder);
     void ListTransactions(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetTransaction(HttpRequest&& request, const PathParams& params, Responder responder);

@@ -1,5 +1,6 @@
 #include "api/render.h"
 
+#include "api/endpoint_helpers.h"
 #include "base/json_writer.h"
 #include "ledger/currency.h"
 #include "ledger/state_machine.h"
@@ -10,13 +11,6 @@ namespace bursar::api {
 namespace {
 
 using payments::CommandType;
-
-HttpResponse Json(int status, std::string body) {
-    HttpResponse response;
-    response.status = status;
-    response.body = std::move(body);
-    return response;
-}
 
 std::string_view CurrencyCode(uint32_t currency) {
     const ledger::CurrencyInfo* info = ledger::FindCurrency(currency);
@@ -110,6 +104,27 @@ HttpResponse RenderOutcome(const payments::Command& command, const payments::Out
     return response;
 }
 
+std::string TiersJson() {
+    JsonWriter json;
+    json.BeginObject().Key("tiers").BeginArray();
+    for (const payments::TierInfo& tier : payments::Tiers()) {
+        json.BeginObject();
+        json.Key("name").String(tier.name);
+        json.Key("daily_limit").Number(tier.daily_limit_major);
+        json.Key("monthly_limit").Number(tier.monthly_limit_major);
+        json.Key("single_payment_limit").Number(tier.single_payment_limit_major);
+        json.Key("fee_rate_basis_points").Number(uint64_t{tier.fee_basis_points});
+        json.Key("settlement_cycle").String(tier.settlement_cycle);
+        json.Key("multi_currency").Bool(tier.multi_currency);
+        json.Key("pre_authorization").Bool(tier.pre_authorization);
+        json.Key("api_requests_per_minute").Number(uint64_t{tier.api_requests_per_minute});
+        json.Key("support_response_hours").Number(uint64_t{tier.support_response_hours});
+        json.EndObject();
+    }
+    json.EndArray().EndObject();
+    return json.Take();
+}
+
 std::string UserJson(uint64_t user_id, const payments::users::User& user) {
     JsonWriter json;
     json.BeginObject();
@@ -141,8 +156,9 @@ std::string WalletJson(const ledger::StateMachine& ledger, uint64_t user_id) {
     return json.Take();
 }
 
-std::string PaymentJson(const payments::Txn& txn) {
-    JsonWriter json;
+namespace {
+
+void WritePayment(JsonWriter& json, const payments::Txn& txn) {
     json.BeginObject();
     json.Key("txn_id").String(payments::FormatTxnId(txn.id));
     json.Key("status").String("succeeded");
@@ -154,6 +170,24 @@ std::string PaymentJson(const payments::Txn& txn) {
     json.Key("merchant_id").String(payments::FormatMerchantId(txn.merchant_id));
     json.Key("created_at").Number(txn.created_at / 1'000'000'000);
     json.EndObject();
+}
+
+}  // namespace
+
+std::string PaymentJson(const payments::Txn& txn) {
+    JsonWriter json;
+    WritePayment(json, txn);
+    return json.Take();
+}
+
+std::string PaymentsJson(const std::vector<payments::Txn>& found,
+                         const std::vector<uint64_t>& missing) {
+    JsonWriter json;
+    json.BeginObject().Key("items").BeginArray();
+    for (const payments::Txn& txn : found) WritePayment(json, txn);
+    json.EndArray().Key("not_found").BeginArray();
+    for (uint64_t id : missing) json.String(payments::FormatTxnId(id));
+    json.EndArray().EndObject();
     return json.Take();
 }
 

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/http.h"
 #include "payments/command.h"
@@ -26,10 +27,15 @@ HttpResponse RenderOutcome(const payments::Command& command, const payments::Out
 // A refusal: {"error":{"code","message","param"}} with the result code's error.
 HttpResponse RenderRefusal(payments::ResultCode code);
 
+// The tier table (GET /v1/tiers).
+std::string TiersJson();
 std::string UserJson(uint64_t user_id, const payments::users::User& user);
 std::string WalletJson(const ledger::StateMachine& ledger, uint64_t user_id);
 // A payment as GET /v1/payments/{id} shows it.
 std::string PaymentJson(const payments::Txn& txn);
+// Several payments, as GET /v1/payments?ids= shows them: {items: [payment...], not_found: [id...]}.
+std::string PaymentsJson(const std::vector<payments::Txn>& found,
+                         const std::vector<uint64_t>& missing);
 // Any transaction, as GET /v1/ledger/transactions/{id} shows it.
 std::string TransactionJson(const payments::Txn& txn);
 

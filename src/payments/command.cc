@@ -9,13 +9,17 @@ namespace bursar::payments {
 namespace {
 
 constexpr std::array<TierInfo, 4> kTiers = {{
-    {Tier::kStarter, "starter", 80},
-    {Tier::kBusiness, "business", 60},
-    {Tier::kEnterprise, "enterprise", 45},
-    {Tier::kPremium, "premium", 30},
+    {Tier::kStarter, "starter", 80, 100'000, 300'000, 10'000, "T+1", false, false, 100, 24},
+    {Tier::kBusiness, "business", 60, 500'000, 1'500'000, 50'000, "T+1", true, false, 500, 12},
+    {Tier::kEnterprise, "enterprise", 45, 2'000'000, 6'000'000, 200'000, "T+0", true, true, 2'000,
+     4},
+    {Tier::kPremium, "premium", 30, 10'000'000, 30'000'000, 1'000'000, "D+0", true, true, 10'000,
+     1},
 }};
 
 }  // namespace
+
+std::span<const TierInfo> Tiers() { return kTiers; }
 
 const TierInfo* FindTier(std::string_view name) {
     for (const auto& info : kTiers) {

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -47,11 +48,22 @@ struct Principal {
 
 enum class Tier : uint8_t { kStarter = 1, kBusiness = 2, kEnterprise = 3, kPremium = 4 };
 
+// The tiers as the product defines them (SPEC.md P9). Limits are in major units of the merchant's
+// currency.
 struct TierInfo {
     Tier tier;
     std::string_view name;
     uint32_t fee_basis_points;  // 1/100 of a percent: 80 = 0.8 %
+    uint64_t daily_limit_major;
+    uint64_t monthly_limit_major;
+    uint64_t single_payment_limit_major;
+    std::string_view settlement_cycle;  // T+1, T+0, D+0
+    bool multi_currency;
+    bool pre_authorization;
+    uint32_t api_requests_per_minute;
+    uint32_t support_response_hours;
 };
+std::span<const TierInfo> Tiers();
 
 const TierInfo* FindTier(std::string_view name);
 const TierInfo& GetTier(Tier tier);

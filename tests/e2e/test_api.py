@@ -126,6 +126,53 @@ class ApiTest(unittest.TestCase):
             self.assertEqual((r.status, r.error_code()), (status, code), (body, r))
         self.assertEqual(self.balance(self.alice, self.alice_client)["JPY"]["balance_minor"], before)
 
+    def test_payments_read_in_a_batch(self):
+        paid = []
+        for amount in (111, 222):
+            r = self.alice_client.post("/v1/payments", {"user_id": self.alice,
+                                                        "merchant_id": self.shop,
+                                                        "amount_minor": amount})
+            self.assertEqual(r.status, 200, r)
+            paid.append(r.json["txn_id"])
+        ids = ",".join([paid[1], "txn_999999", paid[0]])
+        r = self.alice_client.get(f"/v1/payments?ids={ids}")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([p["txn_id"] for p in r.json["items"]], [paid[1], paid[0]])
+        self.assertEqual(r.json["not_found"], ["txn_999999"])
+        # Bob sees neither: both are listed as not found, as if they did not exist.
+        r = self.bob_client.get(f"/v1/payments?ids={paid[0]},{paid[1]}")
+        self.assertEqual((r.json["items"], r.json["not_found"]), ([], paid), r)
+        # The payee merchant sees them; the other merchant does not.
+        shop = self.server.client(self.shop_key)
+        self.assertEqual(len(shop.get(f"/v1/payments?ids={ids}").json["items"]), 2)
+        other = self.server.client(self.other_key)
+        self.assertEqual(other.get(f"/v1/payments?ids={ids}").json["items"], [])
+        # Bounds: at most 100 ids, each an id; and credentials first.
+        many = ",".join(f"txn_{i}" for i in range(1, 102))
+        r = self.alice_client.get(f"/v1/payments?ids={many}")
+        self.assertEqual((r.status, r.json["error"]["param"]), (400, "ids"), r)
+        self.assertIn("100", r.json["error"]["message"])
+        r = self.alice_client.get("/v1/payments?ids=txn_1,nope")
+        self.assertEqual((r.status, r.json["error"]["param"]), (400, "ids"), r)
+        self.assertEqual(self.server.client().get(f"/v1/payments?ids={many}").status, 401)
+
+    def test_the_tier_table(self):
+        r = self.alice_client.get("/v1/tiers")
+        self.assertEqual(r.status, 200, r)
+        tiers = {t["name"]: t for t in r.json["tiers"]}
+        self.assertEqual(list(tiers), ["starter", "business", "enterprise", "premium"])
+        self.assertEqual((tiers["starter"]["daily_limit"], tiers["starter"]["monthly_limit"],
+                          tiers["starter"]["single_payment_limit"]), (100_000, 300_000, 10_000))
+        self.assertEqual(tiers["premium"]["fee_rate_basis_points"], 30)
+        self.assertEqual(tiers["enterprise"]["settlement_cycle"], "T+0")
+        self.assertEqual([t["pre_authorization"] for t in r.json["tiers"]],
+                         [False, False, True, True])
+        self.assertEqual([t["multi_currency"] for t in r.json["tiers"]],
+                         [False, True, True, True])
+        self.assertEqual(tiers["business"]["api_requests_per_minute"], 500)
+        self.assertEqual(tiers["starter"]["support_response_hours"], 24)
+        self.assertEqual(self.server.client().get("/v1/tiers").status, 401)
+
     def test_p2p_transfer(self):
         r = self.alice_client.post("/v1/transfers", {"from_user_id": self.alice, "to_user_id": self.bob,
                                                      "amount_minor": 700})
