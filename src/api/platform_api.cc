@@ -253,4 +253,34 @@ void PlatformApi::LookUpNames(std::vector<uint64_t> user_ids, std::vector<uint64
     }
 }
 
+void PlatformApi::ReadForUser(const HttpRequest& request, uint64_t user_id, ModelReadFn read,
+                              Responder responder) {
+    Authenticate(PrincipalOf(request), [this, user_id, read = std::move(read), responder](
+                                           const Status& status,
+                                           std::optional<payments::Caller> caller, uint64_t seq) {
+        if (!status.ok()) return responder(EngineRefusal(status));
+        if (!caller || caller->kind == payments::Caller::Kind::kAnonymous) {
+            return responder(FromError(ErrorCode::kUnauthenticated));
+        }
+        if (!payments::MayActForUser(*caller, user_id)) {
+            return responder(FromError(ErrorCode::kForbidden));
+        }
+        bool posted = workers_.Post([this, seq, read, responder] {
+            if (!projector_.WaitFor(seq, options_.read_wait_ms_max)) {
+                return responder(FromError(ErrorCode::kUnavailable, "The read model is behind."));
+            }
+            // One SQLite connection per worker thread.
+            thread_local std::unique_ptr<projection::ReadModel> model;
+            if (!model) {
+                auto opened =
+                    projection::ReadModel::Open(projection::ReadModelPath(options_.data_dir));
+                if (!opened) return responder(FromError(ErrorCode::kInternal));
+                model = std::move(*opened);
+            }
+            responder(read(*model));
+        });
+        if (!posted) responder(EngineRefusal(Status(StatusCode::kBusy, "workers")));
+    });
+}
+
 }  // namespace bursar::api

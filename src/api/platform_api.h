@@ -95,6 +95,15 @@ class PlatformApi {
     void Pay(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetPayment(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetPayments(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetWalletHistory(HttpRequest&& request, const PathParams& params, Responder responder);
+    // GET /v1/wallets/{userId}?at=: the balances at a time, from the read model.
+    void GetWalletAt(const HttpRequest& request, uint64_t user_id, Responder responder);
+    // Authenticates `request`, checks that its caller may act for `user_id`, then runs `read` on a
+    // worker with that thread's read-model connection once the read model has reached what was
+    // committed when the request arrived, and answers with what `read` returns.
+    using ModelReadFn = std::function<HttpResponse(projection::ReadModel& model)>;
+    void ReadForUser(const HttpRequest& request, uint64_t user_id, ModelReadFn read,
+                     Responder responder);
     void ListTiers(HttpRequest&& request, const PathParams& params, Responder responder);
     void Transfer(HttpRequest&& request, const PathParams& params, Responder responder);
     void ListTransactions(HttpRequest&& request, const PathParams& params, Responder responder);

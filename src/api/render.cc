@@ -191,6 +191,61 @@ std::string PaymentsJson(const std::vector<payments::Txn>& found,
     return json.Take();
 }
 
+std::string WalletAtJson(uint64_t user_id, uint64_t at_seconds,
+                         const std::vector<std::pair<uint32_t, int64_t>>& balances) {
+    JsonWriter json;
+    json.BeginObject().Key("user_id").String(payments::FormatUserId(user_id));
+    json.Key("at").Number(at_seconds);
+    json.Key("balances").BeginArray();
+    for (const auto& [currency, balance] : balances) {
+        json.BeginObject();
+        json.Key("currency").String(CurrencyCode(currency));
+        json.Key("balance_minor").Signed(balance);
+        json.EndObject();
+    }
+    json.EndArray().EndObject();
+    return json.Take();
+}
+
+std::string WalletHistoryJson(const std::vector<projection::HistoryRow>& rows, bool more) {
+    JsonWriter json;
+    json.BeginObject().Key("items").BeginArray();
+    for (const projection::HistoryRow& history : rows) {
+        const projection::TransactionRow& row = history.row;
+        json.BeginObject();
+        json.Key("txn_id").String(payments::FormatTxnId(row.txn_id));
+        json.Key("type").String(row.type);
+        json.Key("amount_minor").Number(row.amount_minor);
+        json.Key("fee_minor").Number(row.fee_minor);
+        json.Key("currency").String(row.currency);
+        json.Key("change_minor").Signed(history.change_minor);
+        json.Key("balance_after_minor").Signed(history.balance_after_minor);
+        json.Key("user_id").String(payments::FormatUserId(row.user_id));
+        json.Key("merchant_id");
+        if (row.merchant_id != 0) {
+            json.String(payments::FormatMerchantId(row.merchant_id));
+        } else {
+            json.Null();
+        }
+        json.Key("to_user_id");
+        if (row.to_user_id != 0) {
+            json.String(payments::FormatUserId(row.to_user_id));
+        } else {
+            json.Null();
+        }
+        json.Key("created_at").Number(row.created_at_ns / 1'000'000'000);
+        json.EndObject();
+    }
+    json.EndArray().Key("nextCursor");
+    if (more && !rows.empty()) {
+        json.String(payments::FormatTxnId(rows.back().row.txn_id));
+    } else {
+        json.Null();
+    }
+    json.EndObject();
+    return json.Take();
+}
+
 std::string TransactionJson(const payments::Txn& txn) {
     JsonWriter json;
     json.BeginObject();

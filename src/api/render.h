@@ -12,6 +12,7 @@
 #include "payments/command.h"
 #include "payments/outcome.h"
 #include "payments/users/users.h"
+#include "projection/read_model.h"
 
 namespace bursar::ledger {
 class StateMachine;
@@ -36,6 +37,14 @@ std::string PaymentJson(const payments::Txn& txn);
 // Several payments, as GET /v1/payments?ids= shows them: {items: [payment...], not_found: [id...]}.
 std::string PaymentsJson(const std::vector<payments::Txn>& found,
                          const std::vector<uint64_t>& missing);
+// A wallet's balances at a time (GET /v1/wallets/{userId}?at=): {user_id, at, balances:
+// [{currency, balance_minor}]}.
+std::string WalletAtJson(uint64_t user_id, uint64_t at_seconds,
+                         const std::vector<std::pair<uint32_t, int64_t>>& balances);
+// A page of a wallet's history: {items: [{txn_id, type, amount_minor, fee_minor, currency,
+// change_minor, balance_after_minor, user_id, merchant_id, to_user_id, created_at}],
+// nextCursor}.
+std::string WalletHistoryJson(const std::vector<projection::HistoryRow>& rows, bool more);
 // Any transaction, as GET /v1/ledger/transactions/{id} shows it.
 std::string TransactionJson(const payments::Txn& txn);
 

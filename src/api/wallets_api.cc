@@ -3,6 +3,7 @@
 #include "api/endpoint_helpers.h"
 #include "api/platform_api.h"
 #include "api/render.h"
+#include "ledger/currency.h"
 
 namespace bursar::api {
 
@@ -13,6 +14,7 @@ using payments::ErrorCode;
 void PlatformApi::AddWalletRoutes(Router& router) {
     router.Add("POST", "/v1/wallets/{userId}/topup", Bind(&PlatformApi::Topup));
     router.Add("GET", "/v1/wallets/{userId}", Bind(&PlatformApi::GetWallet));
+    router.Add("GET", "/v1/wallets/{userId}/history", Bind(&PlatformApi::GetWalletHistory));
     router.Add("POST", "/v1/transfers", Bind(&PlatformApi::Transfer));
 }
 
@@ -35,6 +37,7 @@ void PlatformApi::Topup(HttpRequest&& request, const PathParams& params, Respond
 void PlatformApi::GetWallet(HttpRequest&& request, const PathParams& params, Responder responder) {
     std::optional<uint64_t> id = payments::ParseUserId(params.Get("userId"));
     if (!id) return Refuse(request, NotAnId("user", "userId"), std::move(responder));
+    if (request.QueryParam("at")) return GetWalletAt(request, *id, std::move(responder));
     Query(
         [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
             std::optional<payments::Caller> caller = SignedIn(p, principal, now);
@@ -76,6 +79,70 @@ void PlatformApi::Transfer(HttpRequest&& request, const PathParams&, Responder r
     command.currency = *currency;
     auto call = Begin(request, &*fields, &command, std::move(responder));
     if (call) Submit(call, std::move(command));
+}
+
+void PlatformApi::GetWalletAt(const HttpRequest& request, uint64_t user_id, Responder responder) {
+    // Unix seconds, as every time the API shows.
+    constexpr uint64_t kSecondsMax = UINT64_MAX / 1'000'000'000;
+    auto at = U128FromString(*request.QueryParam("at"));
+    if (!at || *at > kSecondsMax) {
+        return Refuse(request,
+                      FromError(ErrorCode::kInvalidRequest, "at must be Unix seconds.", "at"),
+                      std::move(responder));
+    }
+    const uint64_t at_seconds = static_cast<uint64_t>(*at);
+    ReadForUser(
+        request, user_id,
+        [user_id, at_seconds](projection::ReadModel& model) {
+            auto balances = model.BalancesAt(user_id, at_seconds * 1'000'000'000);
+            if (!balances) return FromError(ErrorCode::kInternal);
+            return Json(200, WalletAtJson(user_id, at_seconds, *balances));
+        },
+        std::move(responder));
+}
+
+void PlatformApi::GetWalletHistory(HttpRequest&& request, const PathParams& params,
+                                   Responder responder) {
+    std::optional<uint64_t> id = payments::ParseUserId(params.Get("userId"));
+    if (!id) return Refuse(request, NotAnId("user", "userId"), std::move(responder));
+    projection::HistoryFilter filter;
+    filter.user_id = *id;
+    filter.currency = options_.default_currency;
+    if (auto code = request.QueryParam("currency"); code && !code->empty()) {
+        const ledger::CurrencyInfo* currency = ledger::FindCurrencyByCode(*code);
+        if (currency == nullptr) {
+            return Refuse(request,
+                          FromError(ErrorCode::kInvalidRequest, "Unknown currency.", "currency"),
+                          std::move(responder));
+        }
+        filter.currency = currency->id;
+    }
+    if (auto size = request.QueryParam("size"); size && !size->empty()) {
+        auto value = U128FromString(*size);
+        if (!value || *value < 1 || *value > projection::kListSizeMax) {
+            return Refuse(
+                request,
+                FromError(ErrorCode::kInvalidRequest, "size must be from 1 to 100.", "size"),
+                std::move(responder));
+        }
+        filter.size = static_cast<uint32_t>(*value);
+    }
+    if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
+        filter.before_txn_id = payments::ParseTxnId(*cursor);
+        if (!filter.before_txn_id) {
+            return Refuse(request, FromError(ErrorCode::kInvalidRequest, "Not a cursor.", "cursor"),
+                          std::move(responder));
+        }
+    }
+    ReadForUser(
+        request, *id,
+        [filter](projection::ReadModel& model) {
+            bool more = false;
+            auto rows = model.History(filter, &more);
+            if (!rows) return FromError(ErrorCode::kInternal);
+            return Json(200, WalletHistoryJson(*rows, more));
+        },
+        std::move(responder));
 }
 
 }  // namespace bursar::api

@@ -168,6 +168,14 @@ JsonWriter& JsonWriter::Number(uint64_t value) {
     return *this;
 }
 
+JsonWriter& JsonWriter::Signed(int64_t value) {
+    Separate();
+    char digits[21];  // INT64_MIN has 19 digits and a sign
+    const auto result = std::to_chars(digits, digits + sizeof(digits), value);
+    text_.append(digits, result.ptr);
+    return *this;
+}
+
 JsonWriter& JsonWriter::Number(u128 value) {
     if (value <= UINT64_MAX) return Number(static_cast<uint64_t>(value));
     Separate();

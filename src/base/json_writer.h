@@ -22,6 +22,7 @@ class JsonWriter {
     JsonWriter& String(std::string_view value);
     JsonWriter& Number(uint64_t value);
     JsonWriter& Number(u128 value);
+    JsonWriter& Signed(int64_t value);  // a number that may be negative
     JsonWriter& Bool(bool value);
     JsonWriter& Null();
 

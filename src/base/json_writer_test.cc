@@ -33,6 +33,12 @@ TEST(JsonWriterTest, WritesNumbersAcrossTheirRange) {
               "340282366920938463463374607431768211455]");
 }
 
+TEST(JsonWriterTest, WritesSignedNumbers) {
+    JsonWriter json;
+    json.BeginArray().Signed(0).Signed(-5).Signed(INT64_MAX).Signed(INT64_MIN).EndArray();
+    EXPECT_EQ(json.text(), "[0,-5,9223372036854775807,-9223372036854775808]");
+}
+
 TEST(JsonWriterTest, EscapesKeysAndStrings) {
     JsonWriter json;
     json.BeginObject();

@@ -303,6 +303,77 @@ Status ReadModel::PrepareWriter() {
     return Status::Ok();
 }
 
+namespace {
+
+// A user's wallet movements: a top-up and a transfer received add to the wallet, a payment and a
+// transfer sent take from it. ?1 is the user. Amounts are at most 10^18 each, so sums hold in
+// SQLite's 64-bit integers up to about nine such amounts; a wallet past 2^63 minor units is
+// beyond what this query answers (the ledger itself holds 128 bits).
+constexpr const char* kMovements = R"sql(
+    SELECT txn_id, type, amount_minor, fee_minor, currency, user_id, merchant_id, to_user_id,
+           created_at_ns,
+           CASE WHEN user_id = ?1 AND type = 1 THEN amount_minor
+                WHEN user_id = ?1 THEN -amount_minor
+                ELSE amount_minor END AS change
+    FROM transactions
+    WHERE (user_id = ?1 OR (to_user_id = ?1 AND to_user_id != 0)))sql";
+
+}  // namespace
+
+Result<std::vector<HistoryRow>> ReadModel::History(const HistoryFilter& filter, bool* more) {
+    const std::string sql = std::string("WITH moves AS (") + kMovements +
+                            " AND currency = ?2), running AS (SELECT *, SUM(change) OVER "
+                            "(ORDER BY txn_id ROWS UNBOUNDED PRECEDING) AS balance FROM moves) "
+                            "SELECT * FROM running WHERE txn_id < ?3 ORDER BY txn_id DESC "
+                            "LIMIT ?4";
+    Statement query(db_, sql.c_str());
+    if (!query.ok()) return bursar::Error(Error("history"));
+    query.Int(1, filter.user_id);
+    query.Int(2, filter.currency);
+    query.Int(3, filter.before_txn_id.value_or(static_cast<uint64_t>(INT64_MAX)));
+    query.Int(4, uint64_t{filter.size} + 1);
+    std::vector<HistoryRow> rows;
+    int step = 0;
+    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) {
+        auto number = [&](int column) {
+            return static_cast<uint64_t>(sqlite3_column_int64(query.get(), column));
+        };
+        rows.push_back(HistoryRow{
+            RowOf(payments::Txn{.id = number(0),
+                                .type = static_cast<payments::TxnType>(number(1)),
+                                .user_id = number(5),
+                                .merchant_id = number(6),
+                                .to_user_id = number(7),
+                                .amount = number(2),
+                                .fee = number(3),
+                                .currency = static_cast<uint32_t>(number(4)),
+                                .created_at = number(8)}),
+            sqlite3_column_int64(query.get(), 9), sqlite3_column_int64(query.get(), 10)});
+    }
+    if (step != SQLITE_DONE) return bursar::Error(Error("history"));
+    *more = rows.size() > filter.size;
+    if (*more) rows.resize(filter.size);
+    return rows;
+}
+
+Result<std::vector<std::pair<uint32_t, int64_t>>> ReadModel::BalancesAt(uint64_t user_id,
+                                                                        uint64_t at_ns) {
+    const std::string sql = std::string("SELECT currency, SUM(change) FROM (") + kMovements +
+                            " AND created_at_ns <= ?2) GROUP BY currency ORDER BY currency";
+    Statement query(db_, sql.c_str());
+    if (!query.ok()) return bursar::Error(Error("balances at"));
+    query.Int(1, user_id);
+    query.Int(2, at_ns);
+    std::vector<std::pair<uint32_t, int64_t>> balances;
+    int step = 0;
+    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) {
+        balances.emplace_back(static_cast<uint32_t>(sqlite3_column_int64(query.get(), 0)),
+                              sqlite3_column_int64(query.get(), 1));
+    }
+    if (step != SQLITE_DONE) return bursar::Error(Error("balances at"));
+    return balances;
+}
+
 Result<std::vector<TransactionRow>> ReadModel::List(const ListFilter& filter, bool* more) {
     const std::string select = std::string("SELECT ") + kColumns + " FROM transactions WHERE ";
     // The `!= 0` terms are the partial indexes' conditions, named so that SQLite uses them; ids

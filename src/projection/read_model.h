@@ -55,6 +55,21 @@ struct ListFilter {
     std::optional<uint64_t> before_txn_id;  // the cursor: rows with a smaller txn id
 };
 
+// A wallet's movement (SPEC.md L6): the transaction, what it changed the wallet by, and the
+// wallet's balance after it.
+struct HistoryRow {
+    TransactionRow row;
+    int64_t change_minor;
+    int64_t balance_after_minor;
+};
+
+struct HistoryFilter {
+    uint64_t user_id = 0;
+    uint32_t currency = 0;
+    uint32_t size = kListSizeDefault;
+    std::optional<uint64_t> before_txn_id;  // the cursor
+};
+
 // The postings of a transaction, derived from it (the ledger's legs of payments::Platform).
 std::vector<Posting> PostingsOf(const payments::Txn& txn);
 
@@ -76,6 +91,12 @@ class ReadModel {
     Status Apply(const std::vector<events::Event>& events, uint64_t seq);
     // Newest first; `next` is set when more rows follow.
     Result<std::vector<TransactionRow>> List(const ListFilter& filter, bool* more);
+    // A wallet's movements in one currency, newest first, each with the balance after it (a
+    // running sum over the wallet's whole history in that currency, computed by the query).
+    Result<std::vector<HistoryRow>> History(const HistoryFilter& filter, bool* more);
+    // A user's wallet balances at `at_ns` (every movement at or before it), by currency id; a
+    // currency the wallet had no movement in by then is absent.
+    Result<std::vector<std::pair<uint32_t, int64_t>>> BalancesAt(uint64_t user_id, uint64_t at_ns);
 
   private:
     explicit ReadModel(sqlite3* db);

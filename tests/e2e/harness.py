@@ -43,6 +43,11 @@ class OpenApiDocument:
 
     def check_value(self, schema, value, where):
         schema = self.resolve(schema)
+        if "oneOf" in schema:
+            results = [self.check_value(option, value, where) for option in schema["oneOf"]]
+            if any(not problems for problems in results):
+                return []
+            return [f"{where}: matches none of oneOf: " + " | ".join("; ".join(p) for p in results)]
         if value is None:
             return [] if schema.get("nullable") else [f"{where}: null where not nullable"]
         kind = schema.get("type")

@@ -156,6 +156,48 @@ class ApiTest(unittest.TestCase):
         self.assertEqual((r.status, r.json["error"]["param"]), (400, "ids"), r)
         self.assertEqual(self.server.client().get(f"/v1/payments?ids={many}").status, 401)
 
+    def test_wallet_history_and_balances_at_a_time(self):
+        client = self.server.client()
+        carl, token = register_and_login(client, "carl.history@example.com")
+        carl_client = self.server.client(token)
+        moves = [("topup", 10_000), ("pay", 2_500), ("topup", 700), ("transfer", 1_200)]
+        for kind, amount in moves:
+            if kind == "topup":
+                r = carl_client.post(f"/v1/wallets/{carl}/topup", {"amount_minor": amount})
+            elif kind == "pay":
+                r = carl_client.post("/v1/payments", {"user_id": carl, "merchant_id": self.shop,
+                                                      "amount_minor": amount})
+            else:
+                r = carl_client.post("/v1/transfers", {"from_user_id": carl,
+                                                       "to_user_id": self.bob,
+                                                       "amount_minor": amount})
+            self.assertEqual(r.status, 200, r)
+        r = carl_client.get(f"/v1/wallets/{carl}/history?size=3")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([(i["type"], i["change_minor"], i["balance_after_minor"])
+                          for i in r.json["items"]],
+                         [("TRANSFER", -1200, 7000), ("TOPUP", 700, 8200), ("PAY", -2500, 7500)])
+        r = carl_client.get(f"/v1/wallets/{carl}/history?cursor={r.json['nextCursor']}")
+        self.assertEqual([(i["type"], i["balance_after_minor"]) for i in r.json["items"]],
+                         [("TOPUP", 10000)])
+        self.assertIsNone(r.json["nextCursor"])
+        # The recipient's history shows the transfer coming in.
+        r = self.bob_client.get(f"/v1/wallets/{self.bob}/history")
+        received = [i for i in r.json["items"] if i["user_id"] == carl]
+        self.assertEqual([(i["type"], i["change_minor"]) for i in received], [("TRANSFER", 1200)])
+        # Balances at a time: before anything, and now (the wallet as it is).
+        self.assertEqual(carl_client.get(f"/v1/wallets/{carl}?at=1").json["balances"], [])
+        now = int(time.time()) + 1
+        r = carl_client.get(f"/v1/wallets/{carl}?at={now}")
+        self.assertEqual(r.json["balances"], [{"currency": "JPY", "balance_minor": 7000}], r)
+        self.assertEqual(self.balance(carl, carl_client)["JPY"]["balance_minor"], 7000)
+        # Only the user and the admin; at must be a number.
+        self.assertEqual(self.bob_client.get(f"/v1/wallets/{carl}/history").status, 403)
+        self.assertEqual(self.bob_client.get(f"/v1/wallets/{carl}?at={now}").status, 403)
+        r = carl_client.get(f"/v1/wallets/{carl}?at=yesterday")
+        self.assertEqual((r.status, r.json["error"]["param"]), (400, "at"), r)
+        self.assertEqual(self.server.client().get(f"/v1/wallets/{carl}/history").status, 401)
+
     def test_the_tier_table(self):
         r = self.alice_client.get("/v1/tiers")
         self.assertEqual(r.status, 200, r)
