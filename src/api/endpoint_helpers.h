@@ -39,6 +39,9 @@ inline constexpr FieldSpec kUpdateUserBody[] = {
 inline constexpr FieldSpec kCreateMerchantBody[] = {
     {"name", FieldKind::kString, true, 1, payments::kNameBytesMax},
     {"tier", FieldKind::kString, false, 1, 32}};
+inline constexpr FieldSpec kChangeTierBody[] = {
+    {"tier", FieldKind::kString, true, 1, 32},
+    {"reason", FieldKind::kString, true, 1, payments::kReasonBytesMax}};
 inline constexpr FieldSpec kTopupBody[] = {kAmountField, kCurrencyField};
 inline constexpr FieldSpec kPayBody[] = {{"user_id", FieldKind::kString, true, 1, 32},
                                          {"merchant_id", FieldKind::kString, true, 1, 32},
@@ -59,6 +62,7 @@ inline constexpr RequestBody kRequestBodies[] = {
     {"POST", "/v1/users/login", kLoginBody},
     {"PUT", "/v1/users/{id}", kUpdateUserBody},
     {"POST", "/v1/merchants", kCreateMerchantBody},
+    {"PUT", "/v1/merchants/{id}/tier", kChangeTierBody},
     {"POST", "/v1/wallets/{userId}/topup", kTopupBody},
     {"POST", "/v1/payments", kPayBody},
     {"POST", "/v1/transfers", kTransferBody},

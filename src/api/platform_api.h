@@ -105,6 +105,8 @@ class PlatformApi {
     void ReadForUser(const HttpRequest& request, uint64_t user_id, ModelReadFn read,
                      Responder responder);
     void ListTiers(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetMerchant(HttpRequest&& request, const PathParams& params, Responder responder);
+    void ChangeTier(HttpRequest&& request, const PathParams& params, Responder responder);
     void Transfer(HttpRequest&& request, const PathParams& params, Responder responder);
     void ListTransactions(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetTransaction(HttpRequest&& request, const PathParams& params, Responder responder);

@@ -72,6 +72,13 @@ std::string SuccessBody(const payments::Command& c, const payments::Outcome& o,
             }
             json.EndObject();
             return json.Take();
+        case CommandType::kChangeTier:
+            json.BeginObject();
+            json.Key("merchant_id").String(payments::FormatMerchantId(o.object_id));
+            json.Key("tier").String(payments::GetTier(c.tier).name);
+            json.Key("changed_at").Number(o.time / 1'000'000'000);
+            json.EndObject();
+            return json.Take();
         case CommandType::kTopup:
         case CommandType::kTransfer:
         case CommandType::kPay:
@@ -102,6 +109,34 @@ HttpResponse RenderOutcome(const payments::Command& command, const payments::Out
     }
     if (outcome.replayed) response.headers.emplace_back("Idempotent-Replayed", "true");
     return response;
+}
+
+std::string MerchantJson(uint64_t merchant_id, const payments::merchants::Merchant& merchant) {
+    const payments::TierInfo& tier = payments::GetTier(merchant.tier);
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("merchant_id").String(payments::FormatMerchantId(merchant_id));
+    json.Key("name").String(merchant.name);
+    json.Key("tier").String(tier.name);
+    json.Key("fee_rate_basis_points").Number(uint64_t{tier.fee_basis_points});
+    json.Key("limits").BeginObject();
+    json.Key("daily").Number(tier.daily_limit_major);
+    json.Key("monthly").Number(tier.monthly_limit_major);
+    json.Key("single_payment").Number(tier.single_payment_limit_major);
+    json.EndObject();
+    json.Key("created_at").Number(merchant.created_at / 1'000'000'000);
+    json.Key("tier_history").BeginArray();
+    for (const payments::merchants::TierChange& change : merchant.tier_history) {
+        json.BeginObject();
+        json.Key("at").Number(change.at / 1'000'000'000);
+        json.Key("from").String(payments::GetTier(change.from).name);
+        json.Key("to").String(payments::GetTier(change.to).name);
+        json.Key("reason").String(change.reason);
+        json.Key("actor").String("admin");
+        json.EndObject();
+    }
+    json.EndArray().EndObject();
+    return json.Take();
 }
 
 std::string TiersJson() {

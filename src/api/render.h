@@ -10,6 +10,7 @@
 
 #include "api/http.h"
 #include "payments/command.h"
+#include "payments/merchants/merchants.h"
 #include "payments/outcome.h"
 #include "payments/users/users.h"
 #include "projection/read_model.h"
@@ -28,6 +29,8 @@ HttpResponse RenderOutcome(const payments::Command& command, const payments::Out
 // A refusal: {"error":{"code","message","param"}} with the result code's error.
 HttpResponse RenderRefusal(payments::ResultCode code);
 
+// A merchant with its tier's limits and its tier history (GET /v1/merchants/{id}).
+std::string MerchantJson(uint64_t merchant_id, const payments::merchants::Merchant& merchant);
 // The tier table (GET /v1/tiers).
 std::string TiersJson();
 std::string UserJson(uint64_t user_id, const payments::users::User& user);

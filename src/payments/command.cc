@@ -42,6 +42,7 @@ bool IsKnownCommand(uint16_t number) {
         case CommandType::kCreateSession:
         case CommandType::kRevokeSession:
         case CommandType::kCreateMerchant:
+        case CommandType::kChangeTier:
         case CommandType::kTopup:
         case CommandType::kTransfer:
         case CommandType::kPay:
@@ -62,6 +63,8 @@ const char* CommandName(CommandType type) {
             return "RevokeSession";
         case CommandType::kCreateMerchant:
             return "CreateMerchant";
+        case CommandType::kChangeTier:
+            return "ChangeTier";
         case CommandType::kTopup:
             return "Topup";
         case CommandType::kTransfer:
@@ -105,6 +108,11 @@ void EncodeCommand(const Command& c, std::string* out) {
             w.String(c.name);
             w.U8(static_cast<uint8_t>(c.tier));
             w.Hash(c.secret_hash);
+            break;
+        case CommandType::kChangeTier:
+            w.U64(c.merchant_id);
+            w.U8(static_cast<uint8_t>(c.tier));
+            w.String(c.reason);
             break;
         case CommandType::kTopup:
             w.U64(c.user_id);
@@ -212,6 +220,9 @@ Result<Command> DecodeCommand(std::string_view bytes) {
                 break;
             case CommandType::kCreateMerchant:
                 ok = r.String(&c.name, kNameBytesMax) && r.U8(&tier) && r.Hash(&c.secret_hash);
+                break;
+            case CommandType::kChangeTier:
+                ok = r.U64(&c.merchant_id) && r.U8(&tier) && r.String(&c.reason, kReasonBytesMax);
                 break;
             case CommandType::kTopup:
                 ok = r.U64(&c.user_id) && r.U128(&c.amount) && r.U32(&c.currency);

@@ -27,6 +27,7 @@ enum class CommandType : uint16_t {
     kCreateSession = 102,
     kRevokeSession = 103,
     kCreateMerchant = 200,
+    kChangeTier = 201,
     kTopup = 300,
     kTransfer = 301,
     kPay = 400,
@@ -74,6 +75,7 @@ inline constexpr size_t kNameBytesMax = 200;
 inline constexpr size_t kPasswordHashBytesMax = 256;
 inline constexpr size_t kSecretBytesMax = 128;
 inline constexpr size_t kIdempotencyKeyBytesMax = 255;
+inline constexpr size_t kReasonBytesMax = 500;
 inline constexpr u128 kAmountMinorMax = static_cast<u128>(1'000'000'000'000'000'000ull);  // 10^18
 // (api/json_input.h repeats it for the JSON decoder; api_test checks they agree.)
 
@@ -102,6 +104,7 @@ struct Command {
     std::string email;
     std::string name;
     std::string password_hash;  // argon2id, encoded (register)
+    std::string reason;         // why (change tier)
     Hash256 secret_hash{};      // SHA-256 of a new session token (login) or API key (merchant)
     uint64_t expires_at = 0;    // session expiry, ns since the epoch
 };

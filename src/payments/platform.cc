@@ -148,6 +148,8 @@ Outcome Platform::Dispatch(const Command& c, const Caller& caller, uint64_t time
             return users_.RevokeSession(c, caller, deadlines_);
         case CommandType::kCreateMerchant:
             return merchants_.Create(c, caller, timestamp);
+        case CommandType::kChangeTier:
+            return merchants_.ChangeTier(c, caller, timestamp);
         case CommandType::kTopup:
             return wallets::Topup(c, caller, users_, books);
         case CommandType::kTransfer:
@@ -301,7 +303,11 @@ Result<std::unique_ptr<Platform>> Platform::Load(const ledger::ReadFn& read,
         }
         if (h.id <= last_id) return corrupt("section " + std::to_string(h.id) + " out of order");
         last_id = h.id;
-        if (h.version != 1 || h.length > kSectionBytesMax) {
+        // Each section reads every version it was ever written in.
+        const uint32_t version_max = static_cast<SectionId>(h.id) == SectionId::kMerchants
+                                         ? merchants::Merchants::kSectionVersion
+                                         : 1;
+        if (h.version < 1 || h.version > version_max || h.length > kSectionBytesMax) {
             return corrupt(std::string(SectionName(h.id)) + " section: version " +
                            std::to_string(h.version) + ", length " + std::to_string(h.length));
         }
@@ -329,7 +335,7 @@ Result<std::unique_ptr<Platform>> Platform::Load(const ledger::ReadFn& read,
                 ok = platform->users_.Load(bytes, platform->deadlines_);
                 break;
             case SectionId::kMerchants:
-                ok = platform->merchants_.Load(bytes);
+                ok = platform->merchants_.Load(bytes, h.version);
                 break;
             case SectionId::kIdempotency:
                 ok = platform->idempotency_.Load(bytes, platform->deadlines_);

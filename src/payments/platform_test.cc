@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "base/binary_codec.h"
 #include "payments/error_codes.h"
 
 namespace bursar::payments {
@@ -455,6 +456,72 @@ TEST_F(PlatformTest, SaveLoadKeepsEverything) {
     ASSERT_FALSE(refused);
     EXPECT_NE(refused.error().message().find("unknown section id 77 (at byte 4"), std::string::npos)
         << refused.error().message();
+}
+
+// A merchants section of version 1 (written before tier changes existed: no history) still loads.
+TEST_F(PlatformTest, MerchantsSectionOfVersionOneStillLoads) {
+    Merchant(Tier::kBusiness, "k1");
+    Merchant(Tier::kPremium, "k2");
+    std::string bytes;
+    ASSERT_TRUE(platform_.Freeze()->Save([&](const void* p, size_t n) {
+        bytes.append(static_cast<const char*>(p), n);
+        return true;
+    }));
+    // Rewrite section 4 in version 1's layout: the same merchants, without their (empty) history.
+    std::string rewritten(bytes.substr(0, sizeof(uint32_t)));
+    size_t offset = sizeof(uint32_t);
+    while (offset < bytes.size()) {
+        uint32_t id = 0, version = 0;
+        uint64_t length = 0;
+        std::memcpy(&id, bytes.data() + offset, 4);
+        std::memcpy(&version, bytes.data() + offset + 4, 4);
+        std::memcpy(&length, bytes.data() + offset + 8, 8);
+        std::string body = bytes.substr(offset + 16, length);
+        offset += 16 + length;
+        if (id == static_cast<uint32_t>(SectionId::kMerchants)) {
+            ASSERT_EQ(version, 2u);
+            std::string v1;
+            BinaryReader r(body);
+            BinaryWriter w(&v1);
+            uint64_t count = 0;
+            ASSERT_TRUE(r.U64(&count));
+            w.U64(count);
+            for (uint64_t i = 0; i < count; ++i) {
+                std::string name;
+                uint8_t tier = 0;
+                Hash256 key{};
+                uint64_t created_at = 0;
+                uint32_t changes = 0;
+                ASSERT_TRUE(r.String(&name) && r.U8(&tier) && r.Hash(&key) && r.U64(&created_at) &&
+                            r.U32(&changes));
+                ASSERT_EQ(changes, 0u);
+                w.String(name);
+                w.U8(tier);
+                w.Hash(key);
+                w.U64(created_at);
+            }
+            body = v1;
+            version = 1;
+            length = body.size();
+        }
+        rewritten.append(reinterpret_cast<const char*>(&id), 4);
+        rewritten.append(reinterpret_cast<const char*>(&version), 4);
+        rewritten.append(reinterpret_cast<const char*>(&length), 8);
+        rewritten += body;
+    }
+    size_t read_offset = 0;
+    auto loaded = Platform::Load(
+        [&](void* p, size_t n) {
+            if (read_offset + n > rewritten.size()) return false;
+            std::memcpy(p, rewritten.data() + read_offset, n);
+            read_offset += n;
+            return true;
+        },
+        {});
+    ASSERT_TRUE(loaded) << loaded.error().ToString();
+    // Held as today's state: its hash is the live state's.
+    EXPECT_EQ((*loaded)->StateHash(), platform_.StateHash());
+    EXPECT_EQ((*loaded)->merchants().Find(2)->tier, Tier::kPremium);
 }
 
 TEST_F(PlatformTest, SectionHashesNameTheModuleThatDiffers) {

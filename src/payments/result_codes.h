@@ -27,6 +27,8 @@ namespace bursar::payments {
     X(kLoginUserNotFound, 102, kUnauthenticated, "Email or password is wrong.", "")            \
     X(kNotSignedIn, 103, kUnauthenticated, "", "")                                             \
     X(kApiKeyTaken, 200, kInternal, "", "")                                                    \
+    X(kTierMerchantNotFound, 201, kNotFound, "No such merchant.", "id")                        \
+    X(kTierUnchanged, 202, kInvalidState, "The merchant is on this tier already.", "tier")     \
     X(kAmountInvalid, 300, kInvalidRequest, "amount_minor must be from 1 to 10^18.",           \
       "amount_minor")                                                                          \
     X(kCurrencyUnknown, 301, kInvalidRequest, "Unknown currency.", "currency")                 \

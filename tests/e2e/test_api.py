@@ -198,6 +198,40 @@ class ApiTest(unittest.TestCase):
         self.assertEqual((r.status, r.json["error"]["param"]), (400, "at"), r)
         self.assertEqual(self.server.client().get(f"/v1/wallets/{carl}/history").status, 401)
 
+    def test_changing_a_merchant_tier(self):
+        r = self.admin.post("/v1/merchants", {"name": "Growing", "tier": "starter"})
+        self.assertEqual(r.status, 201, r)
+        shop, key = r.json["merchant_id"], r.json["api_key"]
+        pay = {"user_id": self.alice, "merchant_id": shop, "amount_minor": 10_000}
+        self.assertEqual(self.alice_client.post("/v1/payments", pay).json["fee_minor"], 80)
+        r = self.admin.request("PUT", f"/v1/merchants/{shop}/tier",
+                               {"tier": "enterprise", "reason": "volume grew"})
+        self.assertEqual((r.status, r.json["tier"]), (200, "enterprise"), r)
+        self.assertEqual(self.alice_client.post("/v1/payments", pay).json["fee_minor"], 45)
+        r = self.server.client(key).get(f"/v1/merchants/{shop}")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["tier"], r.json["limits"]),
+                         ("enterprise", {"daily": 2_000_000, "monthly": 6_000_000,
+                                         "single_payment": 200_000}))
+        self.assertEqual([(h["from"], h["to"], h["reason"], h["actor"])
+                          for h in r.json["tier_history"]],
+                         [("starter", "enterprise", "volume grew", "admin")])
+        # The same tier again, a merchant changing its own tier, another merchant reading it.
+        r = self.admin.request("PUT", f"/v1/merchants/{shop}/tier",
+                               {"tier": "enterprise", "reason": "again"})
+        self.assertEqual((r.status, r.error_code()), (409, "INVALID_STATE"), r)
+        r = self.server.client(key).request("PUT", f"/v1/merchants/{shop}/tier",
+                                            {"tier": "premium", "reason": "please"})
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.server.client(self.other_key).get(f"/v1/merchants/{shop}").status,
+                         403)
+        r = self.admin.request("PUT", "/v1/merchants/mch_999/tier",
+                               {"tier": "premium", "reason": "x"})
+        self.assertEqual(r.status, 404, r)
+        r = self.admin.request("PUT", f"/v1/merchants/{shop}/tier", {"tier": "gold",
+                                                                     "reason": "x"})
+        self.assertEqual((r.status, r.json["error"]["param"]), (400, "tier"), r)
+
     def test_the_tier_table(self):
         r = self.alice_client.get("/v1/tiers")
         self.assertEqual(r.status, 200, r)

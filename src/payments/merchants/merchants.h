@@ -19,30 +19,44 @@
 
 namespace bursar::payments::merchants {
 
+// A change of tier: when, from and to which, and why (the actor is the admin: only the admin
+// changes tiers).
+struct TierChange {
+    uint64_t at = 0;
+    Tier from = Tier::kStarter;
+    Tier to = Tier::kStarter;
+    std::string reason;
+};
+
 struct Merchant {
     std::string name;
     Tier tier = Tier::kStarter;
     Hash256 api_key_hash{};
     uint64_t created_at = 0;
+    std::vector<TierChange> tier_history;  // oldest first
 };
 
 class Merchants {
   public:
     Outcome Create(const Command& c, const Caller& caller, uint64_t timestamp);
+    Outcome ChangeTier(const Command& c, const Caller& caller, uint64_t timestamp);
 
     std::optional<uint64_t> ByApiKey(const Hash256& key_hash) const;
     const Merchant* Find(uint64_t merchant_id) const;
     bool Exists(uint64_t id) const { return id != 0 && id <= merchants_.size(); }
     uint64_t count() const { return merchants_.size(); }
 
-    static constexpr uint32_t kSectionVersion = 1;
+    // 2: each merchant's tier history follows it; 1 (read): merchants without history.
+    static constexpr uint32_t kSectionVersion = 2;
     void Save(std::string* out) const;
-    bool Load(std::string_view section);
+    bool Load(std::string_view section, uint32_t version);
     bool LoadV1(BinaryReader& r);  // the same layout, inside v1's domain blob
     Status CheckInvariants() const;
     uint64_t MemoryBytes() const;
 
   private:
+    bool LoadMerchants(BinaryReader& r, bool with_history);
+
     std::vector<Merchant> merchants_;  // merchant id = index + 1
     std::map<Hash256, uint64_t> merchants_by_key_;
 };

@@ -272,6 +272,15 @@ class Runner {
             c.secret_hash = HashOf("key-" + name);
             Outcome created = Send(c, step, "admin");
             if (created.ok()) merchants_[name] = created.object_id;
+        } else if (verb == "tier") {
+            Split(step, 2);
+            Command c;
+            c.type = CommandType::kChangeTier;
+            c.merchant_id = MerchantId(step.words.at(1));
+            ASSERT_NE(FindTier(step.words.at(2)), nullptr) << step.words.at(2);
+            c.tier = FindTier(step.words.at(2))->tier;
+            c.reason = step.options.contains("reason") ? step.options.at("reason") : "scenario";
+            Send(c, step, "admin");
         } else if (verb == "topup") {
             Split(step, 2);
             Command c;
