@@ -4,6 +4,8 @@
 #include "api/endpoint_helpers.h"
 #include "api/platform_api.h"
 #include "api/render.h"
+#include "ledger/currency.h"
+#include "payments/merchants/tier_recommendation.h"
 
 namespace bursar::api {
 
@@ -16,6 +18,7 @@ void PlatformApi::AddMerchantRoutes(Router& router) {
     router.Add("GET", "/v1/tiers", Bind(&PlatformApi::ListTiers));
     router.Add("GET", "/v1/merchants/{id}", Bind(&PlatformApi::GetMerchant));
     router.Add("PUT", "/v1/merchants/{id}/tier", Bind(&PlatformApi::ChangeTier));
+    router.Add("GET", "/v1/merchants/{id}/tier-recommendation", Bind(&PlatformApi::RecommendTier));
 }
 
 void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Responder responder) {
@@ -85,6 +88,73 @@ void PlatformApi::ChangeTier(HttpRequest&& request, const PathParams& params, Re
     command.reason = *fields->String("reason");
     auto call = Begin(request, &*fields, &command, std::move(responder));
     if (call) Submit(call, std::move(command));
+}
+
+// The merchant's tier on the engine thread (the caller checked there too), then its last 30 days
+// from the read model on a worker, once the read model has reached what was committed then.
+void PlatformApi::RecommendTier(HttpRequest&& request, const PathParams& params,
+                                Responder responder) {
+    std::optional<uint64_t> id = payments::ParseMerchantId(params.Get("id"));
+    if (!id) return Refuse(request, NotAnId("merchant", "id"), std::move(responder));
+    struct Found {
+        std::optional<HttpResponse> refusal;
+        payments::Tier tier = payments::Tier::kStarter;
+    };
+    auto found = std::make_shared<Found>();
+    auto* query = new engine::Request;
+    query->operation = engine::Operation::kQuery;
+    query->query = [this, found, principal = PrincipalOf(request),
+                    id = *id](const payments::Platform& p) {
+        std::optional<payments::Caller> caller = SignedIn(p, principal, clock_.RealtimeNs());
+        const payments::merchants::Merchant* merchant = p.merchants().Find(id);
+        if (!caller) {
+            found->refusal = FromError(ErrorCode::kUnauthenticated);
+        } else if (caller->kind != payments::Caller::Kind::kAdmin &&
+                   !(caller->kind == payments::Caller::Kind::kMerchant && caller->id == id)) {
+            found->refusal = FromError(ErrorCode::kForbidden);
+        } else if (merchant == nullptr) {
+            found->refusal = FromError(ErrorCode::kNotFound, "No such merchant.");
+        } else {
+            found->tier = merchant->tier;
+        }
+    };
+    query->done = [this, found, responder, id = *id](engine::Request& r) {
+        std::unique_ptr<engine::Request> owned(&r);
+        if (!r.status.ok()) return responder(EngineRefusal(r.status));
+        if (found->refusal) return responder(*found->refusal);
+        const uint64_t seq = r.seq;
+        const uint64_t now = clock_.RealtimeNs();
+        bool posted = workers_.Post([this, found, responder, id, seq, now] {
+            if (!projector_.WaitFor(seq, options_.read_wait_ms_max)) {
+                return responder(FromError(ErrorCode::kUnavailable, "The read model is behind."));
+            }
+            thread_local std::unique_ptr<projection::ReadModel> model;
+            if (!model) {
+                auto opened =
+                    projection::ReadModel::Open(projection::ReadModelPath(options_.data_dir));
+                if (!opened) return responder(FromError(ErrorCode::kInternal));
+                model = std::move(*opened);
+            }
+            constexpr uint64_t kDayNs = 86'400'000'000'000;
+            const uint64_t window_ns = payments::merchants::kRecommendationDays * kDayNs;
+            auto days = model->MerchantDailyVolumes(id, options_.default_currency,
+                                                    now > window_ns ? now - window_ns : 0);
+            if (!days) return responder(FromError(ErrorCode::kInternal));
+            std::vector<u128> volumes;
+            for (const auto& [day, volume] : *days) volumes.push_back(volume);
+            const ledger::CurrencyInfo* currency = ledger::FindCurrency(options_.default_currency);
+            responder(
+                Json(200, TierRecommendationJson(id, currency->code,
+                                                 payments::merchants::RecommendTier(
+                                                     found->tier, volumes, currency->exponent))));
+        });
+        if (!posted) responder(EngineRefusal(Status(StatusCode::kBusy, "workers")));
+    };
+    Status status = engine_.Submit(query);
+    if (!status.ok()) {
+        delete query;
+        responder(EngineRefusal(status));
+    }
 }
 
 }  // namespace bursar::api

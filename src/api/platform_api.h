@@ -107,6 +107,7 @@ class PlatformApi {
     void ListTiers(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetMerchant(HttpRequest&& request, const PathParams& params, Responder responder);
     void ChangeTier(HttpRequest&& request, const PathParams& params, Responder responder);
+    void RecommendTier(HttpRequest&& request, const PathParams& params, Responder responder);
     void Transfer(HttpRequest&& request, const PathParams& params, Responder responder);
     void ListTransactions(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetTransaction(HttpRequest&& request, const PathParams& params, Responder responder);

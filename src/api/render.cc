@@ -139,6 +139,26 @@ std::string MerchantJson(uint64_t merchant_id, const payments::merchants::Mercha
     return json.Take();
 }
 
+std::string TierRecommendationJson(uint64_t merchant_id, std::string_view currency,
+                                   const payments::merchants::TierRecommendation& r) {
+    JsonWriter json;
+    json.BeginObject();
+    json.Key("merchant_id").String(payments::FormatMerchantId(merchant_id));
+    json.Key("currency").String(currency);
+    json.Key("days").Number(uint64_t{payments::merchants::kRecommendationDays});
+    json.Key("current").String(payments::GetTier(r.current).name);
+    json.Key("action").String(payments::merchants::ActionName(r.action));
+    json.Key("recommended").String(payments::GetTier(r.recommended).name);
+    json.Key("peak_day_minor").Number(r.peak_day_minor);
+    json.Key("month_minor").Number(r.month_minor);
+    json.Key("peak_day_percent").Number(uint64_t{r.peak_day_percent});
+    json.Key("month_percent").Number(uint64_t{r.month_percent});
+    json.Key("fee_saved_minor").Signed(r.fee_saved_minor);
+    json.Key("reason").String(r.reason);
+    json.EndObject();
+    return json.Take();
+}
+
 std::string TiersJson() {
     JsonWriter json;
     json.BeginObject().Key("tiers").BeginArray();

@@ -11,6 +11,7 @@
 #include "api/http.h"
 #include "payments/command.h"
 #include "payments/merchants/merchants.h"
+#include "payments/merchants/tier_recommendation.h"
 #include "payments/outcome.h"
 #include "payments/users/users.h"
 #include "projection/read_model.h"
@@ -31,6 +32,11 @@ HttpResponse RenderRefusal(payments::ResultCode code);
 
 // A merchant with its tier's limits and its tier history (GET /v1/merchants/{id}).
 std::string MerchantJson(uint64_t merchant_id, const payments::merchants::Merchant& merchant);
+// GET /v1/merchants/{id}/tier-recommendation: {merchant_id, currency, days, current, action,
+// recommended, peak_day_minor, month_minor, peak_day_percent, month_percent, fee_saved_minor,
+// reason}.
+std::string TierRecommendationJson(uint64_t merchant_id, std::string_view currency,
+                                   const payments::merchants::TierRecommendation& r);
 // The tier table (GET /v1/tiers).
 std::string TiersJson();
 std::string UserJson(uint64_t user_id, const payments::users::User& user);

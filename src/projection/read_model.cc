@@ -356,6 +356,28 @@ Result<std::vector<HistoryRow>> ReadModel::History(const HistoryFilter& filter, 
     return rows;
 }
 
+Result<std::vector<std::pair<int64_t, u128>>> ReadModel::MerchantDailyVolumes(uint64_t merchant_id,
+                                                                              uint32_t currency,
+                                                                              uint64_t from_ns) {
+    // merchant_id != 0: the partial index's condition, named so that SQLite uses it. Type 2: PAY.
+    Statement query(db_,
+                    "SELECT created_at_ns / 86400000000000, SUM(amount_minor) FROM transactions "
+                    "WHERE merchant_id = ?1 AND merchant_id != 0 AND type = 2 AND currency = ?2 "
+                    "AND created_at_ns >= ?3 GROUP BY 1 ORDER BY 1");
+    if (!query.ok()) return bursar::Error(Error("daily volumes"));
+    query.Int(1, merchant_id);
+    query.Int(2, currency);
+    query.Int(3, from_ns);
+    std::vector<std::pair<int64_t, u128>> days;
+    int step = 0;
+    while ((step = sqlite3_step(query.get())) == SQLITE_ROW) {
+        days.emplace_back(sqlite3_column_int64(query.get(), 0),
+                          static_cast<u128>(sqlite3_column_int64(query.get(), 1)));
+    }
+    if (step != SQLITE_DONE) return bursar::Error(Error("daily volumes"));
+    return days;
+}
+
 Result<std::vector<std::pair<uint32_t, int64_t>>> ReadModel::BalancesAt(uint64_t user_id,
                                                                         uint64_t at_ns) {
     const std::string sql = std::string("SELECT currency, SUM(change) FROM (") + kMovements +

@@ -94,6 +94,11 @@ class ReadModel {
     // A wallet's movements in one currency, newest first, each with the balance after it (a
     // running sum over the wallet's whole history in that currency, computed by the query).
     Result<std::vector<HistoryRow>> History(const HistoryFilter& filter, bool* more);
+    // A merchant's payment volume per UTC day (days since the epoch) in one currency, for payments
+    // at or after `from_ns`.
+    Result<std::vector<std::pair<int64_t, u128>>> MerchantDailyVolumes(uint64_t merchant_id,
+                                                                       uint32_t currency,
+                                                                       uint64_t from_ns);
     // A user's wallet balances at `at_ns` (every movement at or before it), by currency id; a
     // currency the wallet had no movement in by then is absent.
     Result<std::vector<std::pair<uint32_t, int64_t>>> BalancesAt(uint64_t user_id, uint64_t at_ns);

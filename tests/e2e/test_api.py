@@ -232,6 +232,32 @@ class ApiTest(unittest.TestCase):
                                                                      "reason": "x"})
         self.assertEqual((r.status, r.json["error"]["param"]), (400, "tier"), r)
 
+    def test_tier_recommendation_from_the_last_thirty_days(self):
+        client = self.server.client()
+        dora, token = register_and_login(client, "dora.volume@example.com")
+        dora_client = self.server.client(token)
+        r = dora_client.post(f"/v1/wallets/{dora}/topup", {"amount_minor": 200_000})
+        self.assertEqual(r.status, 200, r)
+        r = self.admin.post("/v1/merchants", {"name": "Busy", "tier": "starter"})
+        shop, key = r.json["merchant_id"], r.json["api_key"]
+        self.assertEqual(self.admin.get(f"/v1/merchants/{shop}/tier-recommendation").json["action"],
+                         "none")
+        for amount in (50_000, 30_000):  # 80 000 today: 80 % of starter's daily 100 000
+            r = dora_client.post("/v1/payments", {"user_id": dora, "merchant_id": shop,
+                                                  "amount_minor": amount})
+            self.assertEqual(r.status, 200, r)
+        r = self.server.client(key).get(f"/v1/merchants/{shop}/tier-recommendation")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["action"], r.json["recommended"], r.json["peak_day_percent"],
+                          r.json["month_minor"]), ("upgrade", "business", 80, 80_000))
+        self.assertEqual(r.json["fee_saved_minor"], 640 - 480)
+        self.assertIn("80 %", r.json["reason"])
+        # Another merchant and users may not see it; an unknown merchant is 404.
+        self.assertEqual(self.server.client(self.other_key)
+                         .get(f"/v1/merchants/{shop}/tier-recommendation").status, 403)
+        self.assertEqual(dora_client.get(f"/v1/merchants/{shop}/tier-recommendation").status, 403)
+        self.assertEqual(self.admin.get("/v1/merchants/mch_999/tier-recommendation").status, 404)
+
     def test_the_tier_table(self):
         r = self.alice_client.get("/v1/tiers")
         self.assertEqual(r.status, 200, r)
