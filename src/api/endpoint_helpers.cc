@@ -2,6 +2,7 @@
 
 #include "api/platform_api.h"
 #include "ledger/currency.h"
+#include "projection/read_model.h"
 
 namespace bursar::api {
 
@@ -43,6 +44,23 @@ std::expected<uint32_t, ApiError> CurrencyOf(const JsonFields& fields, uint32_t 
 // A malformed id in a request's path: 400 naming the path parameter.
 HttpResponse NotAnId(std::string_view what, std::string_view param) {
     return FromError(ErrorCode::kInvalidRequest, "Not a " + std::string(what) + " id.", param);
+}
+
+std::optional<HttpResponse> ParsePage(const HttpRequest& request, uint32_t* size,
+                                      std::optional<uint64_t>* before_txn_id) {
+    if (auto text = request.QueryParam("size"); text && !text->empty()) {
+        auto value = U128FromString(*text);
+        if (!value || *value < 1 || *value > projection::kListSizeMax) {
+            return FromError(ErrorCode::kInvalidRequest, "size must be from 1 to 100.", "size");
+        }
+        *size = static_cast<uint32_t>(*value);
+    }
+    if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
+        *before_txn_id = payments::ParseTxnId(*cursor);
+        if (!*before_txn_id)
+            return FromError(ErrorCode::kInvalidRequest, "Not a cursor.", "cursor");
+    }
+    return std::nullopt;
 }
 
 // The caller of a read that needs one: nullopt for no, unknown, expired or revoked credentials.

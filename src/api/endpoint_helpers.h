@@ -75,6 +75,10 @@ bool ValidEmail(std::string_view email);
 std::expected<uint32_t, ApiError> CurrencyOf(const JsonFields& fields, uint32_t fallback);
 // A malformed id in a request's path: 400 naming the path parameter.
 HttpResponse NotAnId(std::string_view what, std::string_view param);
+// A keyset page's `size` (1 to projection::kListSizeMax) and `cursor` (txn_<n>) query parameters,
+// each left as it is when absent: the refusal when one is malformed.
+std::optional<HttpResponse> ParsePage(const HttpRequest& request, uint32_t* size,
+                                      std::optional<uint64_t>* before_txn_id);
 // The caller of a read that needs one: nullopt for no, unknown, expired or revoked credentials.
 std::optional<payments::Caller> SignedIn(const payments::Platform& platform,
                                          const payments::Principal& principal, uint64_t now);

@@ -113,14 +113,21 @@ std::optional<uint64_t> JsonFields::Amount(std::string_view name) const {
 }
 
 std::string JsonFields::Canonical() const {
-    std::map<std::string_view, std::string> lines;
-    for (const auto& [name, value] : strings_) {
-        lines[name] = "s" + std::to_string(value.size()) + ":" + value;
-    }
-    for (const auto& [name, value] : amounts_) lines[name] = "n" + std::to_string(value);
+    // Both maps are in name order and a name is in one of them: merge them.
     std::string out;
-    for (const auto& [name, line] : lines) {
-        out.append(name).append("=").append(line).append("\n");
+    auto string = strings_.begin();
+    auto amount = amounts_.begin();
+    while (string != strings_.end() || amount != amounts_.end()) {
+        if (amount == amounts_.end() ||
+            (string != strings_.end() && string->first < amount->first)) {
+            out.append(string->first).append("=s").append(std::to_string(string->second.size()));
+            out.append(":").append(string->second).append("\n");
+            ++string;
+        } else {
+            out.append(amount->first).append("=n").append(std::to_string(amount->second));
+            out.append("\n");
+            ++amount;
+        }
     }
     return out;
 }

@@ -1,7 +1,5 @@
 // The ledger's endpoints: the transactions list (from the read model) and one transaction.
 
-#include <unordered_map>
-
 #include "api/endpoint_helpers.h"
 #include "api/platform_api.h"
 #include "api/render.h"
@@ -14,75 +12,6 @@ void PlatformApi::AddLedgerRoutes(Router& router) {
     router.Add("GET", "/v1/ledger/transactions", Bind(&PlatformApi::ListTransactions));
     router.Add("GET", "/v1/ledger/transactions/{id}", Bind(&PlatformApi::GetTransaction));
 }
-
-namespace {
-
-// `id`'s name, or null when `id` is 0 (none) or unknown.
-void WriteName(JsonWriter& json, const std::unordered_map<uint64_t, std::string>& names,
-               uint64_t id) {
-    const auto found = names.find(id);
-    if (id == 0 || found == names.end()) {
-        json.Null();
-    } else {
-        json.String(found->second);
-    }
-}
-
-// A page of GET /v1/ledger/transactions: the rows of the read model with the names the engine
-// holds now.
-std::string TransactionPageJson(const std::vector<projection::TransactionRow>& rows, bool more,
-                                const PlatformApi::Names& names) {
-    JsonWriter json;
-    json.BeginObject().Key("items").BeginArray();
-    for (const projection::TransactionRow& row : rows) {
-        json.BeginObject();
-        json.Key("txn_id").String(payments::FormatTxnId(row.txn_id));
-        json.Key("type").String(row.type);
-        json.Key("status").String(row.status);
-        json.Key("amount_minor").Number(row.amount_minor);
-        json.Key("fee_minor").Number(row.fee_minor);
-        json.Key("currency").String(row.currency);
-        json.Key("user_id").String(payments::FormatUserId(row.user_id));
-        json.Key("user_name");
-        WriteName(json, names.users, row.user_id);
-        json.Key("merchant_id");
-        if (row.merchant_id != 0) {
-            json.String(payments::FormatMerchantId(row.merchant_id));
-        } else {
-            json.Null();
-        }
-        json.Key("merchant_name");
-        WriteName(json, names.merchants, row.merchant_id);
-        json.Key("to_user_id");
-        if (row.to_user_id != 0) {
-            json.String(payments::FormatUserId(row.to_user_id));
-        } else {
-            json.Null();
-        }
-        json.Key("to_user_name");
-        WriteName(json, names.users, row.to_user_id);
-        json.Key("created_at").Number(row.created_at_ns / 1'000'000'000);
-        json.Key("postings").BeginArray();
-        for (const projection::Posting& posting : row.postings) {
-            json.BeginObject();
-            json.Key("account_id").String(posting.account);
-            json.Key("direction").String(posting.direction);
-            json.Key("amount_minor").Number(posting.amount_minor);
-            json.EndObject();
-        }
-        json.EndArray().EndObject();
-    }
-    json.EndArray().Key("nextCursor");
-    if (more && !rows.empty()) {
-        json.String(payments::FormatTxnId(rows.back().txn_id));
-    } else {
-        json.Null();
-    }
-    json.EndObject();
-    return json.Take();
-}
-
-}  // namespace
 
 void PlatformApi::GetTransaction(HttpRequest&& request, const PathParams& params,
                                  Responder responder) {
@@ -120,22 +49,8 @@ void PlatformApi::ListTransactions(HttpRequest&& request, const PathParams&, Res
                 std::move(responder));
         }
     }
-    if (auto size = request.QueryParam("size"); size && !size->empty()) {
-        auto value = U128FromString(*size);
-        if (!value || *value < 1 || *value > projection::kListSizeMax) {
-            return Refuse(
-                request,
-                FromError(ErrorCode::kInvalidRequest, "size must be from 1 to 100.", "size"),
-                std::move(responder));
-        }
-        filter.size = static_cast<uint32_t>(*value);
-    }
-    if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
-        filter.before_txn_id = payments::ParseTxnId(*cursor);
-        if (!filter.before_txn_id) {
-            return Refuse(request, FromError(ErrorCode::kInvalidRequest, "Not a cursor.", "cursor"),
-                          std::move(responder));
-        }
+    if (auto invalid = ParsePage(request, &filter.size, &filter.before_txn_id)) {
+        return Refuse(request, std::move(*invalid), std::move(responder));
     }
     // The caller's position is what was committed when the request arrived: the list waits for
     // the read model to reach it.
@@ -159,37 +74,28 @@ void PlatformApi::ListTransactions(HttpRequest&& request, const PathParams&, Res
             }
             shared_filter->merchant_id = caller->id;
         }
-        bool posted = workers_.Post([this, seq, shared_filter, responder] {
-            if (!projector_.WaitFor(seq, options_.read_wait_ms_max)) {
-                return responder(FromError(ErrorCode::kUnavailable, "The read model is behind."));
-            }
-            // One SQLite connection per worker thread.
-            thread_local std::unique_ptr<projection::ReadModel> model;
-            if (!model) {
-                auto opened =
-                    projection::ReadModel::Open(projection::ReadModelPath(options_.data_dir));
-                if (!opened) return responder(FromError(ErrorCode::kInternal));
-                model = std::move(*opened);
-            }
-            bool more = false;
-            auto rows = model->List(*shared_filter, &more);
-            if (!rows) return responder(FromError(ErrorCode::kInternal));
-            std::vector<uint64_t> user_ids;
-            std::vector<uint64_t> merchant_ids;
-            for (const projection::TransactionRow& row : *rows) {
-                user_ids.push_back(row.user_id);
-                if (row.to_user_id != 0) user_ids.push_back(row.to_user_id);
-                if (row.merchant_id != 0) merchant_ids.push_back(row.merchant_id);
-            }
-            auto shared_rows =
-                std::make_shared<std::vector<projection::TransactionRow>>(std::move(*rows));
-            LookUpNames(std::move(user_ids), std::move(merchant_ids),
-                        [shared_rows, more, responder](const Status& status, Names names) {
-                            if (!status.ok()) return responder(EngineRefusal(status));
-                            responder(Json(200, TransactionPageJson(*shared_rows, more, names)));
-                        });
-        });
-        if (!posted) responder(EngineRefusal(Status(StatusCode::kBusy, "workers")));
+        OnReadModel(
+            seq,
+            [this, shared_filter](projection::ReadModel& model, const Responder& answer) {
+                bool more = false;
+                auto rows = model.List(*shared_filter, &more);
+                if (!rows) return answer(FromError(ErrorCode::kInternal));
+                std::vector<uint64_t> user_ids;
+                std::vector<uint64_t> merchant_ids;
+                for (const projection::TransactionRow& row : *rows) {
+                    user_ids.push_back(row.user_id);
+                    if (row.to_user_id != 0) user_ids.push_back(row.to_user_id);
+                    if (row.merchant_id != 0) merchant_ids.push_back(row.merchant_id);
+                }
+                auto shared_rows =
+                    std::make_shared<std::vector<projection::TransactionRow>>(std::move(*rows));
+                LookUpNames(std::move(user_ids), std::move(merchant_ids),
+                            [shared_rows, more, answer](const Status& status, Names names) {
+                                if (!status.ok()) return answer(EngineRefusal(status));
+                                answer(Json(200, TransactionPageJson(*shared_rows, more, names)));
+                            });
+            },
+            responder);
     });
 }
 

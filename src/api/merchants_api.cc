@@ -21,16 +21,20 @@ void PlatformApi::AddMerchantRoutes(Router& router) {
     router.Add("GET", "/v1/merchants/{id}/tier-recommendation", Bind(&PlatformApi::RecommendTier));
 }
 
+namespace {
+
+HttpResponse UnknownTier() {
+    return FromError(ErrorCode::kInvalidRequest,
+                     "tier must be starter, business, enterprise or premium.", "tier");
+}
+
+}  // namespace
+
 void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Responder responder) {
     auto fields = JsonFields::Parse(request.body, kCreateMerchantBody);
     if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
     const payments::TierInfo* tier = payments::FindTier(fields->String("tier").value_or("starter"));
-    if (tier == nullptr) {
-        return Refuse(request,
-                      FromError(ErrorCode::kInvalidRequest,
-                                "tier must be starter, business, enterprise or premium.", "tier"),
-                      std::move(responder));
-    }
+    if (tier == nullptr) return Refuse(request, UnknownTier(), std::move(responder));
     Command command;
     command.type = CommandType::kCreateMerchant;
     command.name = *fields->String("name");
@@ -75,12 +79,7 @@ void PlatformApi::ChangeTier(HttpRequest&& request, const PathParams& params, Re
     auto fields = JsonFields::Parse(request.body, kChangeTierBody);
     if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
     const payments::TierInfo* tier = payments::FindTier(*fields->String("tier"));
-    if (tier == nullptr) {
-        return Refuse(request,
-                      FromError(ErrorCode::kInvalidRequest,
-                                "tier must be starter, business, enterprise or premium.", "tier"),
-                      std::move(responder));
-    }
+    if (tier == nullptr) return Refuse(request, UnknownTier(), std::move(responder));
     Command command;
     command.type = CommandType::kChangeTier;
     command.merchant_id = *id;
@@ -124,31 +123,24 @@ void PlatformApi::RecommendTier(HttpRequest&& request, const PathParams& params,
         if (found->refusal) return responder(*found->refusal);
         const uint64_t seq = r.seq;
         const uint64_t now = clock_.RealtimeNs();
-        bool posted = workers_.Post([this, found, responder, id, seq, now] {
-            if (!projector_.WaitFor(seq, options_.read_wait_ms_max)) {
-                return responder(FromError(ErrorCode::kUnavailable, "The read model is behind."));
-            }
-            thread_local std::unique_ptr<projection::ReadModel> model;
-            if (!model) {
-                auto opened =
-                    projection::ReadModel::Open(projection::ReadModelPath(options_.data_dir));
-                if (!opened) return responder(FromError(ErrorCode::kInternal));
-                model = std::move(*opened);
-            }
-            constexpr uint64_t kDayNs = 86'400'000'000'000;
-            const uint64_t window_ns = payments::merchants::kRecommendationDays * kDayNs;
-            auto days = model->MerchantDailyVolumes(id, options_.default_currency,
-                                                    now > window_ns ? now - window_ns : 0);
-            if (!days) return responder(FromError(ErrorCode::kInternal));
-            std::vector<u128> volumes;
-            for (const auto& [day, volume] : *days) volumes.push_back(volume);
-            const ledger::CurrencyInfo* currency = ledger::FindCurrency(options_.default_currency);
-            responder(
-                Json(200, TierRecommendationJson(id, currency->code,
-                                                 payments::merchants::RecommendTier(
-                                                     found->tier, volumes, currency->exponent))));
-        });
-        if (!posted) responder(EngineRefusal(Status(StatusCode::kBusy, "workers")));
+        OnReadModel(
+            seq,
+            [this, found, id, now](projection::ReadModel& model, const Responder& answer) {
+                constexpr uint64_t kDayNs = 86'400'000'000'000;
+                const uint64_t window_ns = payments::merchants::kRecommendationDays * kDayNs;
+                auto days = model.MerchantDailyVolumes(id, options_.default_currency,
+                                                       now > window_ns ? now - window_ns : 0);
+                if (!days) return answer(FromError(ErrorCode::kInternal));
+                std::vector<u128> volumes;
+                for (const auto& [day, volume] : *days) volumes.push_back(volume);
+                const ledger::CurrencyInfo* currency =
+                    ledger::FindCurrency(options_.default_currency);
+                answer(Json(200,
+                            TierRecommendationJson(id, currency->code,
+                                                   payments::merchants::RecommendTier(
+                                                       found->tier, volumes, currency->exponent))));
+            },
+            responder);
     };
     Status status = engine_.Submit(query);
     if (!status.ok()) {

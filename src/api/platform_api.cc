@@ -265,22 +265,28 @@ void PlatformApi::ReadForUser(const HttpRequest& request, uint64_t user_id, Mode
         if (!payments::MayActForUser(*caller, user_id)) {
             return responder(FromError(ErrorCode::kForbidden));
         }
-        bool posted = workers_.Post([this, seq, read, responder] {
-            if (!projector_.WaitFor(seq, options_.read_wait_ms_max)) {
-                return responder(FromError(ErrorCode::kUnavailable, "The read model is behind."));
-            }
-            // One SQLite connection per worker thread.
-            thread_local std::unique_ptr<projection::ReadModel> model;
-            if (!model) {
-                auto opened =
-                    projection::ReadModel::Open(projection::ReadModelPath(options_.data_dir));
-                if (!opened) return responder(FromError(ErrorCode::kInternal));
-                model = std::move(*opened);
-            }
-            responder(read(*model));
-        });
-        if (!posted) responder(EngineRefusal(Status(StatusCode::kBusy, "workers")));
+        OnReadModel(
+            seq,
+            [read](projection::ReadModel& model, const Responder& answer) { answer(read(model)); },
+            responder);
     });
+}
+
+void PlatformApi::OnReadModel(uint64_t seq, ModelFn read, Responder responder) {
+    bool posted = workers_.Post([this, seq, read = std::move(read), responder] {
+        if (!projector_.WaitFor(seq, options_.read_wait_ms_max)) {
+            return responder(FromError(ErrorCode::kUnavailable, "The read model is behind."));
+        }
+        // One SQLite connection per worker thread.
+        thread_local std::unique_ptr<projection::ReadModel> model;
+        if (!model) {
+            auto opened = projection::ReadModel::Open(projection::ReadModelPath(options_.data_dir));
+            if (!opened) return responder(FromError(ErrorCode::kInternal));
+            model = std::move(*opened);
+        }
+        read(*model, responder);
+    });
+    if (!posted) responder(EngineRefusal(Status(StatusCode::kBusy, "workers")));
 }
 
 }  // namespace bursar::api

@@ -15,6 +15,7 @@
 
 #include "api/http.h"
 #include "api/json_input.h"
+#include "api/render.h"
 #include "api/router.h"
 #include "api/worker_pool.h"
 #include "base/clock.h"
@@ -50,12 +51,7 @@ class PlatformApi {
     using AuthenticatedFn = std::function<void(
         const Status& status, std::optional<payments::Caller> caller, uint64_t seq)>;
     void Authenticate(const payments::Principal& principal, AuthenticatedFn done) const;
-    // The names of users and merchants by id, as the state machine holds them (a name can change:
-    // the read model keeps ids only). An unknown id has no entry.
-    struct Names {
-        std::unordered_map<uint64_t, std::string> users;
-        std::unordered_map<uint64_t, std::string> merchants;
-    };
+    using Names = TxnNames;
     using NamesFn = std::function<void(const Status& status, Names names)>;
     // Looks up the names of `user_ids` and `merchant_ids` on the engine thread, then calls `done`
     // (on an engine thread: it must not block) with them, or with the engine's refusal.
@@ -104,6 +100,11 @@ class PlatformApi {
     using ModelReadFn = std::function<HttpResponse(projection::ReadModel& model)>;
     void ReadForUser(const HttpRequest& request, uint64_t user_id, ModelReadFn read,
                      Responder responder);
+    // Runs `read` on a worker with that thread's read-model connection once the read model has
+    // reached `seq` (503 when it does not in time); `read` answers through the responder it is
+    // given, at once or later.
+    using ModelFn = std::function<void(projection::ReadModel& model, Responder responder)>;
+    void OnReadModel(uint64_t seq, ModelFn read, Responder responder);
     void ListTiers(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetMerchant(HttpRequest&& request, const PathParams& params, Responder responder);
     void ChangeTier(HttpRequest&& request, const PathParams& params, Responder responder);

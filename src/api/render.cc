@@ -12,6 +12,50 @@ namespace {
 
 using payments::CommandType;
 
+// `key`: the id formatted, or null when it is 0 (none).
+void WriteIdOrNull(JsonWriter& json, std::string_view key, uint64_t id,
+                   std::string (*format)(uint64_t)) {
+    json.Key(key);
+    if (id != 0) {
+        json.String(format(id));
+    } else {
+        json.Null();
+    }
+}
+
+// `key`: the name of `id`, or null when `id` is 0 (none) or has no name.
+void WriteNameOrNull(JsonWriter& json, std::string_view key,
+                     const std::unordered_map<uint64_t, std::string>& names, uint64_t id) {
+    json.Key(key);
+    const auto found = names.find(id);
+    if (id == 0 || found == names.end()) {
+        json.Null();
+    } else {
+        json.String(found->second);
+    }
+}
+
+// A keyset page's "nextCursor": the last row's txn id when more rows follow, else null.
+void WriteNextCursor(JsonWriter& json, bool more, std::optional<uint64_t> last_txn_id) {
+    json.Key("nextCursor");
+    if (more && last_txn_id) {
+        json.String(payments::FormatTxnId(*last_txn_id));
+    } else {
+        json.Null();
+    }
+}
+
+// A new secret is shown in the first answer only: a replay shows null (docs/api.md).
+void WriteSecret(JsonWriter& json, std::string_view key, const payments::Outcome& outcome,
+                 std::string_view new_secret) {
+    json.Key(key);
+    if (outcome.replayed || new_secret.empty()) {
+        json.Null();
+    } else {
+        json.String(new_secret);
+    }
+}
+
 std::string_view CurrencyCode(uint32_t currency) {
     const ledger::CurrencyInfo* info = ledger::FindCurrency(currency);
     return info == nullptr ? std::string_view("???") : info->code;
@@ -47,12 +91,7 @@ std::string SuccessBody(const payments::Command& c, const payments::Outcome& o,
             return UserJson(o.object_id, payments::users::User{o.email, c.name, {}, o.time});
         case CommandType::kCreateSession:
             json.BeginObject();
-            json.Key("token");
-            if (o.replayed || new_secret.empty()) {
-                json.Null();
-            } else {
-                json.String(new_secret);
-            }
+            WriteSecret(json, "token", o, new_secret);
             json.Key("user_id").String(payments::FormatUserId(o.object_id));
             json.Key("expires_at").Number(o.time / 1'000'000'000);
             json.EndObject();
@@ -64,12 +103,7 @@ std::string SuccessBody(const payments::Command& c, const payments::Outcome& o,
             json.Key("merchant_id").String(payments::FormatMerchantId(o.object_id));
             json.Key("name").String(c.name);
             json.Key("tier").String(payments::GetTier(c.tier).name);
-            json.Key("api_key");
-            if (o.replayed || new_secret.empty()) {
-                json.Null();
-            } else {
-                json.String(new_secret);
-            }
+            WriteSecret(json, "api_key", o, new_secret);
             json.EndObject();
             return json.Take();
         case CommandType::kChangeTier:
@@ -276,27 +310,49 @@ std::string WalletHistoryJson(const std::vector<projection::HistoryRow>& rows, b
         json.Key("change_minor").Signed(history.change_minor);
         json.Key("balance_after_minor").Signed(history.balance_after_minor);
         json.Key("user_id").String(payments::FormatUserId(row.user_id));
-        json.Key("merchant_id");
-        if (row.merchant_id != 0) {
-            json.String(payments::FormatMerchantId(row.merchant_id));
-        } else {
-            json.Null();
-        }
-        json.Key("to_user_id");
-        if (row.to_user_id != 0) {
-            json.String(payments::FormatUserId(row.to_user_id));
-        } else {
-            json.Null();
-        }
+        WriteIdOrNull(json, "merchant_id", row.merchant_id, payments::FormatMerchantId);
+        WriteIdOrNull(json, "to_user_id", row.to_user_id, payments::FormatUserId);
         json.Key("created_at").Number(row.created_at_ns / 1'000'000'000);
         json.EndObject();
     }
-    json.EndArray().Key("nextCursor");
-    if (more && !rows.empty()) {
-        json.String(payments::FormatTxnId(rows.back().row.txn_id));
-    } else {
-        json.Null();
+    json.EndArray();
+    WriteNextCursor(json, more,
+                    rows.empty() ? std::nullopt : std::optional(rows.back().row.txn_id));
+    json.EndObject();
+    return json.Take();
+}
+
+std::string TransactionPageJson(const std::vector<projection::TransactionRow>& rows, bool more,
+                                const TxnNames& names) {
+    JsonWriter json;
+    json.BeginObject().Key("items").BeginArray();
+    for (const projection::TransactionRow& row : rows) {
+        json.BeginObject();
+        json.Key("txn_id").String(payments::FormatTxnId(row.txn_id));
+        json.Key("type").String(row.type);
+        json.Key("status").String(row.status);
+        json.Key("amount_minor").Number(row.amount_minor);
+        json.Key("fee_minor").Number(row.fee_minor);
+        json.Key("currency").String(row.currency);
+        json.Key("user_id").String(payments::FormatUserId(row.user_id));
+        WriteNameOrNull(json, "user_name", names.users, row.user_id);
+        WriteIdOrNull(json, "merchant_id", row.merchant_id, payments::FormatMerchantId);
+        WriteNameOrNull(json, "merchant_name", names.merchants, row.merchant_id);
+        WriteIdOrNull(json, "to_user_id", row.to_user_id, payments::FormatUserId);
+        WriteNameOrNull(json, "to_user_name", names.users, row.to_user_id);
+        json.Key("created_at").Number(row.created_at_ns / 1'000'000'000);
+        json.Key("postings").BeginArray();
+        for (const projection::Posting& posting : row.postings) {
+            json.BeginObject();
+            json.Key("account_id").String(posting.account);
+            json.Key("direction").String(posting.direction);
+            json.Key("amount_minor").Number(posting.amount_minor);
+            json.EndObject();
+        }
+        json.EndArray().EndObject();
     }
+    json.EndArray();
+    WriteNextCursor(json, more, rows.empty() ? std::nullopt : std::optional(rows.back().txn_id));
     json.EndObject();
     return json.Take();
 }
@@ -311,18 +367,8 @@ std::string TransactionJson(const payments::Txn& txn) {
     json.Key("fee_minor").Number(txn.fee);
     json.Key("currency").String(CurrencyCode(txn.currency));
     json.Key("user_id").String(payments::FormatUserId(txn.user_id));
-    json.Key("merchant_id");
-    if (txn.merchant_id != 0) {
-        json.String(payments::FormatMerchantId(txn.merchant_id));
-    } else {
-        json.Null();
-    }
-    json.Key("to_user_id");
-    if (txn.to_user_id != 0) {
-        json.String(payments::FormatUserId(txn.to_user_id));
-    } else {
-        json.Null();
-    }
+    WriteIdOrNull(json, "merchant_id", txn.merchant_id, payments::FormatMerchantId);
+    WriteIdOrNull(json, "to_user_id", txn.to_user_id, payments::FormatUserId);
     json.Key("created_at").Number(txn.created_at / 1'000'000'000);
     json.EndObject();
     return json.Take();

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "api/http.h"
@@ -54,6 +55,15 @@ std::string WalletAtJson(uint64_t user_id, uint64_t at_seconds,
 // change_minor, balance_after_minor, user_id, merchant_id, to_user_id, created_at}],
 // nextCursor}.
 std::string WalletHistoryJson(const std::vector<projection::HistoryRow>& rows, bool more);
+// The names of users and merchants by id, as the state machine holds them (a name can change:
+// the read model keeps ids only). An unknown id has no entry.
+struct TxnNames {
+    std::unordered_map<uint64_t, std::string> users;
+    std::unordered_map<uint64_t, std::string> merchants;
+};
+// A page of GET /v1/ledger/transactions: the read model's rows with the names the engine holds.
+std::string TransactionPageJson(const std::vector<projection::TransactionRow>& rows, bool more,
+                                const TxnNames& names);
 // Any transaction, as GET /v1/ledger/transactions/{id} shows it.
 std::string TransactionJson(const payments::Txn& txn);
 

@@ -117,22 +117,8 @@ void PlatformApi::GetWalletHistory(HttpRequest&& request, const PathParams& para
         }
         filter.currency = currency->id;
     }
-    if (auto size = request.QueryParam("size"); size && !size->empty()) {
-        auto value = U128FromString(*size);
-        if (!value || *value < 1 || *value > projection::kListSizeMax) {
-            return Refuse(
-                request,
-                FromError(ErrorCode::kInvalidRequest, "size must be from 1 to 100.", "size"),
-                std::move(responder));
-        }
-        filter.size = static_cast<uint32_t>(*value);
-    }
-    if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
-        filter.before_txn_id = payments::ParseTxnId(*cursor);
-        if (!filter.before_txn_id) {
-            return Refuse(request, FromError(ErrorCode::kInvalidRequest, "Not a cursor.", "cursor"),
-                          std::move(responder));
-        }
+    if (auto invalid = ParsePage(request, &filter.size, &filter.before_txn_id)) {
+        return Refuse(request, std::move(*invalid), std::move(responder));
     }
     ReadForUser(
         request, *id,
