@@ -116,19 +116,17 @@ Outcome Platform::Apply(const Command& command, const V1Result* recorded) {
     if (!key.empty() && StoredForIdempotencyKey(outcome.code)) {
         IdempotencyStore::Answer answer;
         answer.created_at = timestamp;
-        answer.outcome = outcome;
-        if (command.version == 1) {
+        answer.fingerprint = command.request_fingerprint;
+        answer.v1 = command.version == 1;
+        if (answer.v1) {
             // What v1 stored: the rendered answer, as a v1 snapshot holds it (LoadV1).
-            answer.v1 = true;
-            answer.fingerprint = command.request_fingerprint;
-            answer.outcome = Outcome{};
             answer.outcome.code = outcome.ok() ? ResultCode::kOk : ResultCode::kV1Refusal;
             if (recorded != nullptr) {
                 answer.outcome.legacy =
                     LegacyAnswer{recorded->status, WithoutSecrets(recorded->body)};
             }
         } else {
-            answer.fingerprint = command.request_fingerprint;
+            answer.outcome = outcome;
         }
         idempotency_.Store(std::move(key), std::move(answer), deadlines_);
     }
@@ -192,7 +190,7 @@ uint64_t Platform::MemoryBytes() const {
 
 Status Platform::CheckInvariants() const {
     BURSAR_RETURN_IF_ERROR(ledger_->CheckInvariants());
-    BURSAR_RETURN_IF_ERROR(users_.CheckInvariants(ledger_->last_timestamp()));
+    BURSAR_RETURN_IF_ERROR(users_.CheckInvariants());
     BURSAR_RETURN_IF_ERROR(merchants_.CheckInvariants());
     // Every session has its deadline, and the idempotency store one while it holds answers.
     const uint64_t expected = users_.session_count() + (idempotency_.size() > 0 ? 1 : 0);

@@ -123,6 +123,22 @@ std::string CurrencyCode(uint32_t currency) {
     return info ? std::string(info->code) : std::to_string(currency);
 }
 
+// The transaction of a result row whose first columns are kColumns.
+payments::Txn TxnOfColumns(sqlite3_stmt* row) {
+    auto number = [&](int column) {
+        return static_cast<uint64_t>(sqlite3_column_int64(row, column));
+    };
+    return payments::Txn{.id = number(0),
+                         .type = static_cast<payments::TxnType>(number(1)),
+                         .user_id = number(5),
+                         .merchant_id = number(6),
+                         .to_user_id = number(7),
+                         .amount = number(2),
+                         .fee = number(3),
+                         .currency = static_cast<uint32_t>(number(4)),
+                         .created_at = number(8)};
+}
+
 // A list's row: the transaction with what is derived from it.
 TransactionRow RowOf(const payments::Txn& txn) {
     return TransactionRow{txn.id,
@@ -335,20 +351,9 @@ Result<std::vector<HistoryRow>> ReadModel::History(const HistoryFilter& filter, 
     std::vector<HistoryRow> rows;
     int step = 0;
     while ((step = sqlite3_step(query.get())) == SQLITE_ROW) {
-        auto number = [&](int column) {
-            return static_cast<uint64_t>(sqlite3_column_int64(query.get(), column));
-        };
-        rows.push_back(HistoryRow{
-            RowOf(payments::Txn{.id = number(0),
-                                .type = static_cast<payments::TxnType>(number(1)),
-                                .user_id = number(5),
-                                .merchant_id = number(6),
-                                .to_user_id = number(7),
-                                .amount = number(2),
-                                .fee = number(3),
-                                .currency = static_cast<uint32_t>(number(4)),
-                                .created_at = number(8)}),
-            sqlite3_column_int64(query.get(), 9), sqlite3_column_int64(query.get(), 10)});
+        rows.push_back(HistoryRow{RowOf(TxnOfColumns(query.get())),
+                                  sqlite3_column_int64(query.get(), 9),
+                                  sqlite3_column_int64(query.get(), 10)});
     }
     if (step != SQLITE_DONE) return bursar::Error(Error("history"));
     *more = rows.size() > filter.size;
@@ -421,18 +426,7 @@ Result<std::vector<TransactionRow>> ReadModel::List(const ListFilter& filter, bo
     std::vector<TransactionRow> rows;
     int step = 0;
     while ((step = sqlite3_step(query.get())) == SQLITE_ROW) {
-        auto number = [&](int column) {
-            return static_cast<uint64_t>(sqlite3_column_int64(query.get(), column));
-        };
-        rows.push_back(RowOf(payments::Txn{.id = number(0),
-                                           .type = static_cast<payments::TxnType>(number(1)),
-                                           .user_id = number(5),
-                                           .merchant_id = number(6),
-                                           .to_user_id = number(7),
-                                           .amount = number(2),
-                                           .fee = number(3),
-                                           .currency = static_cast<uint32_t>(number(4)),
-                                           .created_at = number(8)}));
+        rows.push_back(RowOf(TxnOfColumns(query.get())));
     }
     if (step != SQLITE_DONE) return bursar::Error(Error("list"));
     *more = rows.size() > filter.size;

@@ -193,7 +193,7 @@ bool Users::Load(std::string_view section, DeadlineQueue& deadlines) {
     return r.done();
 }
 
-Status Users::CheckInvariants(uint64_t /*now*/) const {
+Status Users::CheckInvariants() const {
     if (users_by_email_.size() + users_by_exact_email_.size() != users_.size()) {
         return Broken("the email index does not hold every user once");
     }

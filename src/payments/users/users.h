@@ -59,7 +59,7 @@ class Users {
     // Journal v1's users and sessions (the payments domain blob's), read from `r`.
     bool LoadV1Users(BinaryReader& r);
     bool LoadV1Sessions(BinaryReader& r, DeadlineQueue& deadlines);
-    Status CheckInvariants(uint64_t now) const;
+    Status CheckInvariants() const;
     uint64_t MemoryBytes() const;
 
   private:
