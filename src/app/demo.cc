@@ -251,6 +251,25 @@ Result<Demo> SeedDemoHistory(const engine::EngineOptions& options, uint32_t curr
     return demo;
 }
 
+void OpenDemoDay(engine::Engine& engine, uint32_t currency, const Demo& demo) {
+    if (demo.user_ids.empty() || demo.merchant_ids.empty()) return;
+    std::vector<payments::Command> commands;
+    for (size_t i = 0; i < std::min(kDemoDayOpeners, demo.user_ids.size()); ++i) {
+        payments::Command topup = AdminCommand(payments::CommandType::kTopup, currency);
+        topup.user_id = demo.user_ids[i];
+        topup.amount = kDemoOpeningTopupMinor / 10;
+        commands.push_back(topup);
+        payments::Command pay = AdminCommand(payments::CommandType::kPay, currency);
+        pay.user_id = demo.user_ids[i];
+        pay.merchant_id = demo.merchant_ids[i % demo.merchant_ids.size()];
+        pay.amount = kDemoOpeningPaymentMinor;
+        commands.push_back(pay);
+    }
+    if (size_t failed = RunAll(engine, std::move(commands)); failed != 0) {
+        LogLine("demo: " + std::to_string(failed) + " of the day's opening movements refused");
+    }
+}
+
 TrafficSimulator::TrafficSimulator(engine::Engine& engine, uint32_t currency, const Demo& demo)
     : engine_(engine),
       currency_(currency),

@@ -55,6 +55,15 @@ inline constexpr uint32_t kDemoHistoryMovementsPerMomentMax = 12;
 Result<Demo> SeedDemoHistory(const engine::EngineOptions& options, uint32_t currency,
                              int32_t utc_offset_minutes, uint64_t now_ns);
 
+// How many of the demo's users open the live day: each tops up kDemoOpeningTopupMinor / 10 and
+// pays a merchant kDemoOpeningPaymentMinor.
+inline constexpr size_t kDemoDayOpeners = 3;
+
+// Moves some of the demo's money on `engine` now, so that a demo seeded just after midnight
+// (when the history has nothing for today yet) still shows today's figures without the
+// simulator: kDemoDayOpeners top-ups and payments.
+void OpenDemoDay(engine::Engine& engine, uint32_t currency, const Demo& demo);
+
 // Modest, random live traffic: new users now and then, top-ups, payments and transfers among
 // the demo's users (and those it registered itself) and merchants.
 class TrafficSimulator {

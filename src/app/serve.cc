@@ -116,7 +116,11 @@ int ServeCommand(const Args& args) {
     }
     std::unique_ptr<TrafficSimulator> simulator;
     if (flags->Switch("demo")) {
-        if (!demo) demo = CreateDemoData(engine, currency);
+        if (!demo) {
+            demo = CreateDemoData(engine, currency);
+        } else {
+            OpenDemoDay(engine, currency, *demo);  // the seeded history ends a minute ago
+        }
         // BURSAR_TEST_NO_SIMULATOR: tests that need the figures to hold still.
         if (!flags->Switch("no-simulator") && std::getenv("BURSAR_TEST_NO_SIMULATOR") == nullptr) {
             simulator = std::make_unique<TrafficSimulator>(engine, currency, *demo);
