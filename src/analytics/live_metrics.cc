@@ -91,6 +91,14 @@ void LiveMetrics::Apply(const events::Event& event) {
             aggregate.platform.amount += txn.amount;
             merchant.amount += txn.amount;
         }
+    } else if (txn.type == payments::TxnType::kRefund) {
+        Figures& merchant = aggregate.merchants[txn.merchant_id];
+        ++merchant.txns;
+        merchant.users.Insert(txn.user_id);
+        if (txn.currency == currency_) {
+            aggregate.platform.refunded += txn.amount;
+            merchant.refunded += txn.amount;
+        }
     }
     while (days_.size() > kDaysKept) {
         if (days_.begin()->first == last_day_) last_aggregate_ = nullptr;
@@ -111,13 +119,13 @@ DayFigures LiveMetrics::Day(int64_t day, std::optional<uint64_t> merchant) const
         if (found == aggregate.merchants.end()) return figures;
         source = &found->second;
     }
-    figures.amount_minor = source->amount;
+    figures.amount_minor = source->Net();
     figures.txn_count = source->txns;
     figures.dau = source->users.size();
     if (!merchant) {
         for (const auto& [id, merchant_figures] : aggregate.merchants) {
-            if (merchant_figures.amount > 0)
-                figures.top_merchants.push_back({id, merchant_figures.amount});
+            if (merchant_figures.Net() > 0)
+                figures.top_merchants.push_back({id, merchant_figures.Net()});
         }
         std::sort(figures.top_merchants.begin(), figures.top_merchants.end(),
                   [](const MerchantAmount& a, const MerchantAmount& b) {

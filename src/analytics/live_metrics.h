@@ -6,8 +6,10 @@
 // a fixed UTC offset (the configured time zone). Amounts are in one currency (the default one);
 // transactions in other currencies count, their amounts do not.
 //
-// Definitions: volume = amounts of payments (PAY); transactions = every money movement (TOPUP,
-// PAY, TRANSFER); daily active users = distinct users who paid, were topped up, sent or received.
+// Definitions: volume = amounts of payments (PAY) net of refunds (REFUND): a refund takes its
+// amount off the volume of the day it is made (and of its merchant), a day whose refunds exceed
+// its payments shows zero; transactions = every money movement (TOPUP, PAY, TRANSFER, REFUND);
+// daily active users = distinct users who paid, were topped up, sent, received or were refunded.
 
 #include <cstdint>
 #include <map>
@@ -67,7 +69,9 @@ class LiveMetrics {
 
   private:
     struct Figures {
-        u128 amount = 0;  // in the default currency
+        u128 amount = 0;    // payments, in the default currency
+        u128 refunded = 0;  // refunds, in the default currency
+        u128 Net() const { return amount > refunded ? amount - refunded : 0; }
         uint64_t txns = 0;
         IdSet users;
     };

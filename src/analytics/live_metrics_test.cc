@@ -297,6 +297,34 @@ TEST(LiveMetrics, TopMerchantsByVolumeInTheDefaultCurrency) {
     EXPECT_EQ(merchant_1.dau, 2u);
 }
 
+// Volume is net of refunds, on the day of the refund: a merchant refunded in full leaves the top
+// merchants; a day whose refunds exceed its payments shows zero. Refunds count as transactions.
+TEST(LiveMetrics, VolumeIsNetOfRefunds) {
+    LiveMetrics metrics(0, kJpy);
+    constexpr int64_t kDay = 20'000;
+    metrics.Apply(Movement(payments::TxnType::kPay, kDay, 1, 1));  // 200 to merchant 1
+    metrics.Apply(Movement(payments::TxnType::kPay, kDay, 2, 2));  // 300 to merchant 2
+    events::Event refund = Movement(payments::TxnType::kRefund, kDay, 1, 1);
+    refund.txn.amount = 50;
+    metrics.Apply(refund);
+    DayFigures day = metrics.Day(kDay, std::nullopt);
+    EXPECT_EQ(day.amount_minor, 450u);
+    EXPECT_EQ(day.txn_count, 3u);
+    EXPECT_EQ(metrics.Day(kDay, 1).amount_minor, 150u);
+    EXPECT_EQ(metrics.Day(kDay, 1).txn_count, 2u);
+    refund.txn.amount = 150;
+    metrics.Apply(refund);
+    day = metrics.Day(kDay, std::nullopt);
+    EXPECT_EQ(day.amount_minor, 300u);
+    ASSERT_EQ(day.top_merchants.size(), 1u);
+    EXPECT_EQ(day.top_merchants[0].merchant_id, 2u);
+    // The next day: a refund of the day before, and no payment.
+    refund.txn.created_at = (kDay + 1) * kDayNs;
+    metrics.Apply(refund);
+    EXPECT_EQ(metrics.Day(kDay + 1, std::nullopt).amount_minor, 0u);
+    EXPECT_EQ(metrics.Day(kDay + 1, std::nullopt).txn_count, 1u);
+}
+
 // Cohorts older than the kept weeks leave memory with their users, who then count nowhere.
 TEST(LiveMetrics, OldCohortsLeaveWithTheirUsers) {
     LiveMetrics metrics(0, kJpy);

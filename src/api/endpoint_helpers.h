@@ -47,6 +47,8 @@ inline constexpr FieldSpec kPayBody[] = {{"user_id", FieldKind::kString, true, 1
                                          {"merchant_id", FieldKind::kString, true, 1, 32},
                                          kAmountField,
                                          kCurrencyField};
+inline constexpr FieldSpec kRefundBody[] = {{"amount_minor", FieldKind::kAmount, false},
+                                            {"reason", FieldKind::kString, false, 1, 32}};
 inline constexpr FieldSpec kTransferBody[] = {{"from_user_id", FieldKind::kString, true, 1, 32},
                                               {"to_user_id", FieldKind::kString, true, 1, 32},
                                               kAmountField,
@@ -66,6 +68,7 @@ inline constexpr RequestBody kRequestBodies[] = {
     {"POST", "/v1/wallets/{userId}/topup", kTopupBody},
     {"POST", "/v1/payments", kPayBody},
     {"POST", "/v1/transfers", kTransferBody},
+    {"POST", "/v1/payments/{id}/refunds", kRefundBody},
 };
 
 HttpResponse Json(int status, std::string body);

@@ -1,4 +1,4 @@
-// The payments' endpoints: pay a merchant, read a payment.
+// The payments' endpoints: pay a merchant, read a payment, refund one, read a refund.
 
 #include "api/endpoint_helpers.h"
 #include "api/platform_api.h"
@@ -14,7 +14,32 @@ void PlatformApi::AddPaymentRoutes(Router& router) {
     router.Add("POST", "/v1/payments", Bind(&PlatformApi::Pay));
     router.Add("GET", "/v1/payments/{id}", Bind(&PlatformApi::GetPayment));
     router.Add("GET", "/v1/payments", Bind(&PlatformApi::GetPayments));
+    router.Add("POST", "/v1/payments/{id}/refunds", Bind(&PlatformApi::Refund));
+    router.Add("GET", "/v1/refunds/{id}", Bind(&PlatformApi::GetRefund));
 }
+
+namespace {
+
+RefundView RefundOf(const payments::Platform& p, const payments::Txn& txn) {
+    const payments::refunds::RefundRecord* record = p.refunds().Find(txn.id);
+    return RefundView{txn, record == nullptr ? payments::RefundReason::kNone : record->reason};
+}
+
+// A payment with its refunds, as the state machine holds them.
+PaymentView PaymentOf(const payments::Platform& p, const payments::Txn& txn) {
+    PaymentView view{txn, 0, {}};
+    if (const payments::refunds::PaymentRefunds* refunds = p.refunds().OfPayment(txn.id)) {
+        view.refunded = refunds->refunded;
+        for (uint64_t id : refunds->refund_ids) {
+            if (std::optional<payments::Txn> refund = p.FindTxn(id)) {
+                view.refunds.push_back(RefundOf(p, *refund));
+            }
+        }
+    }
+    return view;
+}
+
+}  // namespace
 
 void PlatformApi::Pay(HttpRequest&& request, const PathParams&, Responder responder) {
     auto fields = JsonFields::Parse(request.body, kPayBody);
@@ -54,7 +79,7 @@ void PlatformApi::GetPayment(HttpRequest&& request, const PathParams& params, Re
                 !payments::MaySeeTxn(*caller, *txn)) {
                 return FromError(ErrorCode::kNotFound, "No such payment.");
             }
-            return Json(200, PaymentJson(*txn));
+            return Json(200, PaymentJson(PaymentOf(p, *txn)));
         },
         std::move(responder));
 }
@@ -89,18 +114,61 @@ void PlatformApi::GetPayments(HttpRequest&& request, const PathParams&, Responde
                                                                  uint64_t now) {
             std::optional<payments::Caller> caller = SignedIn(p, principal, now);
             if (!caller) return FromError(ErrorCode::kUnauthenticated);
-            std::vector<payments::Txn> found;
+            std::vector<PaymentView> found;
             std::vector<uint64_t> missing;
             for (uint64_t id : ids) {
                 std::optional<payments::Txn> txn = p.FindTxn(id);
                 if (txn && txn->type == payments::TxnType::kPay &&
                     payments::MaySeeTxn(*caller, *txn)) {
-                    found.push_back(*txn);
+                    found.push_back(PaymentOf(p, *txn));
                 } else {
                     missing.push_back(id);
                 }
             }
             return Json(200, PaymentsJson(found, missing));
+        },
+        std::move(responder));
+}
+
+// POST /v1/payments/{id}/refunds (SPEC.md P7): all that is left by default, or amount_minor. An
+// empty body is an empty object.
+void PlatformApi::Refund(HttpRequest&& request, const PathParams& params, Responder responder) {
+    std::optional<uint64_t> id = payments::ParseTxnId(params.Get("id"));
+    if (!id) return Refuse(request, NotAnId("payment", "id"), std::move(responder));
+    auto fields = JsonFields::Parse(request.body.empty() ? std::string_view("{}") : request.body,
+                                    kRefundBody);
+    if (!fields) return Refuse(request, FromApiError(fields.error()), std::move(responder));
+    Command command;
+    command.type = CommandType::kRefund;
+    command.txn_id = *id;
+    command.amount = fields->Amount("amount_minor").value_or(0);
+    if (std::optional<std::string> reason = fields->String("reason")) {
+        std::optional<payments::RefundReason> known = payments::FindRefundReason(*reason);
+        if (!known) {
+            return Refuse(request, RenderRefusal(payments::ResultCode::kRefundReasonInvalid),
+                          std::move(responder));
+        }
+        command.refund_reason = *known;
+    }
+    auto call = Begin(request, &*fields, &command, std::move(responder));
+    if (call) Submit(call, std::move(command));
+}
+
+// GET /v1/refunds/{id}: the admin, the merchant refunding and the user refunded see it; to others
+// it does not exist.
+void PlatformApi::GetRefund(HttpRequest&& request, const PathParams& params, Responder responder) {
+    std::optional<uint64_t> id = payments::ParseTxnId(params.Get("id"));
+    if (!id) return Refuse(request, NotAnId("refund", "id"), std::move(responder));
+    Query(
+        [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
+            std::optional<payments::Caller> caller = SignedIn(p, principal, now);
+            if (!caller) return FromError(ErrorCode::kUnauthenticated);
+            std::optional<payments::Txn> txn = p.FindTxn(id);
+            if (!txn || txn->type != payments::TxnType::kRefund ||
+                !payments::MaySeeTxn(*caller, *txn)) {
+                return FromError(ErrorCode::kNotFound, "No such refund.");
+            }
+            return Json(200, RefundJson(RefundOf(p, *txn)));
         },
         std::move(responder));
 }

@@ -91,6 +91,8 @@ class PlatformApi {
     void Pay(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetPayment(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetPayments(HttpRequest&& request, const PathParams& params, Responder responder);
+    void Refund(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetRefund(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetWalletHistory(HttpRequest&& request, const PathParams& params, Responder responder);
     // GET /v1/wallets/{userId}?at=: the balances at a time, from the read model.
     void GetWalletAt(const HttpRequest& request, uint64_t user_id, Responder responder);

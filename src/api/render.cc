@@ -77,6 +77,8 @@ std::string MovedJson(const payments::Txn& txn, u128 balance) {
     return json.Take();
 }
 
+void WriteRefund(JsonWriter& json, const payments::Txn& refund, payments::RefundReason reason);
+
 std::string SuccessBody(const payments::Command& c, const payments::Outcome& o,
                         std::string_view new_secret) {
     JsonWriter json;
@@ -118,6 +120,10 @@ std::string SuccessBody(const payments::Command& c, const payments::Outcome& o,
         case CommandType::kPay:
             if (!o.txn) return "{}";
             return MovedJson(*o.txn, o.balance);
+        case CommandType::kRefund:
+            if (!o.txn) return "{}";
+            WriteRefund(json, *o.txn, c.refund_reason);
+            return json.Take();
     }
     return "{}";
 }
@@ -208,6 +214,7 @@ std::string TiersJson() {
         json.Key("pre_authorization").Bool(tier.pre_authorization);
         json.Key("api_requests_per_minute").Number(uint64_t{tier.api_requests_per_minute});
         json.Key("support_response_hours").Number(uint64_t{tier.support_response_hours});
+        json.Key("refund_fee_policy").String(payments::RefundFeePolicyName(tier.refund_fee_policy));
         json.EndObject();
     }
     json.EndArray().EndObject();
@@ -247,7 +254,29 @@ std::string WalletJson(const ledger::StateMachine& ledger, uint64_t user_id) {
 
 namespace {
 
-void WritePayment(JsonWriter& json, const payments::Txn& txn) {
+void WriteRefund(JsonWriter& json, const payments::Txn& refund, payments::RefundReason reason) {
+    json.BeginObject();
+    json.Key("refund_id").String(payments::FormatTxnId(refund.id));
+    json.Key("payment_id").String(payments::FormatTxnId(refund.payment_id));
+    json.Key("status").String("succeeded");
+    json.Key("amount_minor").Number(refund.amount);
+    json.Key("fee_returned_minor").Number(refund.fee);
+    json.Key("net_minor").Number(refund.amount - refund.fee);
+    json.Key("currency").String(CurrencyCode(refund.currency));
+    json.Key("reason");
+    if (reason == payments::RefundReason::kNone) {
+        json.Null();
+    } else {
+        json.String(payments::RefundReasonName(reason));
+    }
+    json.Key("user_id").String(payments::FormatUserId(refund.user_id));
+    json.Key("merchant_id").String(payments::FormatMerchantId(refund.merchant_id));
+    json.Key("created_at").Number(refund.created_at / 1'000'000'000);
+    json.EndObject();
+}
+
+void WritePayment(JsonWriter& json, const PaymentView& payment) {
+    const payments::Txn& txn = payment.txn;
     json.BeginObject();
     json.Key("txn_id").String(payments::FormatTxnId(txn.id));
     json.Key("status").String("succeeded");
@@ -258,22 +287,32 @@ void WritePayment(JsonWriter& json, const payments::Txn& txn) {
     json.Key("user_id").String(payments::FormatUserId(txn.user_id));
     json.Key("merchant_id").String(payments::FormatMerchantId(txn.merchant_id));
     json.Key("created_at").Number(txn.created_at / 1'000'000'000);
+    json.Key("amount_refunded_minor").Number(payment.refunded);
+    json.Key("refunds").BeginArray();
+    for (const RefundView& refund : payment.refunds) WriteRefund(json, refund.txn, refund.reason);
+    json.EndArray();
     json.EndObject();
 }
 
 }  // namespace
 
-std::string PaymentJson(const payments::Txn& txn) {
+std::string PaymentJson(const PaymentView& payment) {
     JsonWriter json;
-    WritePayment(json, txn);
+    WritePayment(json, payment);
     return json.Take();
 }
 
-std::string PaymentsJson(const std::vector<payments::Txn>& found,
+std::string RefundJson(const RefundView& refund) {
+    JsonWriter json;
+    WriteRefund(json, refund.txn, refund.reason);
+    return json.Take();
+}
+
+std::string PaymentsJson(const std::vector<PaymentView>& found,
                          const std::vector<uint64_t>& missing) {
     JsonWriter json;
     json.BeginObject().Key("items").BeginArray();
-    for (const payments::Txn& txn : found) WritePayment(json, txn);
+    for (const PaymentView& payment : found) WritePayment(json, payment);
     json.EndArray().Key("not_found").BeginArray();
     for (uint64_t id : missing) json.String(payments::FormatTxnId(id));
     json.EndArray().EndObject();
@@ -312,6 +351,8 @@ std::string WalletHistoryJson(const std::vector<projection::HistoryRow>& rows, b
         json.Key("user_id").String(payments::FormatUserId(row.user_id));
         WriteIdOrNull(json, "merchant_id", row.merchant_id, payments::FormatMerchantId);
         WriteIdOrNull(json, "to_user_id", row.to_user_id, payments::FormatUserId);
+        if (row.payment_id != 0)
+            json.Key("payment_id").String(payments::FormatTxnId(row.payment_id));
         json.Key("created_at").Number(row.created_at_ns / 1'000'000'000);
         json.EndObject();
     }
@@ -340,6 +381,8 @@ std::string TransactionPageJson(const std::vector<projection::TransactionRow>& r
         WriteNameOrNull(json, "merchant_name", names.merchants, row.merchant_id);
         WriteIdOrNull(json, "to_user_id", row.to_user_id, payments::FormatUserId);
         WriteNameOrNull(json, "to_user_name", names.users, row.to_user_id);
+        if (row.payment_id != 0)
+            json.Key("payment_id").String(payments::FormatTxnId(row.payment_id));
         json.Key("created_at").Number(row.created_at_ns / 1'000'000'000);
         json.Key("postings").BeginArray();
         for (const projection::Posting& posting : row.postings) {
@@ -369,6 +412,9 @@ std::string TransactionJson(const payments::Txn& txn) {
     json.Key("user_id").String(payments::FormatUserId(txn.user_id));
     WriteIdOrNull(json, "merchant_id", txn.merchant_id, payments::FormatMerchantId);
     WriteIdOrNull(json, "to_user_id", txn.to_user_id, payments::FormatUserId);
+    if (txn.type == payments::TxnType::kRefund) {
+        json.Key("payment_id").String(payments::FormatTxnId(txn.payment_id));
+    }
     json.Key("created_at").Number(txn.created_at / 1'000'000'000);
     json.EndObject();
     return json.Take();

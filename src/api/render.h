@@ -42,10 +42,23 @@ std::string TierRecommendationJson(uint64_t merchant_id, std::string_view curren
 std::string TiersJson();
 std::string UserJson(uint64_t user_id, const payments::users::User& user);
 std::string WalletJson(const ledger::StateMachine& ledger, uint64_t user_id);
+// A refund: its transaction and why.
+struct RefundView {
+    payments::Txn txn;
+    payments::RefundReason reason = payments::RefundReason::kNone;
+};
+// A payment with what its refunds gave back, oldest first.
+struct PaymentView {
+    payments::Txn txn;
+    u128 refunded = 0;
+    std::vector<RefundView> refunds;
+};
 // A payment as GET /v1/payments/{id} shows it.
-std::string PaymentJson(const payments::Txn& txn);
+std::string PaymentJson(const PaymentView& payment);
+// A refund as POST /v1/payments/{id}/refunds and GET /v1/refunds/{id} show it.
+std::string RefundJson(const RefundView& refund);
 // Several payments, as GET /v1/payments?ids= shows them: {items: [payment...], not_found: [id...]}.
-std::string PaymentsJson(const std::vector<payments::Txn>& found,
+std::string PaymentsJson(const std::vector<PaymentView>& found,
                          const std::vector<uint64_t>& missing);
 // A wallet's balances at a time (GET /v1/wallets/{userId}?at=): {user_id, at, balances:
 // [{currency, balance_minor}]}.

@@ -75,6 +75,11 @@ void EventJsonEncoder::Append(const Event& event, std::string* out) {
     } else {
         out->append("null");
     }
+    if (txn.type == payments::TxnType::kRefund) {
+        out->append(R"(,"payment_id":"txn_)");
+        AppendDecimal(txn.payment_id, out);
+        out->push_back('"');
+    }
     out->append(R"(,"amount_minor":)");
     AppendDecimal(txn.amount, out);
     out->append(R"(,"fee_minor":)");

@@ -357,6 +357,9 @@ std::string ReferenceJson(const Event& event) {
     } else {
         json.Null();
     }
+    if (txn.type == payments::TxnType::kRefund) {
+        json.Key("payment_id").String(payments::FormatTxnId(txn.payment_id));
+    }
     json.Key("amount_minor").Number(txn.amount);
     json.Key("fee_minor").Number(txn.fee);
     const ledger::CurrencyInfo* currency = ledger::FindCurrency(txn.currency);
@@ -381,7 +384,8 @@ TEST(EventJsonEncoder, WritesTheDocumentedJson) {
         Event event;
         payments::Txn& txn = event.txn;
         txn.id = i % 97 == 0 ? UINT64_MAX - random() % 1000 : random() % 100'000'000;
-        txn.type = static_cast<payments::TxnType>(1 + random() % 4);  // 4: not a known type
+        txn.type = static_cast<payments::TxnType>(1 + random() % 5);  // 5: not a known type
+        txn.payment_id = random() % 1000;
         txn.user_id = random() % 1'000'000;
         txn.merchant_id = random() % 3 == 0 ? 0 : random();
         txn.to_user_id = random() % 3 == 0 ? 0 : random() % 1000;

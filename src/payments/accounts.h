@@ -10,6 +10,8 @@
 //   fee revenue in C             (4 << 120) | C
 // A transaction (txn) is one entry: transfer ids (5 << 120) | txn << 8 | leg, every leg carrying
 // user_data_64 = txn id, user_data_32 = type << 8 | leg kind, user_data_128 = user << 64 | other.
+// A refund's legs: merchant → wallet (kRefundNet) and fee revenue → wallet (kRefundFee), user the
+// payer and other the merchant; the payment it refunds is in the refunds module.
 
 #include <cstdint>
 
@@ -17,13 +19,22 @@
 
 namespace bursar::payments {
 
-enum class LegKind : uint8_t { kTopup = 1, kNet = 2, kFee = 3, kTransfer = 4 };
+enum class LegKind : uint8_t {
+    kTopup = 1,
+    kNet = 2,
+    kFee = 3,
+    kTransfer = 4,
+    kRefundNet = 5,  // merchant → wallet: a refund's part the merchant gives back
+    kRefundFee = 6,  // fee revenue → wallet: a refund's fee returned
+};
 
 // Ledger transfer codes of the legs.
 inline constexpr uint16_t kCodeTopup = 1;
 inline constexpr uint16_t kCodePayNet = 2;
 inline constexpr uint16_t kCodeFee = 3;
 inline constexpr uint16_t kCodeTransfer = 4;
+inline constexpr uint16_t kCodeRefund = 5;
+inline constexpr uint16_t kCodeRefundFee = 6;
 
 u128 WalletAccountId(uint64_t user_id, uint32_t currency);
 u128 MerchantAccountId(uint64_t merchant_id, uint32_t currency);

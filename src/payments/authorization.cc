@@ -17,7 +17,8 @@ bool MaySeeTxn(const Caller& caller, const Txn& txn) {
             return caller.id == txn.user_id ||
                    (txn.type == TxnType::kTransfer && caller.id == txn.to_user_id);
         case Caller::Kind::kMerchant:
-            return txn.type == TxnType::kPay && caller.id == txn.merchant_id;
+            return (txn.type == TxnType::kPay || txn.type == TxnType::kRefund) &&
+                   caller.id == txn.merchant_id;
     }
     return false;
 }

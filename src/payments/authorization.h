@@ -17,7 +17,8 @@ struct Caller {
 
 // The admin, or the user themselves.
 bool MayActForUser(const Caller& caller, uint64_t user_id);
-// The admin, the payer, the merchant paid, or the recipient of a transfer.
+// The admin, the payer (or the user refunded), the merchant paid (or refunding), or the
+// recipient of a transfer.
 bool MaySeeTxn(const Caller& caller, const Txn& txn);
 
 }  // namespace bursar::payments

@@ -9,17 +9,46 @@ namespace bursar::payments {
 namespace {
 
 constexpr std::array<TierInfo, 4> kTiers = {{
-    {Tier::kStarter, "starter", 80, 100'000, 300'000, 10'000, "T+1", false, false, 100, 24},
-    {Tier::kBusiness, "business", 60, 500'000, 1'500'000, 50'000, "T+1", true, false, 500, 12},
+    {Tier::kStarter, "starter", 80, 100'000, 300'000, 10'000, "T+1", false, false, 100, 24,
+     RefundFeePolicy::kProportional},
+    {Tier::kBusiness, "business", 60, 500'000, 1'500'000, 50'000, "T+1", true, false, 500, 12,
+     RefundFeePolicy::kProportional},
     {Tier::kEnterprise, "enterprise", 45, 2'000'000, 6'000'000, 200'000, "T+0", true, true, 2'000,
-     4},
-    {Tier::kPremium, "premium", 30, 10'000'000, 30'000'000, 1'000'000, "D+0", true, true, 10'000,
-     1},
+     4, RefundFeePolicy::kProportional},
+    {Tier::kPremium, "premium", 30, 10'000'000, 30'000'000, 1'000'000, "D+0", true, true, 10'000, 1,
+     RefundFeePolicy::kProportional},
 }};
 
 }  // namespace
 
 std::span<const TierInfo> Tiers() { return kTiers; }
+
+const char* RefundFeePolicyName(RefundFeePolicy policy) {
+    return policy == RefundFeePolicy::kNone ? "none" : "proportional";
+}
+
+std::string_view RefundReasonName(RefundReason reason) {
+    switch (reason) {
+        case RefundReason::kNone:
+            return "";
+        case RefundReason::kDuplicate:
+            return "duplicate";
+        case RefundReason::kFraudulent:
+            return "fraudulent";
+        case RefundReason::kRequestedByCustomer:
+            return "requested_by_customer";
+    }
+    return "";
+}
+
+std::optional<RefundReason> FindRefundReason(std::string_view name) {
+    for (uint8_t i = 1; i <= kRefundReasonMax; ++i) {
+        if (RefundReasonName(static_cast<RefundReason>(i)) == name) {
+            return static_cast<RefundReason>(i);
+        }
+    }
+    return std::nullopt;
+}
 
 const TierInfo* FindTier(std::string_view name) {
     for (const auto& info : kTiers) {
@@ -46,6 +75,7 @@ bool IsKnownCommand(uint16_t number) {
         case CommandType::kTopup:
         case CommandType::kTransfer:
         case CommandType::kPay:
+        case CommandType::kRefund:
             return true;
     }
     return false;
@@ -71,6 +101,8 @@ const char* CommandName(CommandType type) {
             return "Transfer";
         case CommandType::kPay:
             return "Pay";
+        case CommandType::kRefund:
+            return "Refund";
     }
     return "Unknown";
 }
@@ -130,6 +162,11 @@ void EncodeCommand(const Command& c, std::string* out) {
             w.U64(c.merchant_id);
             w.U128(c.amount);
             w.U32(c.currency);
+            break;
+        case CommandType::kRefund:
+            w.U64(c.txn_id);
+            w.U128(c.amount);
+            w.U8(static_cast<uint8_t>(c.refund_reason));
             break;
     }
 }
@@ -204,6 +241,7 @@ Result<Command> DecodeCommand(std::string_view bytes) {
         if (ok && has_v1 == 1) ok = r.Hash(&c.v1_fingerprint.emplace());
     }
     uint8_t tier = 1;
+    uint8_t reason = 0;
     if (ok) {
         switch (c.type) {
             case CommandType::kRegisterUser:
@@ -235,9 +273,13 @@ Result<Command> DecodeCommand(std::string_view bytes) {
                 ok = r.U64(&c.user_id) && r.U64(&c.merchant_id) && r.U128(&c.amount) &&
                      r.U32(&c.currency);
                 break;
+            case CommandType::kRefund:
+                ok = r.U64(&c.txn_id) && r.U128(&c.amount) && r.U8(&reason);
+                break;
         }
     }
-    if (!ok || !r.done() || tier < 1 || tier > 4) return Malformed();
+    if (!ok || !r.done() || tier < 1 || tier > 4 || reason > kRefundReasonMax) return Malformed();
+    c.refund_reason = static_cast<RefundReason>(reason);
     c.tier = static_cast<Tier>(tier);
     return c;
 }

@@ -31,6 +31,7 @@ enum class CommandType : uint16_t {
     kTopup = 300,
     kTransfer = 301,
     kPay = 400,
+    kRefund = 500,
 };
 bool IsKnownCommand(uint16_t number);
 const char* CommandName(CommandType type);  // "RegisterUser", ...
@@ -49,6 +50,13 @@ struct Principal {
 
 enum class Tier : uint8_t { kStarter = 1, kBusiness = 2, kEnterprise = 3, kPremium = 4 };
 
+// What a refund does with the payment's fee (SPEC.md P7, docs/api.md "Refunds").
+enum class RefundFeePolicy : uint8_t {
+    kProportional = 1,  // the platform returns the fee in proportion to the amount refunded
+    kNone = 2,          // the platform keeps the fee; the merchant gives back the whole refund
+};
+const char* RefundFeePolicyName(RefundFeePolicy policy);  // "proportional", "none"
+
 // The tiers as the product defines them (SPEC.md P9). Limits are in major units of the merchant's
 // currency.
 struct TierInfo {
@@ -63,6 +71,7 @@ struct TierInfo {
     bool pre_authorization;
     uint32_t api_requests_per_minute;
     uint32_t support_response_hours;
+    RefundFeePolicy refund_fee_policy;
 };
 std::span<const TierInfo> Tiers();
 
@@ -78,6 +87,17 @@ inline constexpr size_t kIdempotencyKeyBytesMax = 255;
 inline constexpr size_t kReasonBytesMax = 500;
 inline constexpr u128 kAmountMinorMax = static_cast<u128>(1'000'000'000'000'000'000ull);  // 10^18
 // (api/json_input.h repeats it for the JSON decoder; api_test checks they agree.)
+
+// Why a payment was refunded (SPEC.md P7); stable numbers, journaled. kNone: not said.
+enum class RefundReason : uint8_t {
+    kNone = 0,
+    kDuplicate = 1,
+    kFraudulent = 2,
+    kRequestedByCustomer = 3,
+};
+inline constexpr uint8_t kRefundReasonMax = 3;
+std::string_view RefundReasonName(RefundReason reason);  // "duplicate", ...; kNone: ""
+std::optional<RefundReason> FindRefundReason(std::string_view name);
 
 inline constexpr uint8_t kCommandVersion = 2;  // journal v2's; 1: journal v1 (read only)
 
@@ -98,7 +118,8 @@ struct Command {
     uint64_t user_id = 0;      // the user acted on (update, topup, pay's payer, transfer's sender)
     uint64_t merchant_id = 0;  // pay
     uint64_t to_user_id = 0;   // transfer
-    u128 amount = 0;           // minor units
+    uint64_t txn_id = 0;       // refund: the payment refunded
+    u128 amount = 0;           // minor units (refund: zero for all that is left)
     uint32_t currency = 0;     // ledger currency id
     Tier tier = Tier::kStarter;
     std::string email;
@@ -107,6 +128,7 @@ struct Command {
     std::string reason;         // why (change tier)
     Hash256 secret_hash{};      // SHA-256 of a new session token (login) or API key (merchant)
     uint64_t expires_at = 0;    // session expiry, ns since the epoch
+    RefundReason refund_reason = RefundReason::kNone;
 };
 
 // Version 2: the envelope, then only the fields of the command's type. Decoding reads both

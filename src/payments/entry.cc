@@ -20,6 +20,8 @@ void Entry::NeedAccount(u128 id, ledger::AccountKind kind, uint16_t flags) {
     accounts_.push_back(NeededAccount{id, kind, flags});
 }
 
+void Entry::MustCover(u128 id, ResultCode code) { covered_.push_back(Covered{id, code}); }
+
 void Entry::Leg(u128 debit, u128 credit, u128 amount, uint16_t code, LegKind kind, uint64_t other) {
     legs_.push_back(PlannedLeg{debit, credit, amount, code, kind, other});
 }
@@ -65,9 +67,15 @@ ResultCode Entry::Check() const {
             Overflows(credit.credits_pending, credit.credits_posted, leg.amount)) {
             return ResultCode::kBalanceOverflow;
         }
-        if ((debit.flags & ledger::account_flags::kDebitsMustNotExceedCredits) &&
-            debit.debits_pending + debit.debits_posted + leg.amount > debit.credits_posted) {
+        const bool exceeds =
+            debit.debits_pending + debit.debits_posted + leg.amount > debit.credits_posted;
+        if ((debit.flags & ledger::account_flags::kDebitsMustNotExceedCredits) && exceeds) {
             return ResultCode::kInsufficientFunds;
+        }
+        if (exceeds) {
+            for (const Covered& covered : covered_) {
+                if (covered.id == leg.debit) return covered.code;
+            }
         }
         debit.debits_posted += leg.amount;
         credit.credits_posted += leg.amount;

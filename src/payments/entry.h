@@ -22,6 +22,9 @@ class Entry {
 
     // An account the legs need, created by Commit() when it does not exist.
     void NeedAccount(u128 id, ledger::AccountKind kind, uint16_t flags);
+    // An existing account whose debits may not exceed its credits in this entry, whatever its
+    // ledger flags (a merchant's balance must cover a refund): Check() answers `code` otherwise.
+    void MustCover(u128 id, ResultCode code);
     // A leg: `amount` from `debit` to `credit`, tagged with the leg kind and the other party.
     void Leg(u128 debit, u128 credit, u128 amount, uint16_t code, LegKind kind, uint64_t other);
 
@@ -56,6 +59,11 @@ class Entry {
     ledger::StateMachine& ledger_;
     Txn txn_;
     std::vector<NeededAccount> accounts_;
+    struct Covered {
+        u128 id;
+        ResultCode code;
+    };
+    std::vector<Covered> covered_;
     std::vector<PlannedLeg> legs_;
 };
 

@@ -27,6 +27,7 @@ void WriteTxn(BinaryWriter& w, const Txn& t) {
     w.U128(t.fee);
     w.U32(t.currency);
     w.U64(t.created_at);
+    if (t.type == TxnType::kRefund) w.U64(t.payment_id);  // a type added after v2's first
 }
 
 // Flattened: BinaryReader's reads are inlined, so each fixed-width field is a plain load instead
@@ -35,8 +36,9 @@ void WriteTxn(BinaryWriter& w, const Txn& t) {
     uint8_t type = 0;
     const bool ok = r.U64(&t->id) && r.U8(&type) && r.U64(&t->user_id) && r.U64(&t->merchant_id) &&
                     r.U64(&t->to_user_id) && r.U128(&t->amount) && r.U128(&t->fee) &&
-                    r.U32(&t->currency) && r.U64(&t->created_at) && type >= 1 && type <= 3;
+                    r.U32(&t->currency) && r.U64(&t->created_at) && type >= 1 && type <= 4;
     t->type = static_cast<TxnType>(type);
+    if (ok && t->type == TxnType::kRefund) return r.U64(&t->payment_id) && t->payment_id != 0;
     return ok;
 }
 
@@ -54,6 +56,8 @@ const char* TxnTypeName(TxnType type) {
             return "PAY";
         case TxnType::kTransfer:
             return "TRANSFER";
+        case TxnType::kRefund:
+            return "REFUND";
     }
     return "UNKNOWN";
 }

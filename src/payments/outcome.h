@@ -17,8 +17,8 @@
 
 namespace bursar::payments {
 
-enum class TxnType : uint8_t { kTopup = 1, kPay = 2, kTransfer = 3 };
-const char* TxnTypeName(TxnType type);  // TOPUP, PAY, TRANSFER (SPEC.md E1)
+enum class TxnType : uint8_t { kTopup = 1, kPay = 2, kTransfer = 3, kRefund = 4 };
+const char* TxnTypeName(TxnType type);  // TOPUP, PAY, TRANSFER, REFUND (SPEC.md E1)
 
 // The money a command moved: what the read model and the event stream need.
 struct Txn {
@@ -27,10 +27,11 @@ struct Txn {
     uint64_t user_id = 0;      // payer (pay, transfer) or the topped-up user
     uint64_t merchant_id = 0;  // pay
     uint64_t to_user_id = 0;   // transfer
-    u128 amount = 0;           // what the payer paid (pay: net + fee)
-    u128 fee = 0;
+    u128 amount = 0;           // what the payer paid (pay: net + fee); refund: what came back
+    u128 fee = 0;              // pay: the fee charged; refund: the fee returned
     uint32_t currency = 0;
     uint64_t created_at = 0;
+    uint64_t payment_id = 0;  // refund: the payment refunded
 
     bool operator==(const Txn&) const = default;
 };

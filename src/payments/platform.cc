@@ -154,6 +154,8 @@ Outcome Platform::Dispatch(const Command& c, const Caller& caller, uint64_t time
             return wallets::Transfer(c, caller, users_, books);
         case CommandType::kPay:
             return charges::Pay(c, caller, users_, merchants_, books);
+        case CommandType::kRefund:
+            return refunds_.Refund(c, caller, FindTxn(c.txn_id), merchants_, books);
     }
     return Refused(ResultCode::kUnknownCommand);
 }
@@ -173,11 +175,16 @@ std::optional<Txn> Platform::FindTxn(uint64_t txn_id) const {
         if (t == nullptr) break;
         const auto kind = static_cast<LegKind>(t->user_data_32 & 0xFF);
         txn.amount += t->amount;
-        if (kind == LegKind::kFee) txn.fee += t->amount;
-        if (kind == LegKind::kNet || kind == LegKind::kFee) {
+        if (kind == LegKind::kFee || kind == LegKind::kRefundFee) txn.fee += t->amount;
+        if (kind == LegKind::kNet || kind == LegKind::kFee || kind == LegKind::kRefundNet ||
+            kind == LegKind::kRefundFee) {
             txn.merchant_id = Low64(t->user_data_128);
         }
         if (kind == LegKind::kTransfer) txn.to_user_id = Low64(t->user_data_128);
+    }
+    if (txn.type == TxnType::kRefund) {
+        const refunds::RefundRecord* record = refunds_.Find(txn_id);
+        if (record != nullptr) txn.payment_id = record->payment_id;
     }
     return txn;
 }
@@ -185,13 +192,14 @@ std::optional<Txn> Platform::FindTxn(uint64_t txn_id) const {
 uint64_t Platform::MemoryBytes() const {
     constexpr uint64_t kDeadlineBytes = 64;  // a std::set node of a Deadline
     return ledger_->MemoryBytes() + users_.MemoryBytes() + merchants_.MemoryBytes() +
-           idempotency_.MemoryBytes() + deadlines_.size() * kDeadlineBytes;
+           refunds_.MemoryBytes() + idempotency_.MemoryBytes() + deadlines_.size() * kDeadlineBytes;
 }
 
 Status Platform::CheckInvariants() const {
     BURSAR_RETURN_IF_ERROR(ledger_->CheckInvariants());
     BURSAR_RETURN_IF_ERROR(users_.CheckInvariants());
     BURSAR_RETURN_IF_ERROR(merchants_.CheckInvariants());
+    BURSAR_RETURN_IF_ERROR(refunds_.CheckInvariants(*ledger_));
     // Every session has its deadline, and the idempotency store one while it holds answers.
     const uint64_t expected = users_.session_count() + (idempotency_.size() > 0 ? 1 : 0);
     if (deadlines_.size() != expected) {
@@ -212,6 +220,8 @@ void Platform::FreezeInto(FrozenPlatform* frozen) const {
     frozen->merchants_.clear();
     merchants_.Save(&frozen->merchants_);
     idempotency_.FreezeInto(&frozen->idempotency_);
+    frozen->refunds_.reset();
+    if (!refunds_.empty()) refunds_.Save(&frozen->refunds_.emplace());
 }
 
 std::shared_ptr<FrozenPlatform> Platform::Freeze() const {
@@ -228,7 +238,7 @@ std::vector<SectionHash> FrozenPlatform::SectionHashes() const {
     idempotency.Update(idempotency_.head.data(), idempotency_.head.size());
     idempotency_.records.ForEachPiece(
         [&](std::string_view piece) { idempotency.Update(piece.data(), piece.size()); });
-    return {
+    std::vector<SectionHash> hashes = {
         {static_cast<uint32_t>(SectionId::kLedger), kLedgerSectionVersion, ledger_.StateHash()},
         {static_cast<uint32_t>(SectionId::kTxns), kTxnsSectionVersion, HashOf(txns_)},
         {static_cast<uint32_t>(SectionId::kUsers), users::Users::kSectionVersion, HashOf(users_)},
@@ -237,6 +247,11 @@ std::vector<SectionHash> FrozenPlatform::SectionHashes() const {
         {static_cast<uint32_t>(SectionId::kIdempotency), IdempotencyStore::kSectionVersion,
          idempotency.Finish()},
     };
+    if (refunds_) {
+        hashes.push_back({static_cast<uint32_t>(SectionId::kRefunds),
+                          refunds::Refunds::kSectionVersion, HashOf(*refunds_)});
+    }
+    return hashes;
 }
 
 bool FrozenPlatform::Save(const ledger::WriteFn& write) const {
@@ -247,7 +262,7 @@ bool FrozenPlatform::Save(const ledger::WriteFn& write) const {
     auto plain = [&](SectionId id, uint32_t version, const std::string& bytes) {
         return header(id, version, bytes.size()) && write(bytes.data(), bytes.size());
     };
-    const uint32_t count = kSectionIdMax;
+    const uint32_t count = kSectionIdAlways + (refunds_ ? 1 : 0);
     if (!write(&count, sizeof(count))) return false;
     const uint64_t ledger_bytes = ledger_.SaveBytes();
     uint64_t written = 0;
@@ -272,6 +287,8 @@ bool FrozenPlatform::Save(const ledger::WriteFn& write) const {
     bool ok = true;
     idempotency_.records.ForEachPiece(
         [&](std::string_view piece) { ok = ok && write(piece.data(), piece.size()); });
+    if (ok && refunds_)
+        ok = plain(SectionId::kRefunds, refunds::Refunds::kSectionVersion, *refunds_);
     return ok;
 }
 
@@ -300,11 +317,14 @@ Result<std::unique_ptr<Platform>> Platform::Load(const ledger::ReadFn& read,
             return corrupt("unknown section id " + std::to_string(h.id));
         }
         if (h.id <= last_id) return corrupt("section " + std::to_string(h.id) + " out of order");
+        if (i < kSectionIdAlways && h.id != i + 1) {
+            return corrupt("missing section " + std::to_string(i + 1));
+        }
         last_id = h.id;
         // Each section reads every version it was ever written in.
         const uint32_t version_max = static_cast<SectionId>(h.id) == SectionId::kMerchants
                                          ? merchants::Merchants::kSectionVersion
-                                         : 1;
+                                         : 1;  // the others have one version so far
         if (h.version < 1 || h.version > version_max || h.length > kSectionBytesMax) {
             return corrupt(std::string(SectionName(h.id)) + " section: version " +
                            std::to_string(h.version) + ", length " + std::to_string(h.length));
@@ -338,10 +358,16 @@ Result<std::unique_ptr<Platform>> Platform::Load(const ledger::ReadFn& read,
             case SectionId::kIdempotency:
                 ok = platform->idempotency_.Load(bytes, platform->deadlines_);
                 break;
+            case SectionId::kRefunds:
+                ok = platform->refunds_.Load(bytes, *platform->ledger_) &&
+                     !platform->refunds_.empty();
+                break;
         }
         if (!ok) return corrupt(name + " section");
     }
-    if (last_id != kSectionIdMax || count != kSectionIdMax) return corrupt("missing sections");
+    // Sections 1 to kSectionIdAlways, each once in order (checked above), then the later ones
+    // present.
+    if (count < kSectionIdAlways || last_id < kSectionIdAlways) return corrupt("missing sections");
     Status status = platform->CheckInvariants();
     if (!status.ok()) return Error(status);
     return platform;

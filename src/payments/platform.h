@@ -23,6 +23,7 @@
 #include "payments/ids.h"
 #include "payments/merchants/merchants.h"
 #include "payments/outcome.h"
+#include "payments/refunds/refunds.h"
 #include "payments/sections.h"
 #include "payments/users/users.h"
 
@@ -38,6 +39,7 @@ class Platform {
     const ledger::StateMachine& ledger() const { return *ledger_; }
     const users::Users& users() const { return users_; }
     const merchants::Merchants& merchants() const { return merchants_; }
+    const refunds::Refunds& refunds() const { return refunds_; }
     const IdempotencyStore& idempotency() const { return idempotency_; }
 
     // Batches: the ledger's, and the deadlines due at `timestamp` fire first.
@@ -83,6 +85,7 @@ class Platform {
     std::unique_ptr<ledger::StateMachine> ledger_;
     users::Users users_;
     merchants::Merchants merchants_;
+    refunds::Refunds refunds_;
     IdempotencyStore idempotency_;
     DeadlineQueue deadlines_;
     uint64_t next_txn_id_ = 1;
@@ -103,6 +106,7 @@ class FrozenPlatform {
     std::string users_;
     std::string merchants_;
     IdempotencyStore::Frozen idempotency_;
+    std::optional<std::string> refunds_;  // none: no refund yet (the section is not written)
 };
 
 }  // namespace bursar::payments

@@ -5,6 +5,8 @@
 #include <cstring>
 
 #include "base/binary_codec.h"
+#include "payments/charges/charges.h"
+#include "payments/entry.h"
 #include "payments/error_codes.h"
 
 namespace bursar::payments {
@@ -458,6 +460,144 @@ TEST_F(PlatformTest, SaveLoadKeepsEverything) {
         << refused.error().message();
 }
 
+// A state without refunds is saved without their section, as a binary from before refunds saved
+// it (five sections, the same state hash); with refunds it has six, and both load.
+TEST_F(PlatformTest, RefundsSectionOnlyWhenThereAreRefunds) {
+    const uint64_t alice = Register("a@example.com");
+    const Principal session = Login(alice, "t");
+    ASSERT_TRUE(Run(Money(CommandType::kTopup, session, alice, 10'000)).ok());
+    const uint64_t shop = Merchant(Tier::kBusiness, "key");
+    Command pay = Money(CommandType::kPay, session, alice, 1'000);
+    pay.merchant_id = shop;
+    const Outcome paid = Run(pay);
+    ASSERT_TRUE(paid.ok());
+    auto save = [&] {
+        std::string bytes;
+        EXPECT_TRUE(platform_.Freeze()->Save([&](const void* p, size_t n) {
+            bytes.append(static_cast<const char*>(p), n);
+            return true;
+        }));
+        return bytes;
+    };
+    auto load = [](const std::string& state) {
+        size_t offset = 0;
+        return Platform::Load(
+            [&](void* p, size_t n) {
+                if (offset + n > state.size()) return false;
+                std::memcpy(p, state.data() + offset, n);
+                offset += n;
+                return true;
+            },
+            {});
+    };
+    auto section_count = [](const std::string& bytes) {
+        uint32_t count = 0;
+        std::memcpy(&count, bytes.data(), sizeof(count));
+        return count;
+    };
+    std::string before = save();
+    EXPECT_EQ(section_count(before), 5u);
+    EXPECT_EQ(platform_.SectionHashes().size(), 5u);
+    ASSERT_TRUE(load(before));
+
+    Command refund;
+    refund.type = CommandType::kRefund;
+    refund.principal = {PrincipalKind::kApiKey, HashOf("key")};
+    refund.txn_id = paid.txn->id;
+    refund.amount = 400;
+    refund.refund_reason = RefundReason::kDuplicate;
+    const Outcome refunded = Run(refund);
+    ASSERT_TRUE(refunded.ok()) << ResultName(refunded.code);
+    EXPECT_EQ(refunded.txn->type, TxnType::kRefund);
+    EXPECT_EQ(refunded.txn->payment_id, paid.txn->id);
+    EXPECT_EQ(refunded.txn->fee, 2u);  // floor(6 * 400 / 1000)
+    // What the ledger holds of it (created_at is its first leg's timestamp, not the command's).
+    auto same = [&](const std::optional<Txn>& found) {
+        ASSERT_TRUE(found);
+        Txn expected = *refunded.txn;
+        expected.created_at = found->created_at;
+        EXPECT_EQ(*found, expected);
+    };
+    same(platform_.FindTxn(refunded.txn->id));
+    EXPECT_EQ(Balance(alice), 9'400u);
+
+    std::string after = save();
+    EXPECT_EQ(section_count(after), 6u);
+    auto loaded = load(after);
+    ASSERT_TRUE(loaded) << loaded.error().ToString();
+    EXPECT_EQ((*loaded)->StateHash(), platform_.StateHash());
+    EXPECT_EQ((*loaded)->SectionHashes().back().id, static_cast<uint32_t>(SectionId::kRefunds));
+    const refunds::RefundRecord* record = (*loaded)->refunds().Find(refunded.txn->id);
+    ASSERT_NE(record, nullptr);
+    EXPECT_EQ(record->reason, RefundReason::kDuplicate);
+    EXPECT_EQ((*loaded)->refunds().OfPayment(paid.txn->id)->refunded, 400u);
+    same((*loaded)->FindTxn(refunded.txn->id));
+
+    // A state missing one of the first five sections is corrupt, whatever follows.
+    std::string missing = before;
+    const uint32_t six = 6;
+    // The idempotency section (5) is the last of `before`: renumbered 6, section 5 is missing.
+    size_t offset = sizeof(uint32_t);
+    for (int i = 0; i < 4; ++i) {
+        uint64_t length = 0;
+        std::memcpy(&length, missing.data() + offset + 8, sizeof(length));
+        offset += 16 + length;
+    }
+    std::memcpy(missing.data() + offset, &six, sizeof(six));
+    auto refused = load(missing);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message().find("missing section 5"), std::string::npos)
+        << refused.error().message();
+}
+
+// A merchant's balance must cover its part of a refund: Entry::MustCover refuses a debit past an
+// account's balance with the code given, although the ledger's flags would let it through.
+TEST_F(PlatformTest, EntryMustCoverRefusesADebitPastTheBalance) {
+    const uint64_t alice = Register("a@example.com");
+    const Principal session = Login(alice, "t");
+    ASSERT_TRUE(Run(Money(CommandType::kTopup, session, alice, 1'000)).ok());
+    const uint64_t shop = Merchant(Tier::kPremium, "key");
+    Command pay = Money(CommandType::kPay, session, alice, 1'000);
+    pay.merchant_id = shop;
+    ASSERT_TRUE(Run(pay).ok());  // the shop holds 997
+    Txn txn;
+    txn.type = TxnType::kRefund;
+    txn.user_id = alice;
+    txn.merchant_id = shop;
+    for (const u128 amount : {u128{997}, u128{998}}) {
+        Entry entry(platform_.ledger(), txn);
+        entry.MustCover(MerchantAccountId(shop, kJpy), ResultCode::kMerchantBalanceTooLow);
+        entry.Leg(MerchantAccountId(shop, kJpy), WalletAccountId(alice, kJpy), amount, kCodeRefund,
+                  LegKind::kRefundNet, shop);
+        EXPECT_EQ(entry.Check(),
+                  amount == 997 ? ResultCode::kOk : ResultCode::kMerchantBalanceTooLow)
+            << static_cast<uint64_t>(amount);
+    }
+}
+
+TEST(RefundFees, ProportionalNeverReturnsMoreThanTheFee) {
+    EXPECT_EQ(refunds::FeeReturned(10'000, 60, 3'333), 19u);
+    EXPECT_EQ(refunds::FeeReturned(10'000, 60, 6'666), 39u);
+    EXPECT_EQ(refunds::FeeReturned(10'000, 60, 10'000), 60u);
+    EXPECT_EQ(refunds::FeeReturned(1'000, 8, 1), 0u);
+    // Every split of a payment returns, in sum, exactly the fee on the last part.
+    for (u128 amount : {u128{1}, u128{7}, u128{999}, u128{10'001}}) {
+        for (u128 step : {u128{1}, u128{3}, u128{250}}) {
+            const u128 fee = charges::Fee(amount, 80);
+            u128 refunded = 0, returned = 0;
+            while (refunded < amount) {
+                const u128 part = std::min(step, amount - refunded);
+                const u128 now = refunds::FeeReturned(amount, fee, refunded + part) - returned;
+                EXPECT_LE(now, part);
+                returned += now;
+                refunded += part;
+                EXPECT_LE(returned, fee);
+            }
+            EXPECT_EQ(returned, fee);
+        }
+    }
+}
+
 // A merchants section of version 1 (written before tier changes existed: no history) still loads.
 TEST_F(PlatformTest, MerchantsSectionOfVersionOneStillLoads) {
     Merchant(Tier::kBusiness, "k1");
@@ -560,6 +700,33 @@ TEST(CommandCodec, RoundTripAndRejectsGarbage) {
     }
     EXPECT_FALSE(DecodeCommand(bytes + "x"));
     EXPECT_EQ(PeekCommand(bytes)->type, CommandType::kPay);
+}
+
+TEST(CommandCodec, RefundRoundTrip) {
+    Command c;
+    c.type = CommandType::kRefund;
+    c.principal = {PrincipalKind::kApiKey, HashOf("x")};
+    c.txn_id = 42;
+    c.amount = 7;
+    c.refund_reason = RefundReason::kRequestedByCustomer;
+    std::string bytes;
+    EncodeCommand(c, &bytes);
+    auto decoded = DecodeCommand(bytes);
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(decoded->txn_id, 42u);
+    EXPECT_EQ(decoded->amount, 7u);
+    EXPECT_EQ(decoded->refund_reason, RefundReason::kRequestedByCustomer);
+    bytes.back() = 4;  // no such reason
+    EXPECT_FALSE(DecodeCommand(bytes));
+    EXPECT_EQ(FindRefundReason("fraudulent"), RefundReason::kFraudulent);
+    EXPECT_FALSE(FindRefundReason(""));
+
+    Outcome o;
+    o.txn = Txn{9, TxnType::kRefund, 1, 2, 0, 7, 0, kJpy, 5, 42};
+    bytes.clear();
+    EncodeOutcome(o, &bytes);
+    EXPECT_EQ(*DecodeOutcome(bytes), o);
+    EXPECT_EQ(SummarizeOutcome(kCommandVersion, bytes)->txn->payment_id, 42u);
 }
 
 TEST(CommandCodec, HoldsNoSecret) {

@@ -5,7 +5,7 @@
 // message, field) through `ErrorOf`; the API renders that, the journal holds only the number, so
 // rewording a message never breaks a replay. Numbers are in ranges per module:
 //   0–99 envelope (authentication, idempotency), 100–199 users, 200–299 merchants,
-//   300–399 wallets (top-ups, transfers), 400–499 charges (payments).
+//   300–399 wallets (top-ups, transfers), 400–499 charges (payments), 500–599 refunds.
 // The order in which each command checks them is in src/payments/README.md.
 
 #include <cstdint>
@@ -15,30 +15,41 @@
 
 namespace bursar::payments {
 
-#define BURSAR_RESULT_CODES(X)                                                                 \
-    X(kOk, 0, kInternal, "", "")                                                               \
-    X(kUnauthenticated, 1, kUnauthenticated, "", "")                                           \
-    X(kIdempotencyKeyMismatch, 2, kIdempotencyKeyMismatch, "", "Idempotency-Key")              \
-    X(kForbidden, 3, kForbidden, "", "")                                                       \
-    X(kUnknownCommand, 4, kInternal, "", "")                                                   \
-    X(kV1Refusal, 5, kInternal, "", "") /* a refusal stored by journal v1: its body answers */ \
-    X(kUserNotFound, 100, kNotFound, "No such user.", "user_id")                               \
-    X(kEmailAlreadyRegistered, 101, kEmailAlreadyRegistered, "", "email")                      \
-    X(kLoginUserNotFound, 102, kUnauthenticated, "Email or password is wrong.", "")            \
-    X(kNotSignedIn, 103, kUnauthenticated, "", "")                                             \
-    X(kApiKeyTaken, 200, kInternal, "", "")                                                    \
-    X(kTierMerchantNotFound, 201, kNotFound, "No such merchant.", "id")                        \
-    X(kTierUnchanged, 202, kInvalidState, "The merchant is on this tier already.", "tier")     \
-    X(kAmountInvalid, 300, kInvalidRequest, "amount_minor must be from 1 to 10^18.",           \
-      "amount_minor")                                                                          \
-    X(kCurrencyUnknown, 301, kInvalidRequest, "Unknown currency.", "currency")                 \
-    X(kRecipientNotFound, 302, kNotFound, "No such recipient.", "to_user_id")                  \
-    X(kSameSenderAndRecipient, 303, kInvalidRequest, "Sender and recipient are the same.",     \
-      "to_user_id")                                                                            \
-    X(kInsufficientFunds, 304, kInsufficientFunds, "", "")                                     \
-    X(kBalanceOverflow, 305, kInvalidRequest, "The amount would overflow a balance.",          \
-      "amount_minor")                                                                          \
-    X(kMerchantNotFound, 400, kNotFound, "No such merchant.", "merchant_id")
+#define BURSAR_RESULT_CODES(X)                                                                    \
+    X(kOk, 0, kInternal, "", "")                                                                  \
+    X(kUnauthenticated, 1, kUnauthenticated, "", "")                                              \
+    X(kIdempotencyKeyMismatch, 2, kIdempotencyKeyMismatch, "", "Idempotency-Key")                 \
+    X(kForbidden, 3, kForbidden, "", "")                                                          \
+    X(kUnknownCommand, 4, kInternal, "", "")                                                      \
+    X(kV1Refusal, 5, kInternal, "", "") /* a refusal stored by journal v1: its body answers */    \
+    X(kUserNotFound, 100, kNotFound, "No such user.", "user_id")                                  \
+    X(kEmailAlreadyRegistered, 101, kEmailAlreadyRegistered, "", "email")                         \
+    X(kLoginUserNotFound, 102, kUnauthenticated, "Email or password is wrong.", "")               \
+    X(kNotSignedIn, 103, kUnauthenticated, "", "")                                                \
+    X(kApiKeyTaken, 200, kInternal, "", "")                                                       \
+    X(kTierMerchantNotFound, 201, kNotFound, "No such merchant.", "id")                           \
+    X(kTierUnchanged, 202, kInvalidState, "The merchant is on this tier already.", "tier")        \
+    X(kAmountInvalid, 300, kInvalidRequest, "amount_minor must be from 1 to 10^18.",              \
+      "amount_minor")                                                                             \
+    X(kCurrencyUnknown, 301, kInvalidRequest, "Unknown currency.", "currency")                    \
+    X(kRecipientNotFound, 302, kNotFound, "No such recipient.", "to_user_id")                     \
+    X(kSameSenderAndRecipient, 303, kInvalidRequest, "Sender and recipient are the same.",        \
+      "to_user_id")                                                                               \
+    X(kInsufficientFunds, 304, kInsufficientFunds, "", "")                                        \
+    X(kBalanceOverflow, 305, kInvalidRequest, "The amount would overflow a balance.",             \
+      "amount_minor")                                                                             \
+    X(kMerchantNotFound, 400, kNotFound, "No such merchant.", "merchant_id")                      \
+    X(kRefundForbidden, 500, kForbidden, "Only the payment's merchant or the admin refunds it.",  \
+      "")                                                                                         \
+    X(kRefundPaymentNotFound, 501, kNotFound, "No such payment.", "id")                           \
+    X(kRefundReasonInvalid, 502, kInvalidRequest,                                                 \
+      "reason must be duplicate, fraudulent or requested_by_customer.", "reason")                 \
+    X(kPaymentRefunded, 503, kInvalidState, "The payment is refunded in full already.", "")       \
+    X(kRefundExceedsPayment, 504, kInvalidRequest,                                                \
+      "amount_minor is more than what is left to refund of the payment.", "amount_minor")         \
+    X(kRefundsPerPaymentExceeded, 505, kInvalidState, "A payment takes at most 100 refunds.", "") \
+    X(kMerchantBalanceTooLow, 506, kInsufficientFunds,                                            \
+      "The merchant's balance is too low for this refund.", "")
 
 #define BURSAR_RESULT_ENUM(name, number, error, message, param) name = number,
 enum class ResultCode : uint16_t { BURSAR_RESULT_CODES(BURSAR_RESULT_ENUM) };

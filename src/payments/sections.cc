@@ -14,6 +14,8 @@ const char* SectionName(uint32_t id) {
             return "merchants";
         case SectionId::kIdempotency:
             return "idempotency";
+        case SectionId::kRefunds:
+            return "refunds";
     }
     return "unknown";
 }

@@ -19,8 +19,13 @@ enum class SectionId : uint32_t {
     kUsers = 3,        // users, sessions
     kMerchants = 4,    // merchants and their API key hashes
     kIdempotency = 5,  // stored answers of Idempotency-Keys
+    kRefunds = 6,      // refunds and the payments they refund
 };
-inline constexpr uint32_t kSectionIdMax = 5;
+inline constexpr uint32_t kSectionIdMax = 6;
+// Sections 1 to kSectionIdAlways are in every state. A later one (added after snapshot format
+// v2's first sections) is written only when its module holds something: a state without it is
+// saved, and hashed, as a binary from before the module saved it, so their hashes agree.
+inline constexpr uint32_t kSectionIdAlways = 5;
 
 const char* SectionName(uint32_t id);  // "ledger", "txns", "users", ...
 

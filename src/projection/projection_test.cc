@@ -62,6 +62,19 @@ CREATE TABLE postings (
     direction TEXT NOT NULL, amount_minor INTEGER NOT NULL, PRIMARY KEY (txn_id, leg));
 )sql";
 
+// Schema version 2, as its read model created it.
+constexpr const char* kSchemaVersion2 = R"sql(
+PRAGMA journal_mode=WAL;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE transactions (
+    txn_id INTEGER PRIMARY KEY, type INTEGER NOT NULL, amount_minor INTEGER NOT NULL,
+    fee_minor INTEGER NOT NULL, currency INTEGER NOT NULL, user_id INTEGER NOT NULL,
+    merchant_id INTEGER NOT NULL, to_user_id INTEGER NOT NULL, created_at_ns INTEGER NOT NULL);
+CREATE INDEX transactions_user ON transactions (user_id);
+CREATE INDEX transactions_to_user ON transactions (to_user_id) WHERE to_user_id != 0;
+CREATE INDEX transactions_merchant ON transactions (merchant_id) WHERE merchant_id != 0;
+)sql";
+
 class ProjectionTest : public ::testing::Test {
   protected:
     void SetUp() override {
@@ -223,7 +236,32 @@ TEST_F(ProjectionTest, AnEarlierSchemaIsProjectedAgainFromTheJournal) {
     EXPECT_EQ(List({.user_id = 2, .size = 100}).size(), 2u);  // b: top-up, transfer received
     // The version 1 tables are gone.
     EXPECT_EQ(ExecSql(path, "SELECT count(*) FROM sqlite_schema WHERE name = 'postings'"), 0);
-    EXPECT_EQ(ExecSql(path, "PRAGMA user_version"), 2);
+    EXPECT_EQ(ExecSql(path, "PRAGMA user_version"), 3);
+}
+
+// Schema version 2 (no payment_id) is emptied and projected again the same way.
+TEST_F(ProjectionTest, SchemaVersionTwoIsProjectedAgainFromTheJournal) {
+    Funded("a@example.com", 1000);
+    const std::vector<TransactionRow> before = List({.size = 100});
+    ASSERT_EQ(before.size(), 1u);
+    projector_.reset();
+    engine_.reset();
+    const std::string path = ReadModelPath(dir_);
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    ExecSql(path, std::string(kSchemaVersion2) +
+                      "INSERT INTO meta VALUES ('journal_seq', 1000000);"
+                      "INSERT INTO transactions VALUES (99, 2, 5, 0, 392, 1, 1, 0, 0);"
+                      "PRAGMA user_version=2;");
+    OpenEngine();
+    const std::vector<TransactionRow> after = List({.size = 100});
+    ASSERT_EQ(after.size(), 1u);
+    EXPECT_EQ(after[0].txn_id, before[0].txn_id);
+    EXPECT_EQ(after[0].amount_minor, before[0].amount_minor);
+    EXPECT_EQ(ExecSql(path, "PRAGMA user_version"), 3);
+    EXPECT_EQ(ExecSql(path,
+                      "SELECT count(*) FROM pragma_table_info('transactions') "
+                      "WHERE name = 'payment_id'"),
+              1);
 }
 
 // The read model without the engine: records applied directly, lists checked against the

@@ -10,10 +10,12 @@
 namespace bursar::projection {
 namespace {
 
-// In SQLite's user_version. 2: a row holds the transaction's own fields only (the postings are
-// derived when read); partial indexes for recipients and merchants. (1: type, currency and status
-// as text, a postings table, the version in `meta` and user_version 0, like a new file.)
-constexpr uint64_t kSchemaVersion = 2;
+// In SQLite's user_version. 3: a refund's row names the payment it refunds (payment_id).
+// (2: a row holds the transaction's own fields only, the postings derived when read; partial
+// indexes for recipients and merchants. 1: type, currency and status as text, a postings table,
+// the version in `meta` and user_version 0, like a new file.) A file of an earlier version is
+// emptied and projected again from the journal.
+constexpr uint64_t kSchemaVersion = 3;
 constexpr int kBusyTimeoutMs = 5000;
 constexpr int kCacheKiB = 64 * 1024;  // SQLite page cache per connection
 // The WAL is copied into the database file when it holds this many pages (4 KiB each; SQLite's
@@ -49,7 +51,8 @@ CREATE TABLE transactions (
     user_id INTEGER NOT NULL,
     merchant_id INTEGER NOT NULL,
     to_user_id INTEGER NOT NULL,
-    created_at_ns INTEGER NOT NULL);
+    created_at_ns INTEGER NOT NULL,
+    payment_id INTEGER NOT NULL);
 CREATE INDEX transactions_user ON transactions (user_id);
 CREATE INDEX transactions_to_user ON transactions (to_user_id) WHERE to_user_id != 0;
 CREATE INDEX transactions_merchant ON transactions (merchant_id) WHERE merchant_id != 0;
@@ -59,9 +62,9 @@ INSERT INTO meta VALUES ('journal_seq', 0);
 // The columns in the order the writer binds and the lists read them.
 constexpr const char* kColumns =
     "txn_id, type, amount_minor, fee_minor, currency, user_id, merchant_id, to_user_id, "
-    "created_at_ns";
-constexpr int kColumnCount = 9;
-constexpr const char* kRowParameters = "(?,?,?,?,?,?,?,?,?)";
+    "created_at_ns, payment_id";
+constexpr int kColumnCount = 10;
+constexpr const char* kRowParameters = "(?,?,?,?,?,?,?,?,?,?)";
 
 // OR ROLLBACK: a row that fails (a txn id already there) ends the SQLite transaction, as Apply
 // would. Unlike the default (undo the statement only), it needs no statement journal, which for a
@@ -103,6 +106,7 @@ class Statement {
         Int(first + 7, txn.merchant_id);
         Int(first + 8, txn.to_user_id);
         Int(first + 9, txn.created_at);
+        Int(first + 10, txn.payment_id);
     }
     // Runs a statement that returns no rows, and resets it for the next run.
     bool Run() {
@@ -136,7 +140,8 @@ payments::Txn TxnOfColumns(sqlite3_stmt* row) {
                          .amount = number(2),
                          .fee = number(3),
                          .currency = static_cast<uint32_t>(number(4)),
-                         .created_at = number(8)};
+                         .created_at = number(8),
+                         .payment_id = number(9)};
 }
 
 // A list's row: the transaction with what is derived from it.
@@ -151,7 +156,8 @@ TransactionRow RowOf(const payments::Txn& txn) {
                           txn.merchant_id,
                           txn.to_user_id,
                           txn.created_at,
-                          PostingsOf(txn)};
+                          PostingsOf(txn),
+                          txn.payment_id};
 }
 
 }  // namespace
@@ -174,6 +180,16 @@ std::vector<Posting> PostingsOf(const payments::Txn& txn) {
         case payments::TxnType::kTransfer:
             return {{wallet, "debit", amount},
                     {payments::FormatUserId(txn.to_user_id) + "/wallet/" + code, "credit", amount}};
+        case payments::TxnType::kRefund: {
+            std::vector<Posting> postings;
+            if (amount > fee) {
+                postings.push_back({payments::FormatMerchantId(txn.merchant_id) + "/" + code,
+                                    "debit", amount - fee});
+            }
+            if (fee > 0) postings.push_back({"platform/fees/" + code, "debit", fee});
+            postings.push_back({wallet, "credit", amount});
+            return postings;
+        }
     }
     return {};
 }
@@ -321,14 +337,14 @@ Status ReadModel::PrepareWriter() {
 
 namespace {
 
-// A user's wallet movements: a top-up and a transfer received add to the wallet, a payment and a
-// transfer sent take from it. ?1 is the user. Amounts are at most 10^18 each, so sums hold in
-// SQLite's 64-bit integers up to about nine such amounts; a wallet past 2^63 minor units is
+// A user's wallet movements: a top-up, a refund and a transfer received add to the wallet, a
+// payment and a transfer sent take from it. ?1 is the user. Amounts are at most 10^18 each, so sums
+// hold in SQLite's 64-bit integers up to about nine such amounts; a wallet past 2^63 minor units is
 // beyond what this query answers (the ledger itself holds 128 bits).
 constexpr const char* kMovements = R"sql(
     SELECT txn_id, type, amount_minor, fee_minor, currency, user_id, merchant_id, to_user_id,
-           created_at_ns,
-           CASE WHEN user_id = ?1 AND type = 1 THEN amount_minor
+           created_at_ns, payment_id,
+           CASE WHEN user_id = ?1 AND type IN (1, 4) THEN amount_minor
                 WHEN user_id = ?1 THEN -amount_minor
                 ELSE amount_minor END AS change
     FROM transactions
@@ -352,8 +368,8 @@ Result<std::vector<HistoryRow>> ReadModel::History(const HistoryFilter& filter, 
     int step = 0;
     while ((step = sqlite3_step(query.get())) == SQLITE_ROW) {
         rows.push_back(HistoryRow{RowOf(TxnOfColumns(query.get())),
-                                  sqlite3_column_int64(query.get(), 9),
-                                  sqlite3_column_int64(query.get(), 10)});
+                                  sqlite3_column_int64(query.get(), 10),
+                                  sqlite3_column_int64(query.get(), 11)});
     }
     if (step != SQLITE_DONE) return bursar::Error(Error("history"));
     *more = rows.size() > filter.size;

@@ -45,6 +45,7 @@ struct TransactionRow {
     uint64_t to_user_id;   // 0: none
     uint64_t created_at_ns;
     std::vector<Posting> postings;
+    uint64_t payment_id = 0;  // a refund's payment; 0: none
 };
 
 // Ids start at 1 (0 in a row means none).

@@ -307,6 +307,23 @@ class Runner {
             c.amount = Amount(step.words.at(3));
             c.currency = TakeCurrency(step);
             Send(c, step, step.words.at(1));
+        } else if (verb == "refund") {
+            Split(step, 2);
+            ASSERT_EQ(step.words.size(), 3u) << "refund MERCHANT TXN [AMOUNT]";
+            Command c;
+            c.type = CommandType::kRefund;
+            c.txn_id = std::stoull(step.words.at(2));
+            // The amount, when given, is the first flag (a number: not a result name).
+            if (!step.flags.empty() && U128FromString(step.flags.front())) {
+                c.amount = Amount(step.flags.front());
+                step.flags.erase(step.flags.begin());
+            }
+            if (step.options.contains("reason")) {
+                auto reason = FindRefundReason(step.options.at("reason"));
+                ASSERT_TRUE(reason) << step.options.at("reason");
+                c.refund_reason = *reason;
+            }
+            Send(c, step, step.words.at(1));
         } else if (verb == "time") {
             ASSERT_EQ(step.words.size(), 2u) << "time +N(s|m|h|d)";
             const std::string& delta = step.words[1];
@@ -389,6 +406,33 @@ class Runner {
             }
             if (step.options.contains("frozen")) {
                 EXPECT_EQ(frozen, Amount(step.options.at("frozen")));
+            }
+        } else if (what == "merchant") {
+            Split(step, 2);
+            const uint64_t merchant = MerchantId(step.words.at(2));
+            const uint32_t currency = TakeCurrency(step);
+            u128 balance = 0;
+            Read([&](const Platform& platform) {
+                const ledger::Account* a =
+                    platform.ledger().FindAccount(MerchantAccountId(merchant, currency));
+                if (a != nullptr) balance = a->credits_posted - a->debits_posted;
+            });
+            EXPECT_EQ(balance, Amount(step.options.at("balance")));
+        } else if (what == "refunded") {
+            Split(step, 2);
+            const uint64_t payment = std::stoull(step.words.at(2));
+            refunds::PaymentRefunds refunded;
+            Read([&](const Platform& platform) {
+                if (const auto* found = platform.refunds().OfPayment(payment)) refunded = *found;
+            });
+            if (step.options.contains("amount")) {
+                EXPECT_EQ(refunded.refunded, Amount(step.options.at("amount")));
+            }
+            if (step.options.contains("fee")) {
+                EXPECT_EQ(refunded.fee_returned, Amount(step.options.at("fee")));
+            }
+            if (step.options.contains("count")) {
+                EXPECT_EQ(refunded.refund_ids.size(), std::stoull(step.options.at("count")));
             }
         } else if (what == "sessions" || what == "users" || what == "merchants" ||
                    what == "stored" || what == "accounts") {
