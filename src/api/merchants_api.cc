@@ -56,12 +56,21 @@ void PlatformApi::ListTiers(HttpRequest&& request, const PathParams&, Responder 
 
 void PlatformApi::GetMerchant(HttpRequest&& request, const PathParams& params,
                               Responder responder) {
-    std::optional<uint64_t> id = payments::ParseMerchantId(params.Get("id"));
+    // `me`: the merchant whose API key calls (the dashboard learns its merchant id from it).
+    const bool me = params.Get("id") == "me";
+    std::optional<uint64_t> id = me ? 0 : payments::ParseMerchantId(params.Get("id"));
     if (!id) return Refuse(request, NotAnId("merchant", "id"), std::move(responder));
     Query(
-        [principal = PrincipalOf(request), id = *id](const payments::Platform& p, uint64_t now) {
+        [principal = PrincipalOf(request), id = *id, me](const payments::Platform& p,
+                                                         uint64_t now) mutable {
             std::optional<payments::Caller> caller = SignedIn(p, principal, now);
             if (!caller) return FromError(ErrorCode::kUnauthenticated);
+            if (me) {
+                if (caller->kind != payments::Caller::Kind::kMerchant) {
+                    return FromError(ErrorCode::kNotFound, "Only a merchant's API key has a me.");
+                }
+                id = caller->id;
+            }
             const bool self = caller->kind == payments::Caller::Kind::kMerchant && caller->id == id;
             if (caller->kind != payments::Caller::Kind::kAdmin && !self) {
                 return FromError(ErrorCode::kForbidden);

@@ -225,6 +225,12 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(r.status, 403, r)
         self.assertEqual(self.server.client(self.other_key).get(f"/v1/merchants/{shop}").status,
                          403)
+        # `me`: the merchant of the API key; nobody else has one.
+        r = self.server.client(key).get("/v1/merchants/me")
+        self.assertEqual((r.status, r.json["merchant_id"], r.json["tier"]), (200, shop, "enterprise"))
+        self.assertEqual(self.admin.get("/v1/merchants/me").status, 404)
+        self.assertEqual(self.alice_client.get("/v1/merchants/me").status, 404)
+        self.assertEqual(self.server.client().get("/v1/merchants/me").status, 401)
         r = self.admin.request("PUT", "/v1/merchants/mch_999/tier",
                                {"tier": "premium", "reason": "x"})
         self.assertEqual(r.status, 404, r)
