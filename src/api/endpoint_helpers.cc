@@ -47,7 +47,8 @@ HttpResponse NotAnId(std::string_view what, std::string_view param) {
 }
 
 std::optional<HttpResponse> ParsePage(const HttpRequest& request, uint32_t* size,
-                                      std::optional<uint64_t>* before_txn_id) {
+                                      std::optional<uint64_t>* before_id,
+                                      std::optional<uint64_t> (*parse_id)(std::string_view)) {
     if (auto text = request.QueryParam("size"); text && !text->empty()) {
         auto value = U128FromString(*text);
         if (!value || *value < 1 || *value > projection::kListSizeMax) {
@@ -56,9 +57,8 @@ std::optional<HttpResponse> ParsePage(const HttpRequest& request, uint32_t* size
         *size = static_cast<uint32_t>(*value);
     }
     if (auto cursor = request.QueryParam("cursor"); cursor && !cursor->empty()) {
-        *before_txn_id = payments::ParseTxnId(*cursor);
-        if (!*before_txn_id)
-            return FromError(ErrorCode::kInvalidRequest, "Not a cursor.", "cursor");
+        *before_id = parse_id(*cursor);
+        if (!*before_id) return FromError(ErrorCode::kInvalidRequest, "Not a cursor.", "cursor");
     }
     return std::nullopt;
 }

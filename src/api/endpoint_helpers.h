@@ -15,6 +15,7 @@
 #include "api/http.h"
 #include "api/json_input.h"
 #include "payments/platform.h"
+#include "risk/limits.h"
 
 namespace bursar::api {
 
@@ -38,7 +39,8 @@ inline constexpr FieldSpec kUpdateUserBody[] = {
     {"name", FieldKind::kString, true, 1, payments::kNameBytesMax}};
 inline constexpr FieldSpec kCreateMerchantBody[] = {
     {"name", FieldKind::kString, true, 1, payments::kNameBytesMax},
-    {"tier", FieldKind::kString, false, 1, 32}};
+    {"tier", FieldKind::kString, false, 1, 32},
+    kCurrencyField};
 inline constexpr FieldSpec kChangeTierBody[] = {
     {"tier", FieldKind::kString, true, 1, 32},
     {"reason", FieldKind::kString, true, 1, payments::kReasonBytesMax}};
@@ -49,6 +51,24 @@ inline constexpr FieldSpec kPayBody[] = {{"user_id", FieldKind::kString, true, 1
                                          kCurrencyField};
 inline constexpr FieldSpec kRefundBody[] = {{"amount_minor", FieldKind::kAmount, false},
                                             {"reason", FieldKind::kString, false, 1, 32}};
+inline constexpr FieldSpec kAuthorizeBody[] = {
+    {"user_id", FieldKind::kString, true, 1, 32},
+    {"merchant_id", FieldKind::kString, true, 1, 32},
+    kAmountField,
+    kCurrencyField,
+    {"expires_in_seconds", FieldKind::kInteger, false, 1, 30 * 86'400},
+    {"reference", FieldKind::kString, false, 1, payments::kReferenceBytesMax}};
+inline constexpr FieldSpec kCaptureBody[] = {{"amount_minor", FieldKind::kAmount, false},
+                                             {"final", FieldKind::kBoolean, false}};
+inline constexpr FieldSpec kCancelHoldBody[] = {
+    {"reason", FieldKind::kString, false, 1, payments::kReasonBytesMax}};
+inline constexpr FieldSpec kMerchantLimitsBody[] = {
+    {"single_payment", FieldKind::kInteger, false, 0, risk::kLimitMajorMax},
+    {"daily", FieldKind::kInteger, false, 0, risk::kLimitMajorMax},
+    {"monthly", FieldKind::kInteger, false, 0, risk::kLimitMajorMax}};
+inline constexpr FieldSpec kUserLimitsBody[] = {
+    {"single_payment", FieldKind::kInteger, false, 0, risk::kLimitMajorMax},
+    {"daily", FieldKind::kInteger, false, 0, risk::kLimitMajorMax}};
 inline constexpr FieldSpec kTransferBody[] = {{"from_user_id", FieldKind::kString, true, 1, 32},
                                               {"to_user_id", FieldKind::kString, true, 1, 32},
                                               kAmountField,
@@ -69,6 +89,11 @@ inline constexpr RequestBody kRequestBodies[] = {
     {"POST", "/v1/payments", kPayBody},
     {"POST", "/v1/transfers", kTransferBody},
     {"POST", "/v1/payments/{id}/refunds", kRefundBody},
+    {"POST", "/v1/preauths", kAuthorizeBody},
+    {"POST", "/v1/preauths/{id}/capture", kCaptureBody},
+    {"POST", "/v1/preauths/{id}/cancel", kCancelHoldBody},
+    {"PUT", "/v1/merchants/{id}/limits", kMerchantLimitsBody},
+    {"PUT", "/v1/users/{id}/limits", kUserLimitsBody},
 };
 
 HttpResponse Json(int status, std::string body);
@@ -80,8 +105,10 @@ std::expected<uint32_t, ApiError> CurrencyOf(const JsonFields& fields, uint32_t 
 HttpResponse NotAnId(std::string_view what, std::string_view param);
 // A keyset page's `size` (1 to projection::kListSizeMax) and `cursor` (txn_<n>) query parameters,
 // each left as it is when absent: the refusal when one is malformed.
-std::optional<HttpResponse> ParsePage(const HttpRequest& request, uint32_t* size,
-                                      std::optional<uint64_t>* before_txn_id);
+// `parse_id` reads the cursor (a txn id unless told).
+std::optional<HttpResponse> ParsePage(
+    const HttpRequest& request, uint32_t* size, std::optional<uint64_t>* before_id,
+    std::optional<uint64_t> (*parse_id)(std::string_view) = payments::ParseTxnId);
 // The caller of a read that needs one: nullopt for no, unknown, expired or revoked credentials.
 std::optional<payments::Caller> SignedIn(const payments::Platform& platform,
                                          const payments::Principal& principal, uint64_t now);

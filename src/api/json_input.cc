@@ -67,7 +67,8 @@ ParsedFields JsonFields::Parse(std::string_view body, std::span<const FieldSpec>
         if (spec == nullptr) {
             return (Invalid("Unknown field '" + std::string(key) + "'.", std::string(key)));
         }
-        if (fields.strings_.contains(key) || fields.amounts_.contains(key)) {
+        if (fields.strings_.contains(key) || fields.amounts_.contains(key) ||
+            fields.booleans_.contains(key)) {
             return (Invalid("Duplicate field.", std::string(key)));
         }
         if (spec->kind == FieldKind::kString) {
@@ -81,6 +82,22 @@ ParsedFields JsonFields::Parse(std::string_view body, std::span<const FieldSpec>
                                 std::string(key)));
             }
             fields.strings_.emplace(std::string(key), std::string(value));
+        } else if (spec->kind == FieldKind::kBoolean) {
+            bool value = false;
+            if (field.value.get_bool().get(value) != simdjson::SUCCESS) {
+                return (Invalid("Must be true or false.", std::string(key)));
+            }
+            fields.booleans_.emplace(std::string(key), value);
+        } else if (spec->kind == FieldKind::kInteger) {
+            uint64_t value = 0;
+            const bool integer = field.value.is_uint64() || field.value.is_int64();
+            if (!integer || field.value.get_uint64().get(value) != simdjson::SUCCESS ||
+                value < spec->bytes_min || value > spec->bytes_max) {
+                return (Invalid("Must be a whole number from " + std::to_string(spec->bytes_min) +
+                                    " to " + std::to_string(spec->bytes_max) + ".",
+                                std::string(key)));
+            }
+            fields.amounts_.emplace(std::string(key), value);
         } else {
             uint64_t value = 0;
             const bool integer = field.value.is_uint64() || field.value.is_int64();
@@ -93,7 +110,7 @@ ParsedFields JsonFields::Parse(std::string_view body, std::span<const FieldSpec>
     }
     for (const FieldSpec& spec : specs) {
         if (spec.required && !fields.strings_.contains(spec.name) &&
-            !fields.amounts_.contains(spec.name)) {
+            !fields.amounts_.contains(spec.name) && !fields.booleans_.contains(spec.name)) {
             return (Invalid("Missing field.", std::string(spec.name)));
         }
     }
@@ -112,23 +129,22 @@ std::optional<uint64_t> JsonFields::Amount(std::string_view name) const {
     return it->second;
 }
 
+std::optional<bool> JsonFields::Boolean(std::string_view name) const {
+    auto it = booleans_.find(name);
+    if (it == booleans_.end()) return std::nullopt;
+    return it->second;
+}
+
 std::string JsonFields::Canonical() const {
-    // Both maps are in name order and a name is in one of them: merge them.
-    std::string out;
-    auto string = strings_.begin();
-    auto amount = amounts_.begin();
-    while (string != strings_.end() || amount != amounts_.end()) {
-        if (amount == amounts_.end() ||
-            (string != strings_.end() && string->first < amount->first)) {
-            out.append(string->first).append("=s").append(std::to_string(string->second.size()));
-            out.append(":").append(string->second).append("\n");
-            ++string;
-        } else {
-            out.append(amount->first).append("=n").append(std::to_string(amount->second));
-            out.append("\n");
-            ++amount;
-        }
+    // The maps are each in name order and a name is in one of them: their lines, sorted by name.
+    std::map<std::string_view, std::string> lines;
+    for (const auto& [name, value] : strings_) {
+        lines[name] = "=s" + std::to_string(value.size()) + ":" + value;
     }
+    for (const auto& [name, value] : amounts_) lines[name] = "=n" + std::to_string(value);
+    for (const auto& [name, value] : booleans_) lines[name] = value ? "=btrue" : "=bfalse";
+    std::string out;
+    for (const auto& [name, line] : lines) out.append(name).append(line).append("\n");
     return out;
 }
 

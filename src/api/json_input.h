@@ -25,8 +25,10 @@ struct ApiError {
 };
 
 enum class FieldKind {
-    kString,  // a JSON string of at most `bytes_max` bytes (and at least `bytes_min`)
-    kAmount,  // a JSON integer from 1 to kAmountMinorMax
+    kString,   // a JSON string of at most `bytes_max` bytes (and at least `bytes_min`)
+    kAmount,   // a JSON integer from 1 to kAmountMinorMax
+    kInteger,  // a JSON integer from `bytes_min` to `bytes_max` (the bounds of the value)
+    kBoolean,  // true or false
 };
 
 inline constexpr uint64_t kAmountMinorMax =
@@ -47,7 +49,8 @@ class JsonFields {
     static ParsedFields Parse(std::string_view body, std::span<const FieldSpec> specs);
     static ParsedFields Parse(std::string_view body, std::initializer_list<FieldSpec> specs);
     std::optional<std::string> String(std::string_view name) const;
-    std::optional<uint64_t> Amount(std::string_view name) const;
+    std::optional<uint64_t> Amount(std::string_view name) const;  // kAmount and kInteger
+    std::optional<bool> Boolean(std::string_view name) const;
     // The fields in name order, each `name=s<length>:value` or `name=n<value>` on its own line:
     // the same parameters give the same text whatever the body's spacing and key order.
     std::string Canonical() const;
@@ -55,6 +58,7 @@ class JsonFields {
   private:
     std::map<std::string, std::string, std::less<>> strings_;
     std::map<std::string, uint64_t, std::less<>> amounts_;
+    std::map<std::string, bool, std::less<>> booleans_;
 };
 
 // The fields, or the error (the subset of std::expected's interface the handlers use).

@@ -5,6 +5,7 @@
 #include "api/platform_api.h"
 #include "api/render.h"
 #include "ledger/currency.h"
+#include "payments/limits/limits.h"
 #include "payments/merchants/tier_recommendation.h"
 
 namespace bursar::api {
@@ -38,6 +39,9 @@ void PlatformApi::CreateMerchant(HttpRequest&& request, const PathParams&, Respo
     Command command;
     command.type = CommandType::kCreateMerchant;
     command.name = *fields->String("name");
+    auto currency = CurrencyOf(*fields, options_.default_currency);
+    if (!currency) return Refuse(request, FromApiError(currency.error()), std::move(responder));
+    command.currency = *currency;
     command.tier = tier->tier;
     std::string api_key = RandomSecret(kApiKeyPrefix);
     command.secret_hash = HashSecret(api_key);
@@ -61,8 +65,8 @@ void PlatformApi::GetMerchant(HttpRequest&& request, const PathParams& params,
     std::optional<uint64_t> id = me ? 0 : payments::ParseMerchantId(params.Get("id"));
     if (!id) return Refuse(request, NotAnId("merchant", "id"), std::move(responder));
     Query(
-        [principal = PrincipalOf(request), id = *id, me](const payments::Platform& p,
-                                                         uint64_t now) mutable {
+        [principal = PrincipalOf(request), id = *id, me, fallback = options_.default_currency](
+            const payments::Platform& p, uint64_t now) mutable {
             std::optional<payments::Caller> caller = SignedIn(p, principal, now);
             if (!caller) return FromError(ErrorCode::kUnauthenticated);
             if (me) {
@@ -77,7 +81,11 @@ void PlatformApi::GetMerchant(HttpRequest&& request, const PathParams& params,
             }
             const payments::merchants::Merchant* merchant = p.merchants().Find(id);
             if (merchant == nullptr) return FromError(ErrorCode::kNotFound, "No such merchant.");
-            return Json(200, MerchantJson(id, *merchant));
+            const risk::MerchantLimits tier = payments::limits::TierLimits(merchant->tier);
+            const uint32_t currency = merchant->currency != 0 ? merchant->currency : fallback;
+            return Json(200,
+                        MerchantJson(id, *merchant, p.limits().MerchantLimitsOf(id, tier), currency,
+                                     p.limits().MerchantWindows(id, tier, currency, now)));
         },
         std::move(responder));
 }

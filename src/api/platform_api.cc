@@ -114,6 +114,8 @@ void PlatformApi::AddRoutes(Router& router) {
     AddWalletRoutes(router);
     AddPaymentRoutes(router);
     AddLedgerRoutes(router);
+    AddPreauthRoutes(router);
+    AddLimitRoutes(router);
 }
 
 std::shared_ptr<PlatformApi::CommandCall> PlatformApi::Begin(const HttpRequest& request,

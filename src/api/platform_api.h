@@ -29,6 +29,8 @@ struct PlatformApiOptions {
     std::string admin_token;
     uint32_t default_currency = 392;  // JPY
     uint64_t session_ttl_ns = 24ull * 3600 * 1'000'000'000;
+    // A pre-authorization's expiry when the request names none (configuration).
+    uint64_t preauth_expiry_seconds = 7 * 86'400;
     std::string data_dir;  // where the read model is
     // How long a list waits for the read model to reach the caller's own writes.
     uint64_t read_wait_ms_max = 2000;
@@ -79,6 +81,8 @@ class PlatformApi {
     void AddWalletRoutes(Router& router);
     void AddPaymentRoutes(Router& router);
     void AddLedgerRoutes(Router& router);
+    void AddPreauthRoutes(Router& router);
+    void AddLimitRoutes(Router& router);
 
     void Register(HttpRequest&& request, const PathParams& params, Responder responder);
     void Login(HttpRequest&& request, const PathParams& params, Responder responder);
@@ -93,6 +97,15 @@ class PlatformApi {
     void GetPayments(HttpRequest&& request, const PathParams& params, Responder responder);
     void Refund(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetRefund(HttpRequest&& request, const PathParams& params, Responder responder);
+    void Authorize(HttpRequest&& request, const PathParams& params, Responder responder);
+    void Capture(HttpRequest&& request, const PathParams& params, Responder responder);
+    void CancelHold(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetHold(HttpRequest&& request, const PathParams& params, Responder responder);
+    void ListHolds(HttpRequest&& request, const PathParams& params, Responder responder);
+    void SetMerchantLimits(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetMerchantLimits(HttpRequest&& request, const PathParams& params, Responder responder);
+    void SetUserLimits(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetUserLimits(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetWalletHistory(HttpRequest&& request, const PathParams& params, Responder responder);
     // GET /v1/wallets/{userId}?at=: the balances at a time, from the read model.
     void GetWalletAt(const HttpRequest& request, uint64_t user_id, Responder responder);

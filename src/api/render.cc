@@ -79,6 +79,55 @@ std::string MovedJson(const payments::Txn& txn, u128 balance) {
 
 void WriteRefund(JsonWriter& json, const payments::Txn& refund, payments::RefundReason reason);
 
+// "overrides": {name: major units, or null where the default is in force}.
+void WriteOverrides(JsonWriter& json,
+                    std::initializer_list<std::pair<std::string_view, uint64_t>> overrides) {
+    json.Key("overrides").BeginObject();
+    for (const auto& [name, value] : overrides) {
+        json.Key(name);
+        if (value == 0) {
+            json.Null();
+        } else {
+            json.Number(value);
+        }
+    }
+    json.EndObject();
+}
+
+// A pre-authorization: {preauth_id, status, user_id, merchant_id, amount_minor, captured_minor,
+// released_minor, remaining_minor, currency, reference, created_at, expires_at, closed_at,
+// captures: [txn ids]}.
+void WriteHold(JsonWriter& json, const payments::Hold& hold) {
+    json.BeginObject();
+    json.Key("preauth_id").String(payments::FormatHoldId(hold.id));
+    json.Key("status").String(payments::HoldStatusName(hold.status));
+    json.Key("user_id").String(payments::FormatUserId(hold.user_id));
+    json.Key("merchant_id").String(payments::FormatMerchantId(hold.merchant_id));
+    json.Key("amount_minor").Number(hold.amount);
+    json.Key("captured_minor").Number(hold.captured);
+    json.Key("released_minor").Number(hold.released);
+    json.Key("remaining_minor").Number(hold.remaining());
+    json.Key("currency").String(CurrencyCode(hold.currency));
+    json.Key("reference");
+    if (hold.reference.empty()) {
+        json.Null();
+    } else {
+        json.String(hold.reference);
+    }
+    json.Key("created_at").Number(hold.created_at / 1'000'000'000);
+    json.Key("expires_at").Number(hold.expires_at / 1'000'000'000);
+    json.Key("closed_at");
+    if (hold.closed_at == 0) {
+        json.Null();
+    } else {
+        json.Number(hold.closed_at / 1'000'000'000);
+    }
+    json.Key("captures").BeginArray();
+    for (uint64_t capture : hold.captures) json.String(payments::FormatTxnId(capture));
+    json.EndArray();
+    json.EndObject();
+}
+
 std::string SuccessBody(const payments::Command& c, const payments::Outcome& o,
                         std::string_view new_secret) {
     JsonWriter json;
@@ -105,6 +154,7 @@ std::string SuccessBody(const payments::Command& c, const payments::Outcome& o,
             json.Key("merchant_id").String(payments::FormatMerchantId(o.object_id));
             json.Key("name").String(c.name);
             json.Key("tier").String(payments::GetTier(c.tier).name);
+            json.Key("currency").String(CurrencyCode(c.currency));
             WriteSecret(json, "api_key", o, new_secret);
             json.EndObject();
             return json.Take();
@@ -123,6 +173,40 @@ std::string SuccessBody(const payments::Command& c, const payments::Outcome& o,
         case CommandType::kRefund:
             if (!o.txn) return "{}";
             WriteRefund(json, *o.txn, c.refund_reason);
+            return json.Take();
+        case CommandType::kAuthorize:
+        case CommandType::kCancelHold:
+            if (!o.hold) return "{}";
+            WriteHold(json, *o.hold);
+            return json.Take();
+        case CommandType::kConfigureRisk:
+            return "{}";
+        case CommandType::kSetMerchantLimits:
+            json.BeginObject();
+            json.Key("merchant_id").String(payments::FormatMerchantId(c.merchant_id));
+            WriteOverrides(json, {{"single_payment", c.limit_single},
+                                  {"daily", c.limit_daily},
+                                  {"monthly", c.limit_monthly}});
+            json.EndObject();
+            return json.Take();
+        case CommandType::kSetUserLimits:
+            json.BeginObject();
+            json.Key("user_id").String(payments::FormatUserId(c.user_id));
+            WriteOverrides(json, {{"single_payment", c.limit_single}, {"daily", c.limit_daily}});
+            json.EndObject();
+            return json.Take();
+        case CommandType::kCapture:
+            if (!o.hold || !o.txn) return "{}";
+            json.BeginObject().Key("preauth");
+            WriteHold(json, *o.hold);
+            json.Key("capture").BeginObject();
+            json.Key("txn_id").String(payments::FormatTxnId(o.txn->id));
+            json.Key("amount_minor").Number(o.txn->amount);
+            json.Key("fee_minor").Number(o.txn->fee);
+            json.Key("net_minor").Number(o.txn->amount - o.txn->fee);
+            json.Key("currency").String(CurrencyCode(o.txn->currency));
+            json.Key("created_at").Number(o.txn->created_at / 1'000'000'000);
+            json.EndObject().EndObject();
             return json.Take();
     }
     return "{}";
@@ -151,18 +235,34 @@ HttpResponse RenderOutcome(const payments::Command& command, const payments::Out
     return response;
 }
 
-std::string MerchantJson(uint64_t merchant_id, const payments::merchants::Merchant& merchant) {
+std::string MerchantJson(uint64_t merchant_id, const payments::merchants::Merchant& merchant,
+                         const risk::MerchantLimits& limits, uint32_t usage_currency,
+                         const std::vector<risk::WindowFigures>& usage) {
     const payments::TierInfo& tier = payments::GetTier(merchant.tier);
     JsonWriter json;
     json.BeginObject();
     json.Key("merchant_id").String(payments::FormatMerchantId(merchant_id));
     json.Key("name").String(merchant.name);
     json.Key("tier").String(tier.name);
+    json.Key("currency");
+    if (merchant.currency == 0) {
+        json.Null();
+    } else {
+        json.String(CurrencyCode(merchant.currency));
+    }
     json.Key("fee_rate_basis_points").Number(uint64_t{tier.fee_basis_points});
     json.Key("limits").BeginObject();
-    json.Key("daily").Number(tier.daily_limit_major);
-    json.Key("monthly").Number(tier.monthly_limit_major);
-    json.Key("single_payment").Number(tier.single_payment_limit_major);
+    json.Key("daily").Number(limits.daily);
+    json.Key("monthly").Number(limits.monthly);
+    json.Key("single_payment").Number(limits.single);
+    json.EndObject();
+    json.Key("usage").BeginObject();
+    json.Key("currency").String(CurrencyCode(usage_currency));
+    for (const risk::WindowFigures& window : usage) {
+        if (window.name == "single") continue;
+        json.Key(window.name == "daily" ? "daily_used_minor" : "monthly_used_minor")
+            .Number(window.used);
+    }
     json.EndObject();
     json.Key("created_at").Number(merchant.created_at / 1'000'000'000);
     json.Key("tier_history").BeginArray();
@@ -396,6 +496,49 @@ std::string TransactionPageJson(const std::vector<projection::TransactionRow>& r
     }
     json.EndArray();
     WriteNextCursor(json, more, rows.empty() ? std::nullopt : std::optional(rows.back().txn_id));
+    json.EndObject();
+    return json.Take();
+}
+
+std::string LimitsJson(std::string_view owner_key, std::string_view owner_id, uint32_t currency,
+                       const std::vector<risk::WindowFigures>& windows,
+                       std::initializer_list<std::pair<std::string_view, uint64_t>> overrides) {
+    JsonWriter json;
+    json.BeginObject();
+    json.Key(owner_key).String(owner_id);
+    json.Key("currency").String(CurrencyCode(currency));
+    json.Key("limits").BeginArray();
+    for (const risk::WindowFigures& window : windows) {
+        json.BeginObject();
+        json.Key("window").String(window.name);
+        json.Key("limit_minor").Number(window.limit);
+        json.Key("used_minor").Number(window.used);
+        json.Key("remaining_minor")
+            .Number(window.limit > window.used ? window.limit - window.used : 0);
+        json.EndObject();
+    }
+    json.EndArray();
+    WriteOverrides(json, overrides);
+    json.EndObject();
+    return json.Take();
+}
+
+std::string HoldJson(const payments::Hold& hold) {
+    JsonWriter json;
+    WriteHold(json, hold);
+    return json.Take();
+}
+
+std::string HoldsPageJson(const std::vector<const payments::Hold*>& holds, bool more) {
+    JsonWriter json;
+    json.BeginObject().Key("items").BeginArray();
+    for (const payments::Hold* hold : holds) WriteHold(json, *hold);
+    json.EndArray().Key("nextCursor");
+    if (more && !holds.empty()) {
+        json.String(payments::FormatHoldId(holds.back()->id));
+    } else {
+        json.Null();
+    }
     json.EndObject();
     return json.Take();
 }

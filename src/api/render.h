@@ -16,6 +16,7 @@
 #include "payments/outcome.h"
 #include "payments/users/users.h"
 #include "projection/read_model.h"
+#include "risk/limits.h"
 
 namespace bursar::ledger {
 class StateMachine;
@@ -31,8 +32,11 @@ HttpResponse RenderOutcome(const payments::Command& command, const payments::Out
 // A refusal: {"error":{"code","message","param"}} with the result code's error.
 HttpResponse RenderRefusal(payments::ResultCode code);
 
-// A merchant with its tier's limits and its tier history (GET /v1/merchants/{id}).
-std::string MerchantJson(uint64_t merchant_id, const payments::merchants::Merchant& merchant);
+// A merchant with its currency, the limits in force (major units), what the current day and
+// month used in `usage_currency` (minor units), and its tier history (GET /v1/merchants/{id}).
+std::string MerchantJson(uint64_t merchant_id, const payments::merchants::Merchant& merchant,
+                         const risk::MerchantLimits& limits, uint32_t usage_currency,
+                         const std::vector<risk::WindowFigures>& usage);
 // GET /v1/merchants/{id}/tier-recommendation: {merchant_id, currency, days, current, action,
 // recommended, peak_day_minor, month_minor, peak_day_percent, month_percent, fee_saved_minor,
 // reason}.
@@ -77,6 +81,15 @@ struct TxnNames {
 // A page of GET /v1/ledger/transactions: the read model's rows with the names the engine holds.
 std::string TransactionPageJson(const std::vector<projection::TransactionRow>& rows, bool more,
                                 const TxnNames& names);
+// GET /v1/merchants/{id}/limits, GET /v1/users/{id}/limits: {<owner_key>: id, currency, limits:
+// [{window, limit_minor, used_minor, remaining_minor}], overrides: {name: major units | null}}.
+std::string LimitsJson(std::string_view owner_key, std::string_view owner_id, uint32_t currency,
+                       const std::vector<risk::WindowFigures>& windows,
+                       std::initializer_list<std::pair<std::string_view, uint64_t>> overrides);
+// A pre-authorization as GET /v1/preauths/{id} shows it (and POST /v1/preauths answers it).
+std::string HoldJson(const payments::Hold& hold);
+// A page of GET /v1/preauths: {items: [preauth...], nextCursor}.
+std::string HoldsPageJson(const std::vector<const payments::Hold*>& holds, bool more);
 // Any transaction, as GET /v1/ledger/transactions/{id} shows it.
 std::string TransactionJson(const payments::Txn& txn);
 

@@ -24,7 +24,9 @@ constexpr uint64_t kInFlightMax = 4096;  // commands submitted before waiting fo
 int SeedCommand(const Args& args) {
     const std::vector<FlagSpec> specs = {
         {"users", "10000", "users to register (user{n}@example.com, password 'bench-password')"},
-        {"merchants", "100", "merchants to create (business tier)"},
+        {"merchants", "100", "merchants to create"},
+        {"tier", "business",
+         "the merchants' tier (enterprise or premium allow pre-authorizations)"},
         {"balance", "100000000", "minor units (JPY) to top each wallet up with"},
     };
     auto flags = Flags::Parse(args, specs);
@@ -106,12 +108,17 @@ int SeedCommand(const Args& args) {
         c.password_hash = password_hash;
         submit(std::move(c));
     }
+    const payments::TierInfo* tier = payments::FindTier(flags->Get("tier"));
+    if (tier == nullptr) {
+        LogLine("--tier must be starter, business, enterprise or premium");
+        return 2;
+    }
     for (uint64_t i = 1; i <= *merchants; ++i) {
         payments::Command c;
         c.type = payments::CommandType::kCreateMerchant;
         c.principal.kind = payments::PrincipalKind::kAdmin;
         c.name = "Merchant " + std::to_string(i);
-        c.tier = payments::Tier::kBusiness;
+        c.tier = tier->tier;
         c.secret_hash = api::HashSecret(api::RandomSecret("sk_"));
         submit(std::move(c));
     }

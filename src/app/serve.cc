@@ -102,6 +102,34 @@ int ServeCommand(const Args& args) {
     }
     engine::Engine& engine = **opened;
     engine.Start();
+    // The risk settings (the days' offset, the users' default limits) are state: journaled when
+    // the configuration differs from the state's (docs/api.md, "Limits").
+    {
+        payments::Command configure;
+        configure.type = payments::CommandType::kConfigureRisk;
+        configure.principal.kind = payments::PrincipalKind::kAdmin;
+        configure.utc_offset_minutes = utc_offset_minutes;
+        configure.limit_single = config->Number("user_single_limit_major");
+        configure.limit_daily = config->Number("user_daily_limit_major");
+        risk::Settings wanted;
+        wanted.utc_offset_minutes = configure.utc_offset_minutes;
+        wanted.user_defaults = {configure.limit_single, configure.limit_daily};
+        bool in_force = false;
+        engine::Request query;
+        query.operation = engine::Operation::kQuery;
+        query.query = [&](const payments::Platform& platform) {
+            in_force = platform.limits().configured() && platform.limits().settings() == wanted;
+        };
+        const bool read = engine::SubmitAndWait(engine, query).ok() && query.status.ok();
+        auto configured = read && in_force ? Result<payments::Outcome>(payments::Outcome{})
+                                           : engine::RunCommand(engine, configure);
+        // Refused (the state at its memory bound, writes stopped): the settings in force stay.
+        if (!configured) {
+            LogLine("cannot configure the risk settings now: " + configured.error().ToString());
+        } else if (configured->ok() && !in_force) {
+            LogLine("risk settings configured (limits in force)");
+        }
+    }
     projection::Projector projector(PosixFileSystem(), engine, dir, LogLine);
     if (Status status = projector.Start(); !status.ok()) {
         LogLine("cannot start the read model: " + status.ToString());
@@ -149,6 +177,7 @@ int ServeCommand(const Args& args) {
     api_options.admin_token = *admin_token;
     api_options.default_currency = currency;
     api_options.session_ttl_ns = config->Number("session_ttl_seconds") * 1'000'000'000ull;
+    api_options.preauth_expiry_seconds = config->Number("preauth_expiry_seconds");
     api_options.data_dir = dir;
     api::PlatformApi platform_api(engine, SystemClock::Instance(), workers, projector, api_options);
     api::RequestMetrics metrics;

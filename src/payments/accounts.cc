@@ -19,4 +19,8 @@ u128 TxnTransferId(uint64_t txn_id, uint32_t leg) {
     return (u128{5} << kKindShift) | (u128{txn_id} << 8) | leg;
 }
 
+u128 HoldTransferId(uint64_t hold_id, uint32_t n) {
+    return (u128{6} << kKindShift) | (u128{hold_id} << 16) | n;
+}
+
 }  // namespace bursar::payments

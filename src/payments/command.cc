@@ -76,6 +76,12 @@ bool IsKnownCommand(uint16_t number) {
         case CommandType::kTransfer:
         case CommandType::kPay:
         case CommandType::kRefund:
+        case CommandType::kAuthorize:
+        case CommandType::kCapture:
+        case CommandType::kCancelHold:
+        case CommandType::kConfigureRisk:
+        case CommandType::kSetMerchantLimits:
+        case CommandType::kSetUserLimits:
             return true;
     }
     return false;
@@ -103,6 +109,18 @@ const char* CommandName(CommandType type) {
             return "Pay";
         case CommandType::kRefund:
             return "Refund";
+        case CommandType::kAuthorize:
+            return "Authorize";
+        case CommandType::kCapture:
+            return "Capture";
+        case CommandType::kCancelHold:
+            return "CancelHold";
+        case CommandType::kConfigureRisk:
+            return "ConfigureRisk";
+        case CommandType::kSetMerchantLimits:
+            return "SetMerchantLimits";
+        case CommandType::kSetUserLimits:
+            return "SetUserLimits";
     }
     return "Unknown";
 }
@@ -140,6 +158,8 @@ void EncodeCommand(const Command& c, std::string* out) {
             w.String(c.name);
             w.U8(static_cast<uint8_t>(c.tier));
             w.Hash(c.secret_hash);
+            // Added without a version change: a record without it ends before (currency 0).
+            if (c.currency != 0) w.U32(c.currency);
             break;
         case CommandType::kChangeTier:
             w.U64(c.merchant_id);
@@ -167,6 +187,39 @@ void EncodeCommand(const Command& c, std::string* out) {
             w.U64(c.txn_id);
             w.U128(c.amount);
             w.U8(static_cast<uint8_t>(c.refund_reason));
+            break;
+        case CommandType::kAuthorize:
+            w.U64(c.user_id);
+            w.U64(c.merchant_id);
+            w.U128(c.amount);
+            w.U32(c.currency);
+            w.U64(c.expires_in);
+            w.String(c.reference);
+            break;
+        case CommandType::kCapture:
+            w.U64(c.hold_id);
+            w.U128(c.amount);
+            w.U8(c.final ? 1 : 0);
+            break;
+        case CommandType::kCancelHold:
+            w.U64(c.hold_id);
+            w.String(c.reason);
+            break;
+        case CommandType::kConfigureRisk:
+            w.U32(static_cast<uint32_t>(c.utc_offset_minutes));
+            w.U64(c.limit_single);
+            w.U64(c.limit_daily);
+            break;
+        case CommandType::kSetMerchantLimits:
+            w.U64(c.merchant_id);
+            w.U64(c.limit_single);
+            w.U64(c.limit_daily);
+            w.U64(c.limit_monthly);
+            break;
+        case CommandType::kSetUserLimits:
+            w.U64(c.user_id);
+            w.U64(c.limit_single);
+            w.U64(c.limit_daily);
             break;
     }
 }
@@ -242,6 +295,7 @@ Result<Command> DecodeCommand(std::string_view bytes) {
     }
     uint8_t tier = 1;
     uint8_t reason = 0;
+    uint8_t final = 0;
     if (ok) {
         switch (c.type) {
             case CommandType::kRegisterUser:
@@ -257,7 +311,8 @@ Result<Command> DecodeCommand(std::string_view bytes) {
             case CommandType::kRevokeSession:
                 break;
             case CommandType::kCreateMerchant:
-                ok = r.String(&c.name, kNameBytesMax) && r.U8(&tier) && r.Hash(&c.secret_hash);
+                ok = r.String(&c.name, kNameBytesMax) && r.U8(&tier) && r.Hash(&c.secret_hash) &&
+                     (r.done() || (r.U32(&c.currency) && c.currency));
                 break;
             case CommandType::kChangeTier:
                 ok = r.U64(&c.merchant_id) && r.U8(&tier) && r.String(&c.reason, kReasonBytesMax);
@@ -276,9 +331,36 @@ Result<Command> DecodeCommand(std::string_view bytes) {
             case CommandType::kRefund:
                 ok = r.U64(&c.txn_id) && r.U128(&c.amount) && r.U8(&reason);
                 break;
+            case CommandType::kAuthorize:
+                ok = r.U64(&c.user_id) && r.U64(&c.merchant_id) && r.U128(&c.amount) &&
+                     r.U32(&c.currency) && r.U64(&c.expires_in) &&
+                     r.String(&c.reference, kReferenceBytesMax);
+                break;
+            case CommandType::kCapture:
+                ok = r.U64(&c.hold_id) && r.U128(&c.amount) && r.U8(&final);
+                break;
+            case CommandType::kCancelHold:
+                ok = r.U64(&c.hold_id) && r.String(&c.reason, kReasonBytesMax);
+                break;
+            case CommandType::kConfigureRisk: {
+                uint32_t offset = 0;
+                ok = r.U32(&offset) && r.U64(&c.limit_single) && r.U64(&c.limit_daily);
+                c.utc_offset_minutes = static_cast<int32_t>(offset);
+                break;
+            }
+            case CommandType::kSetMerchantLimits:
+                ok = r.U64(&c.merchant_id) && r.U64(&c.limit_single) && r.U64(&c.limit_daily) &&
+                     r.U64(&c.limit_monthly);
+                break;
+            case CommandType::kSetUserLimits:
+                ok = r.U64(&c.user_id) && r.U64(&c.limit_single) && r.U64(&c.limit_daily);
+                break;
         }
     }
-    if (!ok || !r.done() || tier < 1 || tier > 4 || reason > kRefundReasonMax) return Malformed();
+    if (!ok || !r.done() || tier < 1 || tier > 4 || reason > kRefundReasonMax || final > 1) {
+        return Malformed();
+    }
+    c.final = final == 1;
     c.refund_reason = static_cast<RefundReason>(reason);
     c.tier = static_cast<Tier>(tier);
     return c;

@@ -32,6 +32,12 @@ enum class CommandType : uint16_t {
     kTransfer = 301,
     kPay = 400,
     kRefund = 500,
+    kAuthorize = 600,
+    kCapture = 601,
+    kCancelHold = 602,
+    kConfigureRisk = 700,
+    kSetMerchantLimits = 701,
+    kSetUserLimits = 702,
 };
 bool IsKnownCommand(uint16_t number);
 const char* CommandName(CommandType type);  // "RegisterUser", ...
@@ -85,6 +91,7 @@ inline constexpr size_t kPasswordHashBytesMax = 256;
 inline constexpr size_t kSecretBytesMax = 128;
 inline constexpr size_t kIdempotencyKeyBytesMax = 255;
 inline constexpr size_t kReasonBytesMax = 500;
+inline constexpr size_t kReferenceBytesMax = 64;  // a pre-authorization's merchant reference
 inline constexpr u128 kAmountMinorMax = static_cast<u128>(1'000'000'000'000'000'000ull);  // 10^18
 // (api/json_input.h repeats it for the JSON decoder; api_test checks they agree.)
 
@@ -119,15 +126,24 @@ struct Command {
     uint64_t merchant_id = 0;  // pay
     uint64_t to_user_id = 0;   // transfer
     uint64_t txn_id = 0;       // refund: the payment refunded
+    uint64_t hold_id = 0;      // capture, cancel: the pre-authorization
     u128 amount = 0;           // minor units (refund: zero for all that is left)
     uint32_t currency = 0;     // ledger currency id
     Tier tier = Tier::kStarter;
     std::string email;
     std::string name;
     std::string password_hash;  // argon2id, encoded (register)
-    std::string reason;         // why (change tier)
-    Hash256 secret_hash{};      // SHA-256 of a new session token (login) or API key (merchant)
-    uint64_t expires_at = 0;    // session expiry, ns since the epoch
+    std::string reason;         // why (change tier, cancel a pre-authorization)
+    std::string reference;      // authorize: the merchant's own order number (empty: none)
+    uint64_t expires_in = 0;    // authorize: seconds until the pre-authorization expires
+    bool final = false;         // capture: release what is left
+    // Limits in major units (0: the default), and the risk settings' offset.
+    uint64_t limit_single = 0;  // set limits (merchant, user); configure: the user default
+    uint64_t limit_daily = 0;
+    uint64_t limit_monthly = 0;      // set merchant limits
+    int32_t utc_offset_minutes = 0;  // configure risk
+    Hash256 secret_hash{};           // SHA-256 of a new session token (login) or API key (merchant)
+    uint64_t expires_at = 0;         // session expiry, ns since the epoch
     RefundReason refund_reason = RefundReason::kNone;
 };
 

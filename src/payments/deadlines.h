@@ -18,6 +18,7 @@ namespace bursar::payments {
 enum class DeadlineModule : uint8_t {
     kSessions = 1,     // a session's expiry (object: the session's number)
     kIdempotency = 2,  // the oldest stored answer's end of retention (object: its number)
+    kHolds = 3,        // a pre-authorization's expiry (object: the hold id)
 };
 
 struct Deadline {

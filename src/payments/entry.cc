@@ -26,6 +26,17 @@ void Entry::Leg(u128 debit, u128 credit, u128 amount, uint16_t code, LegKind kin
     legs_.push_back(PlannedLeg{debit, credit, amount, code, kind, other});
 }
 
+void Entry::PendingLeg(u128 id, u128 debit, u128 credit, u128 amount, uint16_t code, LegKind kind,
+                       uint64_t other) {
+    legs_.push_back(PlannedLeg{debit, credit, amount, code, kind, other, id, tf::kPending, 0});
+}
+
+void Entry::VoidLeg(u128 id, u128 pending_id, u128 debit, u128 credit, u128 amount, uint16_t code,
+                    LegKind kind, uint64_t other) {
+    legs_.push_back(PlannedLeg{debit, credit, amount, code, kind, other, id,
+                               tf::kVoidPendingTransfer, pending_id});
+}
+
 ResultCode Entry::Check() const {
     // The balances the legs touch, as they would be after each leg (an account that does not
     // exist yet starts at zero with the flags it will be created with).
@@ -61,6 +72,14 @@ ResultCode Entry::Check() const {
     for (const PlannedLeg& leg : legs_) {
         Balance& debit = balance_of(leg.debit);
         Balance& credit = balance_of(leg.credit);
+        if (leg.flags & tf::kVoidPendingTransfer) {
+            // The pending transfer is the caller's (a module's own reserve): its amount is there.
+            BURSAR_ASSERT(debit.debits_pending >= leg.amount &&
+                          credit.credits_pending >= leg.amount);
+            debit.debits_pending -= leg.amount;
+            credit.credits_pending -= leg.amount;
+            continue;
+        }
         if (Overflows(debit.debits_posted, leg.amount) ||
             Overflows(credit.credits_posted, leg.amount) ||
             Overflows(debit.debits_pending, debit.debits_posted, leg.amount) ||
@@ -77,8 +96,13 @@ ResultCode Entry::Check() const {
                 if (covered.id == leg.debit) return covered.code;
             }
         }
-        debit.debits_posted += leg.amount;
-        credit.credits_posted += leg.amount;
+        if (leg.flags & tf::kPending) {
+            debit.debits_pending += leg.amount;
+            credit.credits_pending += leg.amount;
+        } else {
+            debit.debits_posted += leg.amount;
+            credit.credits_posted += leg.amount;
+        }
     }
     return ResultCode::kOk;
 }
@@ -86,9 +110,12 @@ ResultCode Entry::Check() const {
 std::vector<ledger::Transfer> Entry::Transfers(uint64_t txn_id) const {
     std::vector<ledger::Transfer> transfers;
     transfers.reserve(legs_.size());
+    uint32_t numbered = 0;
     for (const PlannedLeg& leg : legs_) {
         ledger::Transfer t{};
-        t.id = TxnTransferId(txn_id, static_cast<uint32_t>(transfers.size()));
+        t.id = leg.id != 0 ? leg.id : TxnTransferId(txn_id, numbered++);
+        t.flags = leg.flags;
+        t.pending_id = leg.pending_id;
         t.debit_account_id = leg.debit;
         t.credit_account_id = leg.credit;
         t.amount = leg.amount;

@@ -27,6 +27,14 @@ class Entry {
     void MustCover(u128 id, ResultCode code);
     // A leg: `amount` from `debit` to `credit`, tagged with the leg kind and the other party.
     void Leg(u128 debit, u128 credit, u128 amount, uint16_t code, LegKind kind, uint64_t other);
+    // A pending leg (a reserve: the debit's pending balance grows, nothing is posted), with its
+    // own transfer id, outside the transaction's numbered legs.
+    void PendingLeg(u128 id, u128 debit, u128 credit, u128 amount, uint16_t code, LegKind kind,
+                    uint64_t other);
+    // Voids the pending transfer `pending_id` (between `debit` and `credit`, of `amount`), with its
+    // own transfer id: the pending balances shrink by its amount.
+    void VoidLeg(u128 id, u128 pending_id, u128 debit, u128 credit, u128 amount, uint16_t code,
+                 LegKind kind, uint64_t other);
 
     // What committing would give, without changing anything: kOk, kInsufficientFunds (a wallet's
     // debits would exceed its credits; a wallet that does not exist holds nothing) or
@@ -55,6 +63,9 @@ class Entry {
         uint16_t code;
         LegKind kind;
         uint64_t other;
+        u128 id = 0;          // 0: numbered from the txn id
+        uint16_t flags = 0;   // kPending or kVoidPendingTransfer
+        u128 pending_id = 0;  // a void's
     };
     ledger::StateMachine& ledger_;
     Txn txn_;

@@ -9,30 +9,31 @@
 
 namespace bursar::payments {
 
-#define BURSAR_ERROR_CODES(X)                                                                \
-    X(kInvalidRequest, "INVALID_REQUEST", 400, "The request is not valid.")                  \
-    X(kIdempotencyKeyMismatch, "IDEMPOTENCY_KEY_MISMATCH", 400,                              \
-      "This Idempotency-Key was used with a different request.")                             \
-    X(kUnauthenticated, "UNAUTHENTICATED", 401, "Valid credentials are required.")           \
-    X(kInsufficientFunds, "INSUFFICIENT_FUNDS", 402, "The wallet balance is too low.")       \
-    X(kForbidden, "FORBIDDEN", 403, "The caller may not do this.")                           \
-    X(kRiskLimitExceeded, "RISK_LIMIT_EXCEEDED", 403, "A risk limit forbids this.")          \
-    X(kBlacklisted, "BLACKLISTED", 403, "The caller is blacklisted.")                        \
-    X(kNotFound, "NOT_FOUND", 404, "No such object.")                                        \
-    X(kMethodNotAllowed, "METHOD_NOT_ALLOWED", 405, "This method is not allowed here.")      \
-    X(kRequestTimeout, "REQUEST_TIMEOUT", 408, "The request was not received in time.")      \
-    X(kIdempotencyKeyInUse, "IDEMPOTENCY_KEY_IN_USE", 409,                                   \
-      "A request with this Idempotency-Key is still running.")                               \
-    X(kEmailAlreadyRegistered, "EMAIL_ALREADY_REGISTERED", 409, "This email is registered.") \
-    X(kInvalidState, "INVALID_STATE", 409, "The object is not in a state that allows this.") \
-    X(kPayloadTooLarge, "PAYLOAD_TOO_LARGE", 413, "The request body is too large.")          \
-    X(kRateLimited, "RATE_LIMITED", 429, "Too many requests.")                               \
-    X(kHeadersTooLarge, "HEADERS_TOO_LARGE", 431, "The request headers are too large.")      \
-    X(kInternal, "INTERNAL_ERROR", 500, "An internal error occurred.")                       \
-    X(kUnavailable, "UNAVAILABLE", 503, "The service cannot take writes now.")               \
-    X(kServerBusy, "SERVER_BUSY", 503, "The server is busy; retry later.")                   \
-    X(kCapacityExceeded, "CAPACITY_EXCEEDED", 503,                                           \
-      "The ledger is at its memory bound (state_memory_max_mib) and takes no writes.")       \
+#define BURSAR_ERROR_CODES(X)                                                                   \
+    X(kInvalidRequest, "INVALID_REQUEST", 400, "The request is not valid.")                     \
+    X(kIdempotencyKeyMismatch, "IDEMPOTENCY_KEY_MISMATCH", 400,                                 \
+      "This Idempotency-Key was used with a different request.")                                \
+    X(kUnauthenticated, "UNAUTHENTICATED", 401, "Valid credentials are required.")              \
+    X(kInsufficientFunds, "INSUFFICIENT_FUNDS", 402, "The wallet balance is too low.")          \
+    X(kForbidden, "FORBIDDEN", 403, "The caller may not do this.")                              \
+    X(kRiskLimitExceeded, "RISK_LIMIT_EXCEEDED", 403, "A risk limit forbids this.")             \
+    X(kTierNotPermitted, "TIER_NOT_PERMITTED", 403, "The merchant's tier does not allow this.") \
+    X(kBlacklisted, "BLACKLISTED", 403, "The caller is blacklisted.")                           \
+    X(kNotFound, "NOT_FOUND", 404, "No such object.")                                           \
+    X(kMethodNotAllowed, "METHOD_NOT_ALLOWED", 405, "This method is not allowed here.")         \
+    X(kRequestTimeout, "REQUEST_TIMEOUT", 408, "The request was not received in time.")         \
+    X(kIdempotencyKeyInUse, "IDEMPOTENCY_KEY_IN_USE", 409,                                      \
+      "A request with this Idempotency-Key is still running.")                                  \
+    X(kEmailAlreadyRegistered, "EMAIL_ALREADY_REGISTERED", 409, "This email is registered.")    \
+    X(kInvalidState, "INVALID_STATE", 409, "The object is not in a state that allows this.")    \
+    X(kPayloadTooLarge, "PAYLOAD_TOO_LARGE", 413, "The request body is too large.")             \
+    X(kRateLimited, "RATE_LIMITED", 429, "Too many requests.")                                  \
+    X(kHeadersTooLarge, "HEADERS_TOO_LARGE", 431, "The request headers are too large.")         \
+    X(kInternal, "INTERNAL_ERROR", 500, "An internal error occurred.")                          \
+    X(kUnavailable, "UNAVAILABLE", 503, "The service cannot take writes now.")                  \
+    X(kServerBusy, "SERVER_BUSY", 503, "The server is busy; retry later.")                      \
+    X(kCapacityExceeded, "CAPACITY_EXCEEDED", 503,                                              \
+      "The ledger is at its memory bound (state_memory_max_mib) and takes no writes.")          \
     X(kHandlerTimeout, "HANDLER_TIMEOUT", 504, "The request took too long.")
 
 #define BURSAR_ERROR_ENUM(name, code, status, message) name,

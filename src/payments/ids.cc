@@ -7,6 +7,7 @@ namespace bursar::payments {
 std::string FormatUserId(uint64_t id) { return "usr_" + std::to_string(id); }
 std::string FormatMerchantId(uint64_t id) { return "mch_" + std::to_string(id); }
 std::string FormatTxnId(uint64_t id) { return "txn_" + std::to_string(id); }
+std::string FormatHoldId(uint64_t id) { return "pa_" + std::to_string(id); }
 
 std::optional<uint64_t> ParsePrefixedId(std::string_view text, std::string_view prefix) {
     if (text.size() <= prefix.size() || text.substr(0, prefix.size()) != prefix)
@@ -24,5 +25,6 @@ std::optional<uint64_t> ParseMerchantId(std::string_view text) {
     return ParsePrefixedId(text, "mch_");
 }
 std::optional<uint64_t> ParseTxnId(std::string_view text) { return ParsePrefixedId(text, "txn_"); }
+std::optional<uint64_t> ParseHoldId(std::string_view text) { return ParsePrefixedId(text, "pa_"); }
 
 }  // namespace bursar::payments

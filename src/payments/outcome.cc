@@ -13,7 +13,9 @@ constexpr uint8_t kHasObject = 1 << 3;
 constexpr uint8_t kHasTime = 1 << 4;
 constexpr uint8_t kHasBalance = 1 << 5;
 constexpr uint8_t kHasEmail = 1 << 6;
-constexpr uint8_t kKnownBits = (1 << 7) - 1;
+constexpr uint8_t kHasHold = 1 << 7;
+constexpr uint8_t kKnownBits = 0xFF;
+constexpr uint32_t kHoldCapturesMax = 1000;  // a decoding bound, above the module's
 
 constexpr uint32_t kLegacyBodyBytesMax = 1 << 20;
 
@@ -48,6 +50,66 @@ std::unexpected<Status> Malformed() {
 
 }  // namespace
 
+void WriteHold(BinaryWriter& w, const Hold& h) {
+    w.U64(h.id);
+    w.U8(static_cast<uint8_t>(h.status));
+    w.U64(h.user_id);
+    w.U64(h.merchant_id);
+    w.U32(h.currency);
+    w.U128(h.amount);
+    w.U128(h.captured);
+    w.U128(h.released);
+    w.U64(h.created_at);
+    w.U64(h.expires_at);
+    w.U64(h.closed_at);
+    w.String(h.reference);
+    w.U32(h.transfers);
+    w.U32(static_cast<uint32_t>(h.captures.size()));
+    for (uint64_t capture : h.captures) w.U64(capture);
+}
+
+bool ReadHold(BinaryReader& r, Hold* h) {
+    uint8_t status = 0;
+    uint32_t captures = 0;
+    if (!r.U64(&h->id) || !r.U8(&status) || status < 1 || status > 5 || !r.U64(&h->user_id) ||
+        !r.U64(&h->merchant_id) || !r.U32(&h->currency) || !r.U128(&h->amount) ||
+        !r.U128(&h->captured) || !r.U128(&h->released) || !r.U64(&h->created_at) ||
+        !r.U64(&h->expires_at) || !r.U64(&h->closed_at) ||
+        !r.String(&h->reference, kReferenceBytesMax) || !r.U32(&h->transfers) ||
+        !r.U32(&captures) || captures > kHoldCapturesMax) {
+        return false;
+    }
+    h->status = static_cast<HoldStatus>(status);
+    h->captures.resize(captures);
+    for (uint64_t& capture : h->captures) {
+        if (!r.U64(&capture)) return false;
+    }
+    return true;
+}
+
+const char* HoldStatusName(HoldStatus status) {
+    switch (status) {
+        case HoldStatus::kAuthorized:
+            return "authorized";
+        case HoldStatus::kPartiallyCaptured:
+            return "partially_captured";
+        case HoldStatus::kCaptured:
+            return "captured";
+        case HoldStatus::kCancelled:
+            return "cancelled";
+        case HoldStatus::kExpired:
+            return "expired";
+    }
+    return "unknown";
+}
+
+std::optional<HoldStatus> FindHoldStatus(std::string_view name) {
+    for (uint8_t i = 1; i <= 5; ++i) {
+        if (name == HoldStatusName(static_cast<HoldStatus>(i))) return static_cast<HoldStatus>(i);
+    }
+    return std::nullopt;
+}
+
 const char* TxnTypeName(TxnType type) {
     switch (type) {
         case TxnType::kTopup:
@@ -64,7 +126,8 @@ const char* TxnTypeName(TxnType type) {
 
 uint16_t HttpStatusOf(CommandType type, const Outcome& outcome) {
     if (outcome.legacy) return outcome.legacy->status;
-    const bool creates = type == CommandType::kRegisterUser || type == CommandType::kCreateMerchant;
+    const bool creates = type == CommandType::kRegisterUser ||
+                         type == CommandType::kCreateMerchant || type == CommandType::kAuthorize;
     return HttpStatusOf(outcome.code, creates ? 201 : 200);
 }
 
@@ -78,6 +141,7 @@ void EncodeOutcome(const Outcome& o, std::string* out) {
     if (o.time != 0) bits |= kHasTime;
     if (o.balance != 0) bits |= kHasBalance;
     if (!o.email.empty()) bits |= kHasEmail;
+    if (o.hold) bits |= kHasHold;
     w.U8(kOutcomeVersion);
     w.U16(static_cast<uint16_t>(o.code));
     w.U8(bits);
@@ -90,6 +154,7 @@ void EncodeOutcome(const Outcome& o, std::string* out) {
     if (o.time != 0) w.U64(o.time);
     if (o.balance != 0) w.U128(o.balance);
     if (!o.email.empty()) w.String(o.email);
+    if (o.hold) WriteHold(w, *o.hold);
 }
 
 Result<Outcome> DecodeOutcome(std::string_view bytes) {
@@ -113,6 +178,7 @@ Result<Outcome> DecodeOutcome(std::string_view bytes) {
     if (ok && (bits & kHasTime)) ok = r.U64(&o.time) && o.time != 0;
     if (ok && (bits & kHasBalance)) ok = r.U128(&o.balance) && o.balance != 0;
     if (ok && (bits & kHasEmail)) ok = r.String(&o.email, kEmailBytesMax) && !o.email.empty();
+    if (ok && (bits & kHasHold)) ok = ReadHold(r, &o.hold.emplace());
     if (!ok || !r.done()) return Malformed();
     return o;
 }

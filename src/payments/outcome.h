@@ -9,11 +9,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "base/u128.h"
 #include "payments/command.h"
 #include "payments/result_codes.h"
+
+namespace bursar {
+class BinaryReader;
+class BinaryWriter;
+}  // namespace bursar
 
 namespace bursar::payments {
 
@@ -36,6 +42,44 @@ struct Txn {
     bool operator==(const Txn&) const = default;
 };
 
+// A pre-authorization (SPEC.md P6): what the holds module keeps and what its commands answer.
+enum class HoldStatus : uint8_t {
+    kAuthorized = 1,
+    kPartiallyCaptured = 2,
+    kCaptured = 3,
+    kCancelled = 4,
+    kExpired = 5,
+};
+const char* HoldStatusName(HoldStatus status);  // authorized, partially_captured, ...
+std::optional<HoldStatus> FindHoldStatus(std::string_view name);
+
+struct Hold {
+    uint64_t id = 0;
+    HoldStatus status = HoldStatus::kAuthorized;
+    uint64_t user_id = 0;
+    uint64_t merchant_id = 0;
+    uint32_t currency = 0;
+    u128 amount = 0;    // authorized
+    u128 captured = 0;  // sum of the captures
+    u128 released = 0;  // given back to the wallet's available balance (cancel, expiry, final)
+    uint64_t created_at = 0;
+    uint64_t expires_at = 0;
+    uint64_t closed_at = 0;          // 0 while open
+    std::string reference;           // the merchant's own (empty: none)
+    uint32_t transfers = 0;          // ledger transfers of the hold so far (HoldTransferId 0..n-1)
+    std::vector<uint64_t> captures;  // the capture payments' txn ids, oldest first
+
+    bool open() const {
+        return status == HoldStatus::kAuthorized || status == HoldStatus::kPartiallyCaptured;
+    }
+    u128 remaining() const { return open() ? amount - captured : 0; }
+    bool operator==(const Hold&) const = default;
+};
+
+// A hold's bytes, as an outcome and the holds section hold it (docs/formats/journal.md).
+void WriteHold(BinaryWriter& w, const Hold& hold);
+bool ReadHold(BinaryReader& r, Hold* hold);
+
 // An answer that a journal-v1 binary stored for an Idempotency-Key as rendered JSON: kept as it
 // was (secrets taken out) and answered again as it was (docs/formats/compatibility.md).
 struct LegacyAnswer {
@@ -55,6 +99,7 @@ struct Outcome {
     std::string email;       // register, update: the user's email as registered
     std::optional<Txn> txn;  // money moved (when replayed: what the first answer moved)
     std::optional<LegacyAnswer> legacy;  // replayed from a journal-v1 stored answer
+    std::optional<Hold> hold;            // authorize, capture, cancel: the pre-authorization after
 
     bool ok() const { return code == ResultCode::kOk; }
     bool operator==(const Outcome&) const = default;
@@ -67,7 +112,8 @@ inline Outcome Refused(ResultCode code) {
 }
 
 // The HTTP status the API answers `outcome` of a `type` command with: a stored v1 answer's own,
-// 201 for a created user or merchant, 200 for another success, the error's for a refusal.
+// 201 for a created user, merchant or pre-authorization, 200 for another success, the error's for a
+// refusal.
 uint16_t HttpStatusOf(CommandType type, const Outcome& outcome);
 
 inline constexpr uint8_t kOutcomeVersion = 2;  // journal v2's; v1 journaled rendered JSON

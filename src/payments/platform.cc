@@ -5,6 +5,7 @@
 #include "base/assert.h"
 #include "base/binary_codec.h"
 #include "payments/charges/charges.h"
+#include "payments/limits/limits.h"
 #include "payments/wallets/wallets.h"
 
 namespace bursar::payments {
@@ -56,6 +57,9 @@ void Platform::FireDeadlines(uint64_t timestamp) {
                 break;
             case DeadlineModule::kIdempotency:
                 idempotency_.Expire(timestamp, deadlines_);
+                break;
+            case DeadlineModule::kHolds:
+                holds_.Expire(due->object_id, wallets::Books{*ledger_, next_txn_id_, timestamp});
                 break;
         }
     }
@@ -153,9 +157,21 @@ Outcome Platform::Dispatch(const Command& c, const Caller& caller, uint64_t time
         case CommandType::kTransfer:
             return wallets::Transfer(c, caller, users_, books);
         case CommandType::kPay:
-            return charges::Pay(c, caller, users_, merchants_, books);
+            return charges::Pay(c, caller, users_, merchants_, limits_, books);
         case CommandType::kRefund:
-            return refunds_.Refund(c, caller, FindTxn(c.txn_id), merchants_, books);
+            return refunds_.Refund(c, caller, FindTxn(c.txn_id), merchants_, limits_, books);
+        case CommandType::kAuthorize:
+            return holds_.Authorize(c, caller, users_, merchants_, books, deadlines_);
+        case CommandType::kCapture:
+            return holds_.Capture(c, caller, merchants_, limits_, books, deadlines_);
+        case CommandType::kCancelHold:
+            return holds_.Cancel(c, caller, books, deadlines_);
+        case CommandType::kConfigureRisk:
+            return limits::ConfigureRisk(c, caller, limits_, timestamp);
+        case CommandType::kSetMerchantLimits:
+            return limits::SetMerchantLimits(c, caller, merchants_, limits_);
+        case CommandType::kSetUserLimits:
+            return limits::SetUserLimits(c, caller, users_, limits_);
     }
     return Refused(ResultCode::kUnknownCommand);
 }
@@ -192,7 +208,8 @@ std::optional<Txn> Platform::FindTxn(uint64_t txn_id) const {
 uint64_t Platform::MemoryBytes() const {
     constexpr uint64_t kDeadlineBytes = 64;  // a std::set node of a Deadline
     return ledger_->MemoryBytes() + users_.MemoryBytes() + merchants_.MemoryBytes() +
-           refunds_.MemoryBytes() + idempotency_.MemoryBytes() + deadlines_.size() * kDeadlineBytes;
+           refunds_.MemoryBytes() + holds_.MemoryBytes() + limits_.MemoryBytes() +
+           idempotency_.MemoryBytes() + deadlines_.size() * kDeadlineBytes;
 }
 
 Status Platform::CheckInvariants() const {
@@ -200,8 +217,12 @@ Status Platform::CheckInvariants() const {
     BURSAR_RETURN_IF_ERROR(users_.CheckInvariants());
     BURSAR_RETURN_IF_ERROR(merchants_.CheckInvariants());
     BURSAR_RETURN_IF_ERROR(refunds_.CheckInvariants(*ledger_));
-    // Every session has its deadline, and the idempotency store one while it holds answers.
-    const uint64_t expected = users_.session_count() + (idempotency_.size() > 0 ? 1 : 0);
+    BURSAR_RETURN_IF_ERROR(holds_.CheckInvariants(*ledger_));
+    BURSAR_RETURN_IF_ERROR(limits_.CheckInvariants());
+    // Every session and open pre-authorization has its deadline, and the idempotency store one
+    // while it holds answers.
+    const uint64_t expected =
+        users_.session_count() + holds_.open_count() + (idempotency_.size() > 0 ? 1 : 0);
     if (deadlines_.size() != expected) {
         return Status(StatusCode::kCorruption, "deadlines: " + std::to_string(deadlines_.size()) +
                                                    " queued, " + std::to_string(expected) +
@@ -222,6 +243,10 @@ void Platform::FreezeInto(FrozenPlatform* frozen) const {
     idempotency_.FreezeInto(&frozen->idempotency_);
     frozen->refunds_.reset();
     if (!refunds_.empty()) refunds_.Save(&frozen->refunds_.emplace());
+    frozen->holds_.reset();
+    if (!holds_.empty()) holds_.Save(&frozen->holds_.emplace());
+    frozen->limits_.reset();
+    if (!limits_.empty()) limits_.Save(&frozen->limits_.emplace());
 }
 
 std::shared_ptr<FrozenPlatform> Platform::Freeze() const {
@@ -251,6 +276,14 @@ std::vector<SectionHash> FrozenPlatform::SectionHashes() const {
         hashes.push_back({static_cast<uint32_t>(SectionId::kRefunds),
                           refunds::Refunds::kSectionVersion, HashOf(*refunds_)});
     }
+    if (holds_) {
+        hashes.push_back({static_cast<uint32_t>(SectionId::kHolds), holds::Holds::kSectionVersion,
+                          HashOf(*holds_)});
+    }
+    if (limits_) {
+        hashes.push_back({static_cast<uint32_t>(SectionId::kLimits), risk::Limits::kSectionVersion,
+                          HashOf(*limits_)});
+    }
     return hashes;
 }
 
@@ -262,7 +295,8 @@ bool FrozenPlatform::Save(const ledger::WriteFn& write) const {
     auto plain = [&](SectionId id, uint32_t version, const std::string& bytes) {
         return header(id, version, bytes.size()) && write(bytes.data(), bytes.size());
     };
-    const uint32_t count = kSectionIdAlways + (refunds_ ? 1 : 0);
+    const uint32_t count =
+        kSectionIdAlways + (refunds_ ? 1 : 0) + (holds_ ? 1 : 0) + (limits_ ? 1 : 0);
     if (!write(&count, sizeof(count))) return false;
     const uint64_t ledger_bytes = ledger_.SaveBytes();
     uint64_t written = 0;
@@ -287,8 +321,11 @@ bool FrozenPlatform::Save(const ledger::WriteFn& write) const {
     bool ok = true;
     idempotency_.records.ForEachPiece(
         [&](std::string_view piece) { ok = ok && write(piece.data(), piece.size()); });
-    if (ok && refunds_)
+    if (ok && refunds_) {
         ok = plain(SectionId::kRefunds, refunds::Refunds::kSectionVersion, *refunds_);
+    }
+    if (ok && holds_) ok = plain(SectionId::kHolds, holds::Holds::kSectionVersion, *holds_);
+    if (ok && limits_) ok = plain(SectionId::kLimits, risk::Limits::kSectionVersion, *limits_);
     return ok;
 }
 
@@ -307,6 +344,7 @@ Result<std::unique_ptr<Platform>> Platform::Load(const ledger::ReadFn& read,
     uint32_t count = 0;
     if (!counted(&count, sizeof(count))) return corrupt("section count");
     auto platform = std::make_unique<Platform>(options);
+    std::vector<SectionHash> read_hashes;  // of the sections as written, in their versions
     uint32_t last_id = 0;
     for (uint32_t i = 0; i < count; ++i) {
         const uint64_t header_offset = offset;
@@ -336,10 +374,12 @@ Result<std::unique_ptr<Platform>> Platform::Load(const ledger::ReadFn& read,
             if (!ledger) return corrupt("ledger section: " + ledger.error().message());
             if (offset - start != h.length) return corrupt("ledger section length");
             platform->ledger_ = std::move(*ledger);
+            read_hashes.push_back({h.id, h.version, platform->ledger_->StateHash()});
             continue;
         }
         std::string bytes(h.length, '\0');
         if (!counted(bytes.data(), bytes.size())) return corrupt(name + " section: short");
+        read_hashes.push_back({h.id, h.version, HashOf(bytes)});
         bool ok = false;
         switch (static_cast<SectionId>(h.id)) {
             case SectionId::kLedger:
@@ -362,12 +402,20 @@ Result<std::unique_ptr<Platform>> Platform::Load(const ledger::ReadFn& read,
                 ok = platform->refunds_.Load(bytes, *platform->ledger_) &&
                      !platform->refunds_.empty();
                 break;
+            case SectionId::kHolds:
+                ok =
+                    platform->holds_.Load(bytes, platform->deadlines_) && !platform->holds_.empty();
+                break;
+            case SectionId::kLimits:
+                ok = platform->limits_.Load(bytes) && !platform->limits_.empty();
+                break;
         }
         if (!ok) return corrupt(name + " section");
     }
     // Sections 1 to kSectionIdAlways, each once in order (checked above), then the later ones
     // present.
     if (count < kSectionIdAlways || last_id < kSectionIdAlways) return corrupt("missing sections");
+    platform->loaded_hash_ = CombineSectionHashes(read_hashes);
     Status status = platform->CheckInvariants();
     if (!status.ok()) return Error(status);
     return platform;

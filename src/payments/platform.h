@@ -19,6 +19,7 @@
 #include "payments/authorization.h"
 #include "payments/command.h"
 #include "payments/deadlines.h"
+#include "payments/holds/holds.h"
 #include "payments/idempotency.h"
 #include "payments/ids.h"
 #include "payments/merchants/merchants.h"
@@ -26,6 +27,7 @@
 #include "payments/refunds/refunds.h"
 #include "payments/sections.h"
 #include "payments/users/users.h"
+#include "risk/limits.h"
 
 namespace bursar::payments {
 
@@ -40,6 +42,8 @@ class Platform {
     const users::Users& users() const { return users_; }
     const merchants::Merchants& merchants() const { return merchants_; }
     const refunds::Refunds& refunds() const { return refunds_; }
+    const holds::Holds& holds() const { return holds_; }
+    const risk::Limits& limits() const { return limits_; }
     const IdempotencyStore& idempotency() const { return idempotency_; }
 
     // Batches: the ledger's, and the deadlines due at `timestamp` fire first.
@@ -64,6 +68,10 @@ class Platform {
     Status CheckInvariants() const;
 
     Hash256 StateHash() const;
+    // Of a state read by Load: the state hash of its sections as they were written (their
+    // versions and bytes), which the snapshot's header holds; StateHash() is of the state as
+    // this binary writes it, which differs once a section's version has moved on.
+    std::optional<Hash256> loaded_hash() const { return loaded_hash_; }
     std::vector<SectionHash> SectionHashes() const;
     std::shared_ptr<FrozenPlatform> Freeze() const;
     void FreezeInto(FrozenPlatform* frozen) const;
@@ -86,9 +94,12 @@ class Platform {
     users::Users users_;
     merchants::Merchants merchants_;
     refunds::Refunds refunds_;
+    holds::Holds holds_;
+    risk::Limits limits_;
     IdempotencyStore idempotency_;
     DeadlineQueue deadlines_;
     uint64_t next_txn_id_ = 1;
+    std::optional<Hash256> loaded_hash_;
 };
 
 // The platform's state at a batch boundary, for a snapshot thread (see ledger::FrozenState).
@@ -107,6 +118,8 @@ class FrozenPlatform {
     std::string merchants_;
     IdempotencyStore::Frozen idempotency_;
     std::optional<std::string> refunds_;  // none: no refund yet (the section is not written)
+    std::optional<std::string> holds_;    // none: no pre-authorization yet
+    std::optional<std::string> limits_;   // none: limits never configured nor overridden
 };
 
 }  // namespace bursar::payments

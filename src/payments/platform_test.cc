@@ -575,6 +575,52 @@ TEST_F(PlatformTest, EntryMustCoverRefusesADebitPastTheBalance) {
     }
 }
 
+// A pre-authorization is capturable one nanosecond before created_at + expires_in, and released
+// by the first batch at that time, before any of its commands.
+TEST_F(PlatformTest, HoldExpiresExactlyAtItsDeadline) {
+    const uint64_t alice = Register("a@example.com");
+    const Principal session = Login(alice, "t");
+    ASSERT_TRUE(Run(Money(CommandType::kTopup, session, alice, 1'000)).ok());
+    const uint64_t hotel = Merchant(Tier::kPremium, "key");
+    Command authorize = Money(CommandType::kAuthorize, session, alice, 600);
+    authorize.merchant_id = hotel;
+    authorize.expires_in = 60;
+    const Outcome authorized = Run(authorize);
+    ASSERT_TRUE(authorized.ok()) << ResultName(authorized.code);
+    const Hold hold = *authorized.hold;
+    EXPECT_EQ(hold.expires_at, hold.created_at + 60'000'000'000ull);
+    auto frozen = [&] {
+        return platform_.ledger().FindAccount(WalletAccountId(alice, kJpy))->debits_pending;
+    };
+    EXPECT_EQ(frozen(), 600u);
+
+    Command capture;
+    capture.type = CommandType::kCapture;
+    capture.principal = {PrincipalKind::kApiKey, HashOf("key")};
+    capture.hold_id = hold.id;
+    capture.amount = 100;
+    now_ = hold.expires_at - 1;
+    EXPECT_FALSE(platform_.HasDeadlineDue(now_));
+    const Outcome captured = Run(capture);
+    ASSERT_TRUE(captured.ok()) << ResultName(captured.code);
+    EXPECT_EQ(captured.txn->created_at, hold.expires_at - 1);
+    EXPECT_EQ(captured.hold->status, HoldStatus::kPartiallyCaptured);
+    EXPECT_EQ(frozen(), 500u);
+
+    now_ = hold.expires_at;
+    EXPECT_TRUE(platform_.HasDeadlineDue(now_));
+    const Outcome late = Run(capture);
+    EXPECT_EQ(late.code, ResultCode::kHoldExpired);
+    const Hold* expired = platform_.holds().Find(hold.id);
+    EXPECT_EQ(expired->status, HoldStatus::kExpired);
+    EXPECT_EQ(expired->captured, 100u);
+    EXPECT_EQ(expired->released, 500u);
+    EXPECT_EQ(frozen(), 0u);
+    EXPECT_EQ(Balance(alice), 900u);
+    EXPECT_FALSE(platform_.EarliestDeadline().has_value() &&
+                 *platform_.EarliestDeadline() == hold.expires_at);
+}
+
 TEST(RefundFees, ProportionalNeverReturnsMoreThanTheFee) {
     EXPECT_EQ(refunds::FeeReturned(10'000, 60, 3'333), 19u);
     EXPECT_EQ(refunds::FeeReturned(10'000, 60, 6'666), 39u);
@@ -598,8 +644,9 @@ TEST(RefundFees, ProportionalNeverReturnsMoreThanTheFee) {
     }
 }
 
-// A merchants section of version 1 (written before tier changes existed: no history) still loads.
-TEST_F(PlatformTest, MerchantsSectionOfVersionOneStillLoads) {
+// Merchants sections of versions 1 (no tier history) and 2 (no currency) still load: held as
+// today's state, and their loaded hash is that of the sections as written (a snapshot's header).
+TEST_F(PlatformTest, MerchantsSectionsOfEarlierVersionsStillLoad) {
     Merchant(Tier::kBusiness, "k1");
     Merchant(Tier::kPremium, "k2");
     std::string bytes;
@@ -607,61 +654,72 @@ TEST_F(PlatformTest, MerchantsSectionOfVersionOneStillLoads) {
         bytes.append(static_cast<const char*>(p), n);
         return true;
     }));
-    // Rewrite section 4 in version 1's layout: the same merchants, without their (empty) history.
-    std::string rewritten(bytes.substr(0, sizeof(uint32_t)));
-    size_t offset = sizeof(uint32_t);
-    while (offset < bytes.size()) {
-        uint32_t id = 0, version = 0;
-        uint64_t length = 0;
-        std::memcpy(&id, bytes.data() + offset, 4);
-        std::memcpy(&version, bytes.data() + offset + 4, 4);
-        std::memcpy(&length, bytes.data() + offset + 8, 8);
-        std::string body = bytes.substr(offset + 16, length);
-        offset += 16 + length;
-        if (id == static_cast<uint32_t>(SectionId::kMerchants)) {
-            ASSERT_EQ(version, 2u);
-            std::string v1;
-            BinaryReader r(body);
-            BinaryWriter w(&v1);
-            uint64_t count = 0;
-            ASSERT_TRUE(r.U64(&count));
-            w.U64(count);
-            for (uint64_t i = 0; i < count; ++i) {
-                std::string name;
-                uint8_t tier = 0;
-                Hash256 key{};
-                uint64_t created_at = 0;
-                uint32_t changes = 0;
-                ASSERT_TRUE(r.String(&name) && r.U8(&tier) && r.Hash(&key) && r.U64(&created_at) &&
-                            r.U32(&changes));
-                ASSERT_EQ(changes, 0u);
-                w.String(name);
-                w.U8(tier);
-                w.Hash(key);
-                w.U64(created_at);
+    for (const uint32_t target : {1u, 2u}) {
+        // Rewrite section 4 in the target version's layout: the same merchants, without their
+        // (empty) history in version 1, without their currency (0) in both.
+        std::string rewritten(bytes.substr(0, sizeof(uint32_t)));
+        std::vector<SectionHash> written;
+        size_t offset = sizeof(uint32_t);
+        while (offset < bytes.size()) {
+            uint32_t id = 0, version = 0;
+            uint64_t length = 0;
+            std::memcpy(&id, bytes.data() + offset, 4);
+            std::memcpy(&version, bytes.data() + offset + 4, 4);
+            std::memcpy(&length, bytes.data() + offset + 8, 8);
+            std::string body = bytes.substr(offset + 16, length);
+            offset += 16 + length;
+            if (id == static_cast<uint32_t>(SectionId::kMerchants)) {
+                ASSERT_EQ(version, merchants::Merchants::kSectionVersion);
+                std::string old;
+                BinaryReader r(body);
+                BinaryWriter w(&old);
+                uint64_t count = 0;
+                ASSERT_TRUE(r.U64(&count));
+                w.U64(count);
+                for (uint64_t i = 0; i < count; ++i) {
+                    std::string name;
+                    uint8_t tier = 0;
+                    Hash256 key{};
+                    uint64_t created_at = 0;
+                    uint32_t changes = 0, currency = 0;
+                    ASSERT_TRUE(r.String(&name) && r.U8(&tier) && r.Hash(&key) &&
+                                r.U64(&created_at) && r.U32(&changes) && r.U32(&currency));
+                    ASSERT_EQ(changes, 0u);
+                    ASSERT_EQ(currency, 0u);
+                    w.String(name);
+                    w.U8(tier);
+                    w.Hash(key);
+                    w.U64(created_at);
+                    if (target == 2) w.U32(changes);
+                }
+                body = old;
+                version = target;
+                length = body.size();
             }
-            body = v1;
-            version = 1;
-            length = body.size();
+            written.push_back({id, version,
+                               id == static_cast<uint32_t>(SectionId::kLedger)
+                                   ? platform_.ledger().StateHash()
+                                   : Sha256::Of(body.data(), body.size())});
+            rewritten.append(reinterpret_cast<const char*>(&id), 4);
+            rewritten.append(reinterpret_cast<const char*>(&version), 4);
+            rewritten.append(reinterpret_cast<const char*>(&length), 8);
+            rewritten += body;
         }
-        rewritten.append(reinterpret_cast<const char*>(&id), 4);
-        rewritten.append(reinterpret_cast<const char*>(&version), 4);
-        rewritten.append(reinterpret_cast<const char*>(&length), 8);
-        rewritten += body;
+        size_t read_offset = 0;
+        auto loaded = Platform::Load(
+            [&](void* p, size_t n) {
+                if (read_offset + n > rewritten.size()) return false;
+                std::memcpy(p, rewritten.data() + read_offset, n);
+                read_offset += n;
+                return true;
+            },
+            {});
+        ASSERT_TRUE(loaded) << loaded.error().ToString();
+        EXPECT_EQ((*loaded)->StateHash(), platform_.StateHash()) << target;
+        EXPECT_EQ((*loaded)->loaded_hash(), CombineSectionHashes(written)) << target;
+        EXPECT_NE((*loaded)->loaded_hash(), platform_.StateHash()) << target;
+        EXPECT_EQ((*loaded)->merchants().Find(2)->tier, Tier::kPremium);
     }
-    size_t read_offset = 0;
-    auto loaded = Platform::Load(
-        [&](void* p, size_t n) {
-            if (read_offset + n > rewritten.size()) return false;
-            std::memcpy(p, rewritten.data() + read_offset, n);
-            read_offset += n;
-            return true;
-        },
-        {});
-    ASSERT_TRUE(loaded) << loaded.error().ToString();
-    // Held as today's state: its hash is the live state's.
-    EXPECT_EQ((*loaded)->StateHash(), platform_.StateHash());
-    EXPECT_EQ((*loaded)->merchants().Find(2)->tier, Tier::kPremium);
 }
 
 TEST_F(PlatformTest, SectionHashesNameTheModuleThatDiffers) {

@@ -5,7 +5,8 @@
 // message, field) through `ErrorOf`; the API renders that, the journal holds only the number, so
 // rewording a message never breaks a replay. Numbers are in ranges per module:
 //   0–99 envelope (authentication, idempotency), 100–199 users, 200–299 merchants,
-//   300–399 wallets (top-ups, transfers), 400–499 charges (payments), 500–599 refunds.
+//   300–399 wallets (top-ups, transfers), 400–499 charges (payments), 500–599 refunds,
+//   600–699 holds (pre-authorizations), 700–799 risk (limits).
 // The order in which each command checks them is in src/payments/README.md.
 
 #include <cstdint>
@@ -39,6 +40,8 @@ namespace bursar::payments {
     X(kBalanceOverflow, 305, kInvalidRequest, "The amount would overflow a balance.",             \
       "amount_minor")                                                                             \
     X(kMerchantNotFound, 400, kNotFound, "No such merchant.", "merchant_id")                      \
+    X(kTierCurrencyNotPermitted, 401, kTierNotPermitted,                                          \
+      "The merchant's tier is paid in the merchant's own currency only.", "currency")             \
     X(kRefundForbidden, 500, kForbidden, "Only the payment's merchant or the admin refunds it.",  \
       "")                                                                                         \
     X(kRefundPaymentNotFound, 501, kNotFound, "No such payment.", "id")                           \
@@ -49,7 +52,37 @@ namespace bursar::payments {
       "amount_minor is more than what is left to refund of the payment.", "amount_minor")         \
     X(kRefundsPerPaymentExceeded, 505, kInvalidState, "A payment takes at most 100 refunds.", "") \
     X(kMerchantBalanceTooLow, 506, kInsufficientFunds,                                            \
-      "The merchant's balance is too low for this refund.", "")
+      "The merchant's balance is too low for this refund.", "")                                   \
+    X(kHoldTierNotPermitted, 600, kTierNotPermitted,                                              \
+      "Pre-authorization needs the enterprise or premium tier.", "merchant_id")                   \
+    X(kHoldExpiryInvalid, 601, kInvalidRequest,                                                   \
+      "expires_in_seconds must be from 1 to 2592000 (30 days).", "expires_in_seconds")            \
+    X(kHoldReferenceTaken, 602, kInvalidState,                                                    \
+      "The merchant has a pre-authorization with this reference.", "reference")                   \
+    X(kHoldNotFound, 603, kNotFound, "No such pre-authorization.", "id")                          \
+    X(kHoldForbidden, 604, kForbidden,                                                            \
+      "Only the merchant or the admin captures or cancels a pre-authorization.", "")              \
+    X(kHoldCaptured, 605, kInvalidState, "The pre-authorization is captured in full.", "")        \
+    X(kHoldCancelled, 606, kInvalidState, "The pre-authorization is cancelled.", "")              \
+    X(kHoldExpired, 607, kInvalidState, "The pre-authorization expired.", "")                     \
+    X(kCaptureExceedsHold, 608, kInvalidRequest,                                                  \
+      "amount_minor is more than what is left of the pre-authorization.", "amount_minor")         \
+    X(kCapturesPerHoldExceeded, 609, kInvalidState,                                               \
+      "A pre-authorization takes at most 100 captures.", "")                                      \
+    X(kUserSingleLimit, 700, kRiskLimitExceeded,                                                  \
+      "The payment is over the user's single-payment limit.", "user.single")                      \
+    X(kUserDailyLimit, 701, kRiskLimitExceeded, "The payment is over the user's daily limit.",    \
+      "user.daily")                                                                               \
+    X(kMerchantSingleLimit, 702, kRiskLimitExceeded,                                              \
+      "The payment is over the merchant's single-payment limit.", "merchant.single")              \
+    X(kMerchantDailyLimit, 703, kRiskLimitExceeded,                                               \
+      "The payment is over the merchant's daily limit.", "merchant.daily")                        \
+    X(kMerchantMonthlyLimit, 704, kRiskLimitExceeded,                                             \
+      "The payment is over the merchant's monthly limit.", "merchant.monthly")                    \
+    X(kLimitsMerchantNotFound, 705, kNotFound, "No such merchant.", "id")                         \
+    X(kLimitsUserNotFound, 706, kNotFound, "No such user.", "id")                                 \
+    X(kLimitInvalid, 707, kInvalidRequest, "A limit is from 0 to 10^15 major units.", "")         \
+    X(kRiskSettingsUnchanged, 708, kInvalidState, "The risk settings are these already.", "")
 
 #define BURSAR_RESULT_ENUM(name, number, error, message, param) name = number,
 enum class ResultCode : uint16_t { BURSAR_RESULT_CODES(BURSAR_RESULT_ENUM) };

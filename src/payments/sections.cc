@@ -16,6 +16,10 @@ const char* SectionName(uint32_t id) {
             return "idempotency";
         case SectionId::kRefunds:
             return "refunds";
+        case SectionId::kHolds:
+            return "holds";
+        case SectionId::kLimits:
+            return "limits";
     }
     return "unknown";
 }

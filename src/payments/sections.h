@@ -20,8 +20,10 @@ enum class SectionId : uint32_t {
     kMerchants = 4,    // merchants and their API key hashes
     kIdempotency = 5,  // stored answers of Idempotency-Keys
     kRefunds = 6,      // refunds and the payments they refund
+    kHolds = 7,        // pre-authorizations
+    kLimits = 8,       // risk settings, limit overrides and counters
 };
-inline constexpr uint32_t kSectionIdMax = 6;
+inline constexpr uint32_t kSectionIdMax = 8;
 // Sections 1 to kSectionIdAlways are in every state. A later one (added after snapshot format
 // v2's first sections) is written only when its module holds something: a state without it is
 // saved, and hashed, as a binary from before the module saved it, so their hashes agree.

@@ -119,8 +119,9 @@ Result<Loaded> LoadOne(FileSystem& fs, const std::string& path,
     }
     Loaded loaded;
     loaded.info = *info;
-    // A v1 header holds the state hash as that version computed it.
-    const Hash256 hash = info->version == 1 ? v1_hash : (*state)->StateHash();
+    // A v1 header holds the state hash as that version computed it; a v2 header the hash of the
+    // sections as they were written (an older section version's bytes hash as written).
+    const Hash256 hash = info->version == 1 ? v1_hash : *(*state)->loaded_hash();
     if (hash != loaded.info.state_hash) {
         return Error(StatusCode::kCorruption, path + ": state hash differs from the header's");
     }

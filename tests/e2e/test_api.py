@@ -22,6 +22,9 @@ class ApiTest(unittest.TestCase):
         r = cls.admin.post("/v1/merchants", {"name": "Coffee", "tier": "starter"})
         assert r.status == 201, r
         cls.shop, cls.shop_key = r.json["merchant_id"], r.json["api_key"]
+        # A starter's single payment is at most 10 000 (JPY): this shop's limit is raised.
+        r = cls.admin.request("PUT", f"/v1/merchants/{cls.shop}/limits", {"single_payment": 1_000_000})
+        assert r.status == 200, r
         r = cls.admin.post("/v1/merchants", {"name": "Books", "tier": "premium"})
         cls.other_shop, cls.other_key = r.json["merchant_id"], r.json["api_key"]
         r = cls.alice_client.post(f"/v1/wallets/{cls.alice}/topup", {"amount_minor": 100_000})
@@ -113,7 +116,8 @@ class ApiTest(unittest.TestCase):
 
     def test_payment_errors_move_nothing(self):
         before = self.balance(self.alice, self.alice_client)["JPY"]["balance_minor"]
-        cases = [({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 10**12}, 402, "INSUFFICIENT_FUNDS"),
+        cases = [({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": before + 1}, 402, "INSUFFICIENT_FUNDS"),
+                 ({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 10**12}, 403, "RISK_LIMIT_EXCEEDED"),
                  ({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 0}, 400, "INVALID_REQUEST"),
                  ({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": -5}, 400, "INVALID_REQUEST"),
                  ({"user_id": self.alice, "merchant_id": self.shop, "amount_minor": 1.5}, 400, "INVALID_REQUEST"),
@@ -238,6 +242,39 @@ class ApiTest(unittest.TestCase):
                                                                      "reason": "x"})
         self.assertEqual((r.status, r.json["error"]["param"]), (400, "tier"), r)
 
+    def test_a_starter_merchant_is_paid_in_its_own_currency_only(self):
+        erin, token = register_and_login(self.server.client(), "erin.currency@example.com")
+        erin_client = self.server.client(token)
+        for currency in ("JPY", "USD"):
+            r = erin_client.post(f"/v1/wallets/{erin}/topup", {"amount_minor": 5_000, "currency": currency})
+            self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.status, 200, r)
+        r = self.admin.post("/v1/merchants", {"name": "Local", "tier": "starter"})
+        self.assertEqual((r.status, r.json["currency"]), (201, "JPY"), r)
+        local = r.json["merchant_id"]
+        r = self.admin.post("/v1/merchants", {"name": "Abroad", "tier": "business", "currency": "USD"})
+        self.assertEqual((r.status, r.json["currency"]), (201, "USD"), r)
+        abroad = r.json["merchant_id"]
+        usd = self.balance(erin, erin_client)["USD"]["balance_minor"]
+        r = erin_client.post("/v1/payments", {"user_id": erin, "merchant_id": local,
+                                                    "amount_minor": 100, "currency": "USD"})
+        self.assertEqual((r.status, r.error_code(), r.json["error"]["param"]),
+                         (403, "TIER_NOT_PERMITTED", "currency"), r)
+        self.assertEqual(self.balance(erin, erin_client)["USD"]["balance_minor"], usd)
+        r = erin_client.post("/v1/payments", {"user_id": erin, "merchant_id": local,
+                                                    "amount_minor": 100})
+        self.assertEqual(r.status, 200, r)
+        # A multi-currency tier takes any: the business merchant is paid in JPY and USD.
+        for currency in ("JPY", "USD"):
+            r = erin_client.post("/v1/payments", {"user_id": erin, "merchant_id": abroad,
+                                                        "amount_minor": 100, "currency": currency})
+            self.assertEqual(r.status, 200, (currency, r))
+        r = self.admin.get(f"/v1/merchants/{local}")
+        self.assertEqual((r.json["currency"], r.json["usage"]["currency"], r.json["usage"]["daily_used_minor"]),
+                         ("JPY", "JPY", 100), r)
+        r = self.admin.post("/v1/merchants", {"name": "Nowhere", "currency": "XXX"})
+        self.assertEqual((r.status, r.json["error"]["param"]), (400, "currency"), r)
+
     def test_tier_recommendation_from_the_last_thirty_days(self):
         client = self.server.client()
         dora, token = register_and_login(client, "dora.volume@example.com")
@@ -246,6 +283,8 @@ class ApiTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         r = self.admin.post("/v1/merchants", {"name": "Busy", "tier": "starter"})
         shop, key = r.json["merchant_id"], r.json["api_key"]
+        r = self.admin.request("PUT", f"/v1/merchants/{shop}/limits", {"single_payment": 100_000})
+        self.assertEqual(r.status, 200, r)
         self.assertEqual(self.admin.get(f"/v1/merchants/{shop}/tier-recommendation").json["action"],
                          "none")
         for amount in (50_000, 30_000):  # 80 000 today: 80 % of starter's daily 100 000

@@ -1,15 +1,18 @@
 #include "payments/charges/charges.h"
 
 #include "payments/entry.h"
+#include "payments/limits/limits.h"
 
 namespace bursar::payments::charges {
 
 u128 Fee(u128 amount, uint32_t basis_points) { return (amount * basis_points + 5000) / 10000; }
 
-// Checks, in order: wallets::CheckPayer, the merchant exists, the payer's wallet exists
-// (kInsufficientFunds), then the entry's (kInsufficientFunds, kBalanceOverflow).
+// Checks, in order: wallets::CheckPayer, the merchant exists, a single-currency tier is paid in
+// the merchant's currency (kTierCurrencyNotPermitted), the limits (limits::CheckPayment:
+// user single and daily, merchant single, daily and monthly, once configured), the payer's wallet
+// exists (kInsufficientFunds), then the entry's (kInsufficientFunds, kBalanceOverflow).
 Outcome Pay(const Command& c, const Caller& caller, const users::Users& users,
-            const merchants::Merchants& merchants, wallets::Books books) {
+            const merchants::Merchants& merchants, risk::Limits& limits, wallets::Books books) {
     if (ResultCode code = wallets::CheckPayer(c, caller, users); code != ResultCode::kOk) {
         return Refused(code);
     }
@@ -17,6 +20,17 @@ Outcome Pay(const Command& c, const Caller& caller, const users::Users& users,
     const uint64_t v1_id = c.version == 1 ? books.next_txn_id++ : 0;
     const merchants::Merchant* merchant = merchants.Find(c.merchant_id);
     if (merchant == nullptr) return Refused(ResultCode::kMerchantNotFound);
+    // A single-currency tier (starter) is paid in the merchant's own currency only (merchants
+    // created before they had a currency have none: no restriction).
+    if (merchant->currency != 0 && !GetTier(merchant->tier).multi_currency &&
+        c.currency != merchant->currency) {
+        return Refused(ResultCode::kTierCurrencyNotPermitted);
+    }
+    if (ResultCode code = limits::CheckPayment(limits, merchants, c.user_id, c.merchant_id,
+                                               c.currency, c.amount, books.timestamp);
+        code != ResultCode::kOk) {
+        return Refused(code);
+    }
     Txn txn;
     txn.type = TxnType::kPay;
     txn.user_id = c.user_id;
@@ -47,6 +61,8 @@ Outcome Pay(const Command& c, const Caller& caller, const users::Users& users,
         if (ResultCode code = entry.Check(); code != ResultCode::kOk) return Refused(code);
         id = books.next_txn_id++;
         entry.Commit(id);
+        limits::RecordPayment(limits, books.ledger, id, c.user_id, c.merchant_id, c.currency,
+                              c.amount);
     }
     txn.id = id;
     Outcome outcome;

@@ -9,6 +9,7 @@
 #include "payments/merchants/merchants.h"
 #include "payments/users/users.h"
 #include "payments/wallets/wallets.h"
+#include "risk/limits.h"
 
 namespace bursar::payments::charges {
 
@@ -16,6 +17,6 @@ namespace bursar::payments::charges {
 u128 Fee(u128 amount, uint32_t basis_points);
 
 Outcome Pay(const Command& c, const Caller& caller, const users::Users& users,
-            const merchants::Merchants& merchants, wallets::Books books);
+            const merchants::Merchants& merchants, risk::Limits& limits, wallets::Books books);
 
 }  // namespace bursar::payments::charges

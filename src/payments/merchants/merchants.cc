@@ -13,7 +13,7 @@ Outcome Merchants::Create(const Command& c, const Caller& caller, uint64_t times
     if (caller.kind == Caller::Kind::kAnonymous) return Refused(ResultCode::kUnauthenticated);
     if (caller.kind != Caller::Kind::kAdmin) return Refused(ResultCode::kForbidden);
     if (merchants_by_key_.contains(c.secret_hash)) return Refused(ResultCode::kApiKeyTaken);
-    merchants_.push_back(Merchant{c.name, c.tier, c.secret_hash, timestamp});
+    merchants_.push_back(Merchant{c.name, c.tier, c.secret_hash, timestamp, {}, c.currency});
     const uint64_t id = merchants_.size();
     merchants_by_key_.emplace(c.secret_hash, id);
     Outcome outcome;
@@ -62,12 +62,14 @@ void Merchants::Save(std::string* out) const {
             w.U8(static_cast<uint8_t>(change.to));
             w.String(change.reason);
         }
+        w.U32(m.currency);
     }
 }
 
-bool Merchants::LoadV1(BinaryReader& r) { return LoadMerchants(r, /*with_history=*/false); }
+bool Merchants::LoadV1(BinaryReader& r) { return LoadMerchants(r, 1); }
 
-bool Merchants::LoadMerchants(BinaryReader& r, bool with_history) {
+bool Merchants::LoadMerchants(BinaryReader& r, uint32_t version) {
+    const bool with_history = version >= 2;
     uint64_t count = 0;
     if (!r.U64(&count) || count > kMerchantsMax) return false;
     for (uint64_t i = 0; i < count; ++i) {
@@ -91,6 +93,7 @@ bool Merchants::LoadMerchants(BinaryReader& r, bool with_history) {
             change.to = static_cast<Tier>(to);
             m.tier_history.push_back(std::move(change));
         }
+        if (version >= 3 && !r.U32(&m.currency)) return false;
         if (!merchants_by_key_.emplace(m.api_key_hash, merchants_.size() + 1).second) return false;
         merchants_.push_back(std::move(m));
     }
@@ -99,7 +102,7 @@ bool Merchants::LoadMerchants(BinaryReader& r, bool with_history) {
 
 bool Merchants::Load(std::string_view section, uint32_t version) {
     BinaryReader r(section);
-    return LoadMerchants(r, /*with_history=*/version >= 2) && r.done();
+    return LoadMerchants(r, version) && r.done();
 }
 
 Status Merchants::CheckInvariants() const {

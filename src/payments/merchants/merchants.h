@@ -34,6 +34,9 @@ struct Merchant {
     Hash256 api_key_hash{};
     uint64_t created_at = 0;
     std::vector<TierChange> tier_history;  // oldest first
+    // The merchant's own currency (the one a single-currency tier is paid in); 0: created before
+    // merchants had one (no tier restriction applies to it).
+    uint32_t currency = 0;
 };
 
 class Merchants {
@@ -46,8 +49,9 @@ class Merchants {
     bool Exists(uint64_t id) const { return id != 0 && id <= merchants_.size(); }
     uint64_t count() const { return merchants_.size(); }
 
-    // 2: each merchant's tier history follows it; 1 (read): merchants without history.
-    static constexpr uint32_t kSectionVersion = 2;
+    // 3: each merchant's currency follows its history; 2 (read): without the currency; 1 (read):
+    // without the history either.
+    static constexpr uint32_t kSectionVersion = 3;
     void Save(std::string* out) const;
     bool Load(std::string_view section, uint32_t version);
     bool LoadV1(BinaryReader& r);  // the same layout, inside v1's domain blob
@@ -55,7 +59,7 @@ class Merchants {
     uint64_t MemoryBytes() const;
 
   private:
-    bool LoadMerchants(BinaryReader& r, bool with_history);
+    bool LoadMerchants(BinaryReader& r, uint32_t version);
 
     std::vector<Merchant> merchants_;  // merchant id = index + 1
     std::map<Hash256, uint64_t> merchants_by_key_;

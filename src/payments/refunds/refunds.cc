@@ -35,7 +35,8 @@ RefundAmounts AmountsOf(const ledger::StateMachine& ledger, uint64_t refund_id) 
 // kRefundsPerPaymentMax refunds (kRefundsPerPaymentExceeded), then the entry's: the merchant's
 // balance covers its part (kMerchantBalanceTooLow), no balance overflows (kBalanceOverflow).
 Outcome Refunds::Refund(const Command& c, const Caller& caller, const std::optional<Txn>& payment,
-                        const merchants::Merchants& merchants, wallets::Books books) {
+                        const merchants::Merchants& merchants, risk::Limits& limits,
+                        wallets::Books books) {
     if (caller.kind == Caller::Kind::kAnonymous) return Refused(ResultCode::kNotSignedIn);
     if (caller.kind != Caller::Kind::kAdmin && caller.kind != Caller::Kind::kMerchant) {
         return Refused(ResultCode::kRefundForbidden);
@@ -88,6 +89,8 @@ Outcome Refunds::Refund(const Command& c, const Caller& caller, const std::optio
     txn.id = books.next_txn_id++;
     entry.Commit(txn.id);
     Add(RefundRecord{txn.id, payment->id, c.refund_reason}, amount, fee);
+    limits.GiveBack(payment->user_id, payment->merchant_id, payment->currency, amount,
+                    payment->created_at, books.timestamp);
     Outcome outcome;
     outcome.txn = txn;
     return outcome;

@@ -18,6 +18,7 @@
 #include "payments/merchants/merchants.h"
 #include "payments/outcome.h"
 #include "payments/wallets/wallets.h"
+#include "risk/limits.h"
 
 namespace bursar::payments::refunds {
 
@@ -44,8 +45,10 @@ struct RefundRecord {
 
 class Refunds {
   public:
+    // A refund gives the payment's limit quota back (risk::Limits::GiveBack).
     Outcome Refund(const Command& c, const Caller& caller, const std::optional<Txn>& payment,
-                   const merchants::Merchants& merchants, wallets::Books books);
+                   const merchants::Merchants& merchants, risk::Limits& limits,
+                   wallets::Books books);
 
     const PaymentRefunds* OfPayment(uint64_t payment_id) const;
     const RefundRecord* Find(uint64_t refund_id) const;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "base/clock.h"
@@ -17,6 +18,7 @@
 #include "engine/replay.h"
 #include "journal/reader.h"
 #include "ledger/currency.h"
+#include "payments/limits/limits.h"
 #include "payments/platform.h"
 
 namespace bursar::payments::testing {
@@ -88,8 +90,61 @@ class Runner {
 
     void CheckInvariants() {
         Status status;
-        Read([&](const Platform& platform) { status = platform.CheckInvariants(); });
+        Read([&](const Platform& platform) {
+            status = platform.CheckInvariants();
+            RecountLimits(platform);
+        });
         EXPECT_TRUE(status.ok()) << status.ToString();
+    }
+
+    // The limits' invariant: each counter equals a recount of its window's payments (and
+    // captures) since limits were configured, less the refunds made in that same window.
+    static void RecountLimits(const Platform& platform) {
+        const risk::Limits& limits = platform.limits();
+        if (!limits.configured()) return;
+        using Window = std::tuple<uint64_t, uint32_t, int64_t>;  // id, currency, day or month
+        std::map<Window, u128> user_days, merchant_days, merchant_months;
+        std::map<uint64_t, Txn> counted;
+        for (uint64_t id = 1;; ++id) {
+            std::optional<Txn> txn = platform.FindTxn(id);
+            if (!txn) break;
+            if (txn->type == TxnType::kPay && txn->created_at >= limits.configured_at()) {
+                counted[id] = *txn;
+                const int64_t day = limits.DayOf(txn->created_at);
+                user_days[{txn->user_id, txn->currency, day}] += txn->amount;
+                merchant_days[{txn->merchant_id, txn->currency, day}] += txn->amount;
+                merchant_months[{txn->merchant_id, txn->currency,
+                                 limits.MonthOf(txn->created_at)}] += txn->amount;
+            }
+            if (txn->type == TxnType::kRefund && counted.contains(txn->payment_id)) {
+                const Txn& paid = counted[txn->payment_id];
+                const int64_t day = limits.DayOf(paid.created_at);
+                const int64_t month = limits.MonthOf(paid.created_at);
+                if (limits.DayOf(txn->created_at) == day) {
+                    user_days[{paid.user_id, paid.currency, day}] -= txn->amount;
+                    merchant_days[{paid.merchant_id, paid.currency, day}] -= txn->amount;
+                }
+                if (limits.MonthOf(txn->created_at) == month) {
+                    merchant_months[{paid.merchant_id, paid.currency, month}] -= txn->amount;
+                }
+            }
+        }
+        auto recount = [](const std::map<Window, u128>& sums, const Window& window) {
+            auto it = sums.find(window);
+            return it == sums.end() ? u128{0} : it->second;
+        };
+        for (const auto& [key, counter] : limits.user_counters()) {
+            EXPECT_EQ(counter.day_used, recount(user_days, {key.first, key.second, counter.day}))
+                << "user " << key.first << " day " << counter.day;
+        }
+        for (const auto& [key, counter] : limits.merchant_counters()) {
+            EXPECT_EQ(counter.day_used,
+                      recount(merchant_days, {key.first, key.second, counter.day}))
+                << "merchant " << key.first << " day " << counter.day;
+            EXPECT_EQ(counter.month_used,
+                      recount(merchant_months, {key.first, key.second, counter.month}))
+                << "merchant " << key.first << " month " << counter.month;
+        }
     }
 
     Hash256 StateHash() {
@@ -324,6 +379,68 @@ class Runner {
                 c.refund_reason = *reason;
             }
             Send(c, step, step.words.at(1));
+        } else if (verb == "authorize") {
+            Split(step, 3);
+            Command c;
+            c.type = CommandType::kAuthorize;
+            c.user_id = UserId(step.words.at(1));
+            c.merchant_id = MerchantId(step.words.at(2));
+            c.amount = Amount(step.words.at(3));
+            c.currency = TakeCurrency(step);
+            if (step.options.contains("expires")) {
+                c.expires_in = std::stoull(step.options.at("expires"));
+            }
+            if (step.options.contains("ref")) c.reference = step.options.at("ref");
+            const Outcome outcome = Send(c, step, step.words.at(1));
+            if (step.options.contains("hold")) {
+                EXPECT_TRUE(outcome.hold);
+                if (outcome.hold) {
+                    EXPECT_EQ(outcome.hold->id, std::stoull(step.options.at("hold")));
+                }
+            }
+        } else if (verb == "capture" || verb == "cancel") {
+            Split(step, 2);
+            ASSERT_EQ(step.words.size(), 3u) << verb << " MERCHANT HOLD [AMOUNT]";
+            Command c;
+            c.type = verb == "capture" ? CommandType::kCapture : CommandType::kCancelHold;
+            c.hold_id = std::stoull(step.words.at(2));
+            if (!step.flags.empty() && U128FromString(step.flags.front())) {
+                c.amount = Amount(step.flags.front());
+                step.flags.erase(step.flags.begin());
+            }
+            c.final = step.options.contains("final");
+            if (step.options.contains("reason")) c.reason = step.options.at("reason");
+            Send(c, step, step.words.at(1));
+        } else if (verb == "configure") {
+            Split(step, 0);
+            Command c;
+            c.type = CommandType::kConfigureRisk;
+            c.utc_offset_minutes =
+                step.options.contains("offset") ? std::stoi(step.options.at("offset")) : 0;
+            c.limit_single = step.options.contains("single")
+                                 ? std::stoull(step.options.at("single"))
+                                 : 1'000'000;
+            c.limit_daily =
+                step.options.contains("daily") ? std::stoull(step.options.at("daily")) : 5'000'000;
+            Send(c, step, "admin");
+        } else if (verb == "limits") {
+            Split(step, 2);
+            ASSERT_EQ(step.words.size(), 3u) << "limits merchant|user NAME single= daily= ...";
+            Command c;
+            const bool merchant = step.words.at(1) == "merchant";
+            c.type = merchant ? CommandType::kSetMerchantLimits : CommandType::kSetUserLimits;
+            if (merchant) {
+                c.merchant_id = MerchantId(step.words.at(2));
+            } else {
+                c.user_id = UserId(step.words.at(2));
+            }
+            auto number = [&](const char* name) {
+                return step.options.contains(name) ? std::stoull(step.options.at(name)) : 0;
+            };
+            c.limit_single = number("single");
+            c.limit_daily = number("daily");
+            c.limit_monthly = number("monthly");
+            Send(c, step, "admin");
         } else if (verb == "time") {
             ASSERT_EQ(step.words.size(), 2u) << "time +N(s|m|h|d)";
             const std::string& delta = step.words[1];
@@ -418,6 +535,50 @@ class Runner {
                 if (a != nullptr) balance = a->credits_posted - a->debits_posted;
             });
             EXPECT_EQ(balance, Amount(step.options.at("balance")));
+        } else if (what == "used") {
+            // expect used merchant|user NAME [CUR] daily=N monthly=N
+            Split(step, 3);
+            const bool merchant = step.words.at(2) == "merchant";
+            const uint32_t currency = TakeCurrency(step);
+            std::vector<risk::WindowFigures> windows;
+            Read([&](const Platform& platform) {
+                const uint64_t now = platform.ledger().last_timestamp();
+                if (merchant) {
+                    const uint64_t id = MerchantId(step.words.at(3));
+                    const merchants::Merchant* m = platform.merchants().Find(id);
+                    windows = platform.limits().MerchantWindows(id, limits::TierLimits(m->tier),
+                                                                currency, now);
+                } else {
+                    windows =
+                        platform.limits().UserWindows(UserId(step.words.at(3)), currency, now);
+                }
+            });
+            for (const risk::WindowFigures& window : windows) {
+                const std::string name(window.name);
+                if (step.options.contains(name)) {
+                    EXPECT_EQ(window.used, Amount(step.options.at(name))) << name;
+                }
+            }
+        } else if (what == "hold") {
+            Split(step, 2);
+            const uint64_t id = std::stoull(step.words.at(2));
+            std::optional<Hold> hold;
+            Read([&](const Platform& platform) {
+                if (const Hold* found = platform.holds().Find(id)) hold = *found;
+            });
+            ASSERT_TRUE(hold) << "no hold " << id;
+            if (step.options.contains("status")) {
+                EXPECT_STREQ(HoldStatusName(hold->status), step.options.at("status").c_str());
+            }
+            if (step.options.contains("captured")) {
+                EXPECT_EQ(hold->captured, Amount(step.options.at("captured")));
+            }
+            if (step.options.contains("released")) {
+                EXPECT_EQ(hold->released, Amount(step.options.at("released")));
+            }
+            if (step.options.contains("captures")) {
+                EXPECT_EQ(hold->captures.size(), std::stoull(step.options.at("captures")));
+            }
         } else if (what == "refunded") {
             Split(step, 2);
             const uint64_t payment = std::stoull(step.words.at(2));

@@ -44,7 +44,8 @@ INSTANTIATE_TEST_SUITE_P(Files, Scenario, ::testing::ValuesIn(ScenarioFiles()),
 
 TEST(ScenarioFiles, EveryModuleHasScenarios) {
     const std::vector<std::string> files = ScenarioFiles();
-    for (const char* module : {"users", "merchants", "wallets", "charges", "refunds"}) {
+    for (const char* module :
+         {"users", "merchants", "wallets", "charges", "refunds", "holds", "limits"}) {
         EXPECT_TRUE(std::any_of(files.begin(), files.end(), [&](const std::string& f) {
             return f.find("/" + std::string(module) + "/scenarios/") != std::string::npos;
         })) << module;
