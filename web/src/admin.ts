@@ -1,5 +1,5 @@
-// The admin's view of the platform: today's figures, daily volume (7 / 30 days), top merchants
-// and every transaction.
+// The admin's view of the platform: today's figures, daily volume (7 / 30 days), top merchants,
+// every transaction, and the merchant tiers with a form to change a merchant's tier.
 
 import { Api, ApiError, MetricsDaily, MetricsToday, describeError } from './api';
 import { StatCard } from './card';
@@ -7,6 +7,7 @@ import { LineChart } from './chart';
 import { h, replace } from './dom';
 import { formatCount, formatDay, formatMoney, formatMoneyCompact } from './format';
 import type { BursarEvent } from './live';
+import { TiersSection } from './tiers';
 import { TxnTable, party } from './transactions';
 import type { View } from './view';
 
@@ -23,6 +24,7 @@ export class AdminView implements View {
   private readonly chartError: HTMLElement;
   private readonly merchants: HTMLElement;
   private readonly table: TxnTable;
+  private readonly tiers: TiersSection;
   private readonly subtitle: HTMLElement;
   private readonly rangeButtons: HTMLButtonElement[];
   private days: 7 | 30 = 7;
@@ -59,6 +61,7 @@ export class AdminView implements View {
     this.merchants.append(h('div', { class: 'skeleton skeleton-block' }));
     this.table = new TxnTable({ api, pageSize: PAGE_SIZE, title: 'All transactions' });
     this.subtitle = h('p', { class: 'page-subtitle' }, 'Today');
+    this.tiers = new TiersSection(api);
 
     this.el = h(
       'div',
@@ -92,6 +95,7 @@ export class AdminView implements View {
         ),
       ),
       this.table.el,
+      this.tiers.el,
     );
   }
 
@@ -103,7 +107,7 @@ export class AdminView implements View {
   }
 
   async load(): Promise<void> {
-    await Promise.all([this.loadToday(), this.loadDaily(), this.table.load()]);
+    await Promise.all([this.loadToday(), this.loadDaily(), this.table.load(), this.tiers.load()]);
   }
 
   async refresh(): Promise<void> {

@@ -42,6 +42,7 @@ export interface Txn {
   merchant_name?: string | null; // null when no merchant
   to_user_id: string | null;
   to_user_name?: string | null; // null when no recipient
+  payment_id?: string; // REFUND only: the payment refunded
   created_at: number; // Unix seconds
   postings: Posting[];
 }
@@ -69,6 +70,132 @@ export interface LoginAnswer {
   expires_at: number;
 }
 
+export interface TierLimits {
+  daily: number; // major units of the merchant's currency
+  monthly: number;
+  single_payment: number;
+}
+
+export interface TierChangeRecord {
+  at: number;
+  from: string;
+  to: string;
+  reason: string;
+  actor: string;
+}
+
+export interface MerchantDetail {
+  merchant_id: string;
+  name: string;
+  tier: string;
+  fee_rate_basis_points: number;
+  limits: TierLimits;
+  created_at: number;
+  tier_history: TierChangeRecord[];
+}
+
+export interface TierRecommendation {
+  merchant_id: string;
+  currency: string;
+  days: number;
+  current: string;
+  action: 'none' | 'upgrade' | 'downgrade';
+  recommended: string;
+  peak_day_minor: number;
+  month_minor: number;
+  peak_day_percent: number;
+  month_percent: number;
+  fee_saved_minor: number; // negative: the recommended tier would have cost more
+  reason: string;
+}
+
+export interface Tier {
+  name: string;
+  daily_limit: number; // major units
+  monthly_limit: number;
+  single_payment_limit: number;
+  fee_rate_basis_points: number;
+  settlement_cycle: string;
+  multi_currency: boolean;
+  pre_authorization: boolean;
+  api_requests_per_minute: number;
+  support_response_hours: number;
+  refund_fee_policy?: string; // proportional, none
+}
+
+export interface TierChanged {
+  merchant_id: string;
+  tier: string;
+  changed_at: number;
+}
+
+export type RefundReason = 'duplicate' | 'fraudulent' | 'requested_by_customer';
+
+export interface Refund {
+  refund_id: string;
+  payment_id: string;
+  status: string;
+  amount_minor: number;
+  fee_returned_minor: number;
+  net_minor: number;
+  currency: string;
+  reason: RefundReason | null;
+  user_id: string;
+  merchant_id: string;
+  created_at: number;
+}
+
+export interface Payment {
+  txn_id: string;
+  status: string;
+  amount_minor: number;
+  fee_minor: number;
+  net_minor: number;
+  currency: string;
+  user_id: string;
+  merchant_id: string;
+  created_at: number;
+  amount_refunded_minor: number;
+  refunds: Refund[]; // oldest first
+}
+
+export interface PaymentList {
+  items: Payment[];
+  not_found: string[];
+}
+
+// What a refund asks for: all that is left when `amountMinor` is absent.
+export interface RefundRequest {
+  amountMinor?: bigint;
+  reason?: RefundReason;
+}
+
+export interface HistoryItem {
+  txn_id: string;
+  type: string;
+  amount_minor: number;
+  fee_minor: number;
+  currency: string;
+  change_minor: number; // signed: what the movement did to the wallet
+  balance_after_minor: number;
+  user_id: string;
+  merchant_id: string | null;
+  to_user_id: string | null;
+  payment_id?: string; // REFUND only
+  created_at: number;
+}
+
+export interface HistoryPage {
+  items: HistoryItem[];
+  nextCursor: string | null;
+}
+
+export interface HistoryQuery {
+  currency?: string | null;
+  size?: number;
+  cursor?: string | null;
+}
+
 export interface TxnQuery {
   userId?: string;
   merchantId?: string;
@@ -81,6 +208,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly param: string | null = null, // the field or header at fault
   ) {
     super(message);
     this.name = 'ApiError';
@@ -93,13 +221,34 @@ export class ApiError extends Error {
 
 const TIMEOUT_MS = 10_000;
 
+// JSON text of `value`; a bigint is written as a bare number, with all its digits (amounts of
+// currencies with many minor digits go beyond 2^53).
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? `\u0000big:${v}` : v)).replace(
+    /"\\u0000big:(-?\d+)"/g,
+    '$1',
+  );
+}
+
+// A fresh Idempotency-Key: a random UUID (v4). crypto.randomUUID needs a secure context
+// (https or localhost); getRandomValues works everywhere.
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6]! & 0x0f) | 0x40;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 async function send<T>(
   method: string,
   path: string,
   token: string | null,
   body?: unknown,
+  extraHeaders: Record<string, string> = {},
 ): Promise<T> {
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...extraHeaders };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const controller = new AbortController();
@@ -109,7 +258,7 @@ async function send<T>(
     response = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : toJson(body),
       signal: controller.signal,
       cache: 'no-store',
     });
@@ -133,11 +282,12 @@ async function send<T>(
     }
   }
   if (!response.ok) {
-    const error = (data as { error?: { code?: string; message?: string } } | null)?.error;
+    const error = (data as { error?: { code?: string; message?: string; param?: string | null } } | null)?.error;
     throw new ApiError(
       response.status,
       error?.code ?? `HTTP_${response.status}`,
       error?.message ?? `The server answered ${response.status} ${response.statusText}.`,
+      error?.param ?? null,
     );
   }
   return data as T;
@@ -156,15 +306,24 @@ export async function probeAdminToken(token: string): Promise<void> {
   await send<TxnPage>('GET', '/v1/ledger/transactions?size=1&merchant_id=mch_999999999', token);
 }
 
+// The merchant a pasted API key belongs to. Throws ApiError: 401 for an unknown key, 404 for a
+// token that is not a merchant's (the admin's, a user's).
+export function probeMerchantKey(key: string): Promise<MerchantDetail> {
+  return send<MerchantDetail>('GET', '/v1/merchants/me', key);
+}
+
+// GET /v1/payments?ids= takes at most this many ids (kPaymentIdsMax).
+export const PAYMENT_IDS_MAX = 100;
+
 export class Api {
   constructor(
     private readonly token: string,
     private readonly onUnauthorized: () => void,
   ) {}
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<T> {
     try {
-      return await send<T>(method, path, this.token, body);
+      return await send<T>(method, path, this.token, body, headers);
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) this.onUnauthorized();
       throw e;
@@ -191,6 +350,53 @@ export class Api {
     if (q.cursor) params.set('cursor', q.cursor);
     const query = params.toString();
     return this.request('GET', `/v1/ledger/transactions${query ? `?${query}` : ''}`);
+  }
+
+  walletHistory(userId: string, q: HistoryQuery): Promise<HistoryPage> {
+    const params = new URLSearchParams();
+    if (q.currency) params.set('currency', q.currency);
+    if (q.size) params.set('size', String(q.size));
+    if (q.cursor) params.set('cursor', q.cursor);
+    const query = params.toString();
+    return this.request('GET', `/v1/wallets/${encodeURIComponent(userId)}/history${query ? `?${query}` : ''}`);
+  }
+
+  merchant(merchantId: string): Promise<MerchantDetail> {
+    return this.request('GET', `/v1/merchants/${encodeURIComponent(merchantId)}`);
+  }
+
+  tierRecommendation(merchantId: string): Promise<TierRecommendation> {
+    return this.request('GET', `/v1/merchants/${encodeURIComponent(merchantId)}/tier-recommendation`);
+  }
+
+  async tiers(): Promise<Tier[]> {
+    const answer = await this.request<{ tiers: Tier[] }>('GET', '/v1/tiers');
+    return answer.tiers ?? [];
+  }
+
+  setTier(merchantId: string, tier: string, reason: string): Promise<TierChanged> {
+    return this.request('PUT', `/v1/merchants/${encodeURIComponent(merchantId)}/tier`, { tier, reason });
+  }
+
+  // Up to PAYMENT_IDS_MAX payments with their refunds, in one request per 100 ids.
+  async payments(ids: string[]): Promise<Payment[]> {
+    const items: Payment[] = [];
+    for (let i = 0; i < ids.length; i += PAYMENT_IDS_MAX) {
+      const chunk = ids.slice(i, i + PAYMENT_IDS_MAX);
+      const list = await this.request<PaymentList>('GET', `/v1/payments?ids=${chunk.map(encodeURIComponent).join(',')}`);
+      items.push(...(list.items ?? []));
+    }
+    return items;
+  }
+
+  // `idempotencyKey` makes a retry (or a double click) refund once.
+  refund(paymentId: string, request: RefundRequest, idempotencyKey: string): Promise<Refund> {
+    const body: Record<string, unknown> = {};
+    if (request.amountMinor !== undefined) body.amount_minor = request.amountMinor;
+    if (request.reason) body.reason = request.reason;
+    return this.request('POST', `/v1/payments/${encodeURIComponent(paymentId)}/refunds`, body, {
+      'Idempotency-Key': idempotencyKey,
+    });
   }
 
   async logout(): Promise<void> {

@@ -1,11 +1,12 @@
-// The signed-in shell: header (who, live indicator, logout), the admin's or the user's view,
-// and live updates (WebSocket, or polling when the socket cannot be opened).
+// The signed-in shell: header (who, live indicator, logout), the admin's, a merchant's or a
+// user's view, and live updates (WebSocket, or polling when the socket cannot be opened).
 
 import { Api } from './api';
 import { AdminView } from './admin';
 import { h } from './dom';
 import { formatClock } from './format';
 import { LiveState, LiveUpdates, coalesce } from './live';
+import { MerchantView } from './merchant';
 import type { Session } from './session';
 import { UserView } from './user';
 import type { View } from './view';
@@ -32,7 +33,9 @@ export function mountDashboard(root: HTMLElement, session: Session, handlers: Da
   const view: View =
     session.role === 'admin'
       ? new AdminView(api)
-      : new UserView(api, session.userId!, session.email ?? session.userId!);
+      : session.role === 'merchant'
+        ? new MerchantView(api, session.merchantId!, session.merchantName ?? '')
+        : new UserView(api, session.userId!, session.email ?? session.userId!);
 
   const indicatorText = h('span', { class: 'live-text' }, STATE_TEXT.connecting);
   const updated = h('span', { class: 'live-updated' });
@@ -68,7 +71,14 @@ export function mountDashboard(root: HTMLElement, session: Session, handlers: Da
   const who =
     session.role === 'admin'
       ? h('span', { class: 'who' }, h('span', { class: 'role-badge' }, 'Admin'), h('span', { class: 'who-name' }, 'Platform'))
-      : h('span', { class: 'who' }, h('span', { class: 'role-badge role-user' }, 'User'), h('span', { class: 'who-name' }, session.email ?? session.userId ?? ''));
+      : session.role === 'merchant'
+        ? h(
+            'span',
+            { class: 'who' },
+            h('span', { class: 'role-badge role-merchant' }, 'Merchant'),
+            h('span', { class: 'who-name' }, session.merchantName ? `${session.merchantName} · ${session.merchantId}` : session.merchantId ?? ''),
+          )
+        : h('span', { class: 'who' }, h('span', { class: 'role-badge role-user' }, 'User'), h('span', { class: 'who-name' }, session.email ?? session.userId ?? ''));
 
   const header = h(
     'header',

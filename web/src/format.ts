@@ -77,7 +77,7 @@ function moneyFormatter(currency: string, signed: boolean): MoneyFormatter {
 }
 
 // "¥12,345", "$123.45", "BTC 0.00012345"; `signed` adds "+" to positive amounts.
-export function formatMoney(minor: number, currency: string, signed = false): string {
+export function formatMoney(minor: number | bigint, currency: string, signed = false): string {
   return moneyFormatter(currency, signed).format(minorToDecimal(minor, exponentOf(currency)));
 }
 
@@ -158,4 +158,30 @@ export function normalizeId(input: string, prefix: 'usr_' | 'mch_'): string | nu
   if (!text) return '';
   const m = new RegExp(`^(?:${prefix})?([1-9][0-9]{0,18})$`, 'i').exec(text);
   return m ? `${prefix}${m[1]}` : null;
+}
+
+// "12.34" in a currency with `exp` minor digits → 1234n, exactly; null when the text is not a
+// plain non-negative amount with at most `exp` decimals (grouping spaces and commas allowed).
+export function decimalToMinor(text: string, exp: number): bigint | null {
+  const clean = text.trim().replace(/[\s,_]/g, '');
+  const m = /^(\d*)(?:\.(\d*))?$/.exec(clean);
+  if (!m || (!m[1] && !m[2])) return null;
+  const fraction = m[2] ?? '';
+  if (fraction.length > exp) return null;
+  return BigInt((m[1] || '0') + fraction.padEnd(exp, '0'));
+}
+
+// Whole major units ("100000" of the tier limits) as money: "¥100,000", "$500,000".
+export function formatMajor(major: number, currency: string): string {
+  return formatMoney(BigInt(Math.trunc(major)) * 10n ** BigInt(exponentOf(currency)), currency);
+}
+
+// Basis points as a percentage: 80 → "0.8 %", 45 → "0.45 %".
+export function formatBasisPoints(bps: number): string {
+  return `${new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(bps / 100)} %`;
+}
+
+// A tier's name as a label: "business" → "Business".
+export function tierLabel(tier: string): string {
+  return tier ? tier.charAt(0).toUpperCase() + tier.slice(1) : tier;
 }

@@ -1,6 +1,6 @@
-// The login screen: a user's email and password, or the admin token pasted.
+// The login screen: a user's email and password, the admin token pasted, or a merchant's API key.
 
-import { ApiError, describeError, login, probeAdminToken } from './api';
+import { ApiError, describeError, login, probeAdminToken, probeMerchantKey } from './api';
 import { h, uid } from './dom';
 import type { Session } from './session';
 
@@ -108,52 +108,103 @@ export function mountLogin(root: HTMLElement, handlers: LoginHandlers): { destro
     } catch (err) {
       let text = describeError(err);
       if (err instanceof ApiError && err.status === 401) text = 'This token is not valid.';
-      if (err instanceof ApiError && err.status === 403) text = 'This is not the admin token. Users sign in with their email.';
+      if (err instanceof ApiError && err.status === 403) {
+        text = 'This is not the admin token. Users sign in with their email, merchants with their API key.';
+      }
       showError(text);
       tokenSubmit.disabled = false;
       tokenSubmit.textContent = 'Open the platform view';
     }
   });
 
+  // Merchant API key.
+  const keyId = uid('key');
+  const keyHelp = uid('key-help');
+  const key = h('input', {
+    id: keyId,
+    name: 'api_key',
+    type: 'password',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    required: true,
+    'aria-describedby': keyHelp,
+    'data-testid': 'login-key',
+  });
+  const keyLabel = 'Open the merchant view';
+  const keySubmit = h('button', { type: 'submit', class: 'btn btn-primary btn-block', 'data-testid': 'login-key-submit' }, keyLabel);
+  const keyForm = h(
+    'form',
+    { class: 'login-form', 'aria-label': 'Sign in with a merchant API key', 'data-testid': 'key-form' },
+    h('div', { class: 'field' }, h('label', { for: keyId }, 'Merchant API key'), key),
+    h('p', { id: keyHelp, class: 'help' }, 'The secret key ', h('code', null, 'sk_…'), ' given once when the merchant was created.'),
+    keySubmit,
+  );
+  keyForm.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const value = key.value.trim();
+    if (!value) {
+      showError('Paste the merchant API key.');
+      return;
+    }
+    keySubmit.disabled = true;
+    keySubmit.textContent = 'Checking…';
+    try {
+      const merchant = await probeMerchantKey(value);
+      handlers.onLoggedIn({ token: value, role: 'merchant', merchantId: merchant.merchant_id, merchantName: merchant.name });
+    } catch (err) {
+      let text = describeError(err);
+      if (err instanceof ApiError && err.status === 401) text = 'This API key is not valid.';
+      if (err instanceof ApiError && (err.status === 403 || err.status === 404)) {
+        text = 'This is not a merchant API key. The admin uses the admin token, users their email.';
+      }
+      showError(text);
+      keySubmit.disabled = false;
+      keySubmit.textContent = keyLabel;
+    }
+  });
+
   // Tabs.
-  const panels = { email: emailForm, token: tokenForm };
-  const tabs = (['email', 'token'] as const).map((key) =>
+  type Panel = 'email' | 'token' | 'key';
+  const order: Panel[] = ['email', 'token', 'key'];
+  const labels: Record<Panel, string> = { email: 'Email', token: 'Admin token', key: 'Merchant API key' };
+  const forms: Record<Panel, HTMLFormElement> = { email: emailForm, token: tokenForm, key: keyForm };
+  const tabs = order.map((k) =>
     h(
       'button',
       {
         type: 'button',
         role: 'tab',
-        id: `tab-${key}`,
+        id: `tab-${k}`,
         class: 'tab',
-        'aria-controls': `panel-${key}`,
-        'aria-selected': key === 'email' ? 'true' : 'false',
-        tabindex: key === 'email' ? 0 : -1,
-        'data-testid': `tab-${key}`,
+        'aria-controls': `panel-${k}`,
+        'aria-selected': k === 'email' ? 'true' : 'false',
+        tabindex: k === 'email' ? 0 : -1,
+        'data-testid': `tab-${k}`,
       },
-      key === 'email' ? 'Email' : 'Admin token',
+      labels[k],
     ),
   );
-  const select = (key: 'email' | 'token', focus: boolean) => {
+  const select = (k: Panel, focus: boolean) => {
     tabs.forEach((tab) => {
-      const on = tab.id === `tab-${key}`;
+      const on = tab.id === `tab-${k}`;
       tab.setAttribute('aria-selected', on ? 'true' : 'false');
       tab.tabIndex = on ? 0 : -1;
       if (on && focus) tab.focus();
     });
-    panels.email.parentElement!.hidden = key !== 'email';
-    panels.token.parentElement!.hidden = key !== 'token';
+    for (const p of order) forms[p].parentElement!.hidden = p !== k;
     error.hidden = true;
   };
-  tabs[0]!.addEventListener('click', () => select('email', false));
-  tabs[1]!.addEventListener('click', () => select('token', false));
-  for (const tab of tabs) {
+  tabs.forEach((tab, i) => {
+    tab.addEventListener('click', () => select(order[i]!, false));
     tab.addEventListener('keydown', (e) => {
-      if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+      const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+      if (e.key === 'Home' || e.key === 'End' || step) {
         e.preventDefault();
-        select(tab.id === 'tab-email' ? 'token' : 'email', true);
+        const next = e.key === 'Home' ? 0 : e.key === 'End' ? order.length - 1 : (i + step + order.length) % order.length;
+        select(order[next]!, true);
       }
     });
-  }
+  });
 
   const screen = h(
     'main',
@@ -166,6 +217,7 @@ export function mountLogin(root: HTMLElement, handlers: LoginHandlers): { destro
       error,
       h('div', { role: 'tabpanel', id: 'panel-email', 'aria-labelledby': 'tab-email' }, emailForm),
       h('div', { role: 'tabpanel', id: 'panel-token', 'aria-labelledby': 'tab-token', hidden: true }, tokenForm),
+      h('div', { role: 'tabpanel', id: 'panel-key', 'aria-labelledby': 'tab-key', hidden: true }, keyForm),
     ),
     h('p', { class: 'login-foot muted' }, 'Your session stays in this tab only.'),
   );

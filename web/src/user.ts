@@ -7,6 +7,7 @@ import { LineChart } from './chart';
 import { h, replace } from './dom';
 import { formatAxisTime, formatCount, formatDateTime, formatMoney, formatMoneyCompact } from './format';
 import type { BursarEvent } from './live';
+import { WalletHistory } from './history';
 import { TxnTable, typeLabel, walletDelta } from './transactions';
 import type { View } from './view';
 import { PAGE_SIZE } from './admin';
@@ -63,6 +64,7 @@ export class UserView implements View {
   private readonly chartError: HTMLElement;
   private readonly currencyPicker: HTMLElement;
   private readonly table: TxnTable;
+  private readonly walletHistory: WalletHistory;
   private wallet: Wallet | null = null;
   private history: History | null = null;
   private currency: string | null = null;
@@ -91,6 +93,7 @@ export class UserView implements View {
     this.chartError = h('div', { class: 'alert', role: 'alert', hidden: true });
     this.currencyPicker = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Currency' });
     this.table = new TxnTable({ api, pageSize: PAGE_SIZE, ownUserId: userId, title: 'Your transactions' });
+    this.walletHistory = new WalletHistory(api, userId, PAGE_SIZE);
     this.el = h(
       'div',
       { class: 'view' },
@@ -114,15 +117,27 @@ export class UserView implements View {
         this.chart.el,
       ),
       this.table.el,
+      this.walletHistory.el,
     );
   }
 
   async load(): Promise<void> {
-    await Promise.all([this.loadWalletAndHistory(), this.table.load()]);
+    await Promise.all([
+      this.loadWalletAndHistory().then(() => {
+        this.walletHistory.setCurrency(this.currency);
+        return this.walletHistory.load();
+      }),
+      this.table.load(),
+    ]);
   }
 
   async refresh(): Promise<void> {
-    await Promise.all([this.loadWalletAndHistory(), this.table.refreshLive()]);
+    await Promise.all([
+      this.loadWalletAndHistory().then(() =>
+        this.walletHistory.setCurrency(this.currency) ? this.walletHistory.first() : this.walletHistory.refreshLive(),
+      ),
+      this.table.refreshLive(),
+    ]);
   }
 
   async signal(): Promise<string> {
@@ -249,6 +264,7 @@ export class UserView implements View {
               this.currency = c;
               this.renderCurrencyPicker(currencies);
               this.renderChart();
+              if (this.walletHistory.setCurrency(c)) void this.walletHistory.first();
             },
           },
           c,
