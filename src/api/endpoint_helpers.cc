@@ -63,6 +63,18 @@ std::optional<HttpResponse> ParsePage(const HttpRequest& request, uint32_t* size
     return std::nullopt;
 }
 
+std::optional<uint32_t> QueryCurrency(const HttpRequest& request, uint32_t fallback) {
+    auto code = request.QueryParam("currency");
+    if (!code || code->empty()) return fallback;
+    const ledger::CurrencyInfo* currency = ledger::FindCurrencyByCode(*code);
+    if (currency == nullptr) return std::nullopt;
+    return currency->id;
+}
+
+HttpResponse UnknownCurrency() {
+    return FromError(ErrorCode::kInvalidRequest, "Unknown currency.", "currency");
+}
+
 // The caller of a read that needs one: nullopt for no, unknown, expired or revoked credentials.
 std::optional<payments::Caller> SignedIn(const payments::Platform& platform,
                                          const payments::Principal& principal, uint64_t now) {

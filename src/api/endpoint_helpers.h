@@ -109,6 +109,10 @@ HttpResponse NotAnId(std::string_view what, std::string_view param);
 std::optional<HttpResponse> ParsePage(
     const HttpRequest& request, uint32_t* size, std::optional<uint64_t>* before_id,
     std::optional<uint64_t> (*parse_id)(std::string_view) = payments::ParseTxnId);
+// ?currency= of a read: its id (`fallback` when absent), nullopt for an unknown code (answer
+// UnknownCurrency()).
+std::optional<uint32_t> QueryCurrency(const HttpRequest& request, uint32_t fallback);
+HttpResponse UnknownCurrency();
 // The caller of a read that needs one: nullopt for no, unknown, expired or revoked credentials.
 std::optional<payments::Caller> SignedIn(const payments::Platform& platform,
                                          const payments::Principal& principal, uint64_t now);

@@ -20,23 +20,6 @@ void PlatformApi::AddLimitRoutes(Router& router) {
     router.Add("GET", "/v1/users/{id}/limits", Bind(&PlatformApi::GetUserLimits));
 }
 
-namespace {
-
-// ?currency= (the default one when absent).
-std::optional<uint32_t> QueryCurrency(const HttpRequest& request, uint32_t fallback) {
-    auto code = request.QueryParam("currency");
-    if (!code || code->empty()) return fallback;
-    const ledger::CurrencyInfo* currency = ledger::FindCurrencyByCode(*code);
-    if (currency == nullptr) return std::nullopt;
-    return currency->id;
-}
-
-HttpResponse UnknownCurrency() {
-    return FromError(ErrorCode::kInvalidRequest, "Unknown currency.", "currency");
-}
-
-}  // namespace
-
 // PUT /v1/merchants/{id}/limits {single_payment?, daily?, monthly?} (admin): major units; absent
 // or 0 is the tier's.
 void PlatformApi::SetMerchantLimits(HttpRequest&& request, const PathParams& params,

@@ -257,21 +257,43 @@ void PlatformApi::LookUpNames(std::vector<uint64_t> user_ids, std::vector<uint64
 
 void PlatformApi::ReadForUser(const HttpRequest& request, uint64_t user_id, ModelReadFn read,
                               Responder responder) {
-    Authenticate(PrincipalOf(request), [this, user_id, read = std::move(read), responder](
-                                           const Status& status,
-                                           std::optional<payments::Caller> caller, uint64_t seq) {
-        if (!status.ok()) return responder(EngineRefusal(status));
-        if (!caller || caller->kind == payments::Caller::Kind::kAnonymous) {
-            return responder(FromError(ErrorCode::kUnauthenticated));
-        }
-        if (!payments::MayActForUser(*caller, user_id)) {
-            return responder(FromError(ErrorCode::kForbidden));
-        }
-        OnReadModel(
-            seq,
-            [read](projection::ReadModel& model, const Responder& answer) { answer(read(model)); },
-            responder);
-    });
+    ReadIfAllowed(
+        request,
+        [user_id](const payments::Caller& caller) {
+            return payments::MayActForUser(caller, user_id);
+        },
+        std::move(read), std::move(responder));
+}
+
+void PlatformApi::ReadForMerchant(const HttpRequest& request, uint64_t merchant_id,
+                                  ModelReadFn read, Responder responder) {
+    ReadIfAllowed(
+        request,
+        [merchant_id](const payments::Caller& caller) {
+            return caller.kind == payments::Caller::Kind::kAdmin ||
+                   (caller.kind == payments::Caller::Kind::kMerchant && caller.id == merchant_id);
+        },
+        std::move(read), std::move(responder));
+}
+
+void PlatformApi::ReadIfAllowed(const HttpRequest& request,
+                                std::function<bool(const payments::Caller&)> may, ModelReadFn read,
+                                Responder responder) {
+    Authenticate(PrincipalOf(request),
+                 [this, may = std::move(may), read = std::move(read), responder](
+                     const Status& status, std::optional<payments::Caller> caller, uint64_t seq) {
+                     if (!status.ok()) return responder(EngineRefusal(status));
+                     if (!caller || caller->kind == payments::Caller::Kind::kAnonymous) {
+                         return responder(FromError(ErrorCode::kUnauthenticated));
+                     }
+                     if (!may(*caller)) return responder(FromError(ErrorCode::kForbidden));
+                     OnReadModel(
+                         seq,
+                         [read](projection::ReadModel& model, const Responder& answer) {
+                             answer(read(model));
+                         },
+                         responder);
+                 });
 }
 
 void PlatformApi::OnReadModel(uint64_t seq, ModelFn read, Responder responder) {

@@ -107,6 +107,7 @@ class PlatformApi {
     void SetUserLimits(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetUserLimits(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetWalletHistory(HttpRequest&& request, const PathParams& params, Responder responder);
+    void GetMerchantHistory(HttpRequest&& request, const PathParams& params, Responder responder);
     // GET /v1/wallets/{userId}?at=: the balances at a time, from the read model.
     void GetWalletAt(const HttpRequest& request, uint64_t user_id, Responder responder);
     // Authenticates `request`, checks that its caller may act for `user_id`, then runs `read` on a
@@ -115,6 +116,12 @@ class PlatformApi {
     using ModelReadFn = std::function<HttpResponse(projection::ReadModel& model)>;
     void ReadForUser(const HttpRequest& request, uint64_t user_id, ModelReadFn read,
                      Responder responder);
+    // The same for a merchant's data: the admin or the merchant itself.
+    void ReadForMerchant(const HttpRequest& request, uint64_t merchant_id, ModelReadFn read,
+                         Responder responder);
+    // Authenticates, asks `may` of the caller (403 when false), then reads as above.
+    void ReadIfAllowed(const HttpRequest& request, std::function<bool(const payments::Caller&)> may,
+                       ModelReadFn read, Responder responder);
     // Runs `read` on a worker with that thread's read-model connection once the read model has
     // reached `seq` (503 when it does not in time); `read` answers through the responder it is
     // given, at once or later.

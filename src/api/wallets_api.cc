@@ -15,6 +15,7 @@ void PlatformApi::AddWalletRoutes(Router& router) {
     router.Add("POST", "/v1/wallets/{userId}/topup", Bind(&PlatformApi::Topup));
     router.Add("GET", "/v1/wallets/{userId}", Bind(&PlatformApi::GetWallet));
     router.Add("GET", "/v1/wallets/{userId}/history", Bind(&PlatformApi::GetWalletHistory));
+    router.Add("GET", "/v1/merchants/{id}/history", Bind(&PlatformApi::GetMerchantHistory));
     router.Add("POST", "/v1/transfers", Bind(&PlatformApi::Transfer));
 }
 
@@ -107,20 +108,38 @@ void PlatformApi::GetWalletHistory(HttpRequest&& request, const PathParams& para
     if (!id) return Refuse(request, NotAnId("user", "userId"), std::move(responder));
     projection::HistoryFilter filter;
     filter.user_id = *id;
-    filter.currency = options_.default_currency;
-    if (auto code = request.QueryParam("currency"); code && !code->empty()) {
-        const ledger::CurrencyInfo* currency = ledger::FindCurrencyByCode(*code);
-        if (currency == nullptr) {
-            return Refuse(request,
-                          FromError(ErrorCode::kInvalidRequest, "Unknown currency.", "currency"),
-                          std::move(responder));
-        }
-        filter.currency = currency->id;
-    }
+    std::optional<uint32_t> currency = QueryCurrency(request, options_.default_currency);
+    if (!currency) return Refuse(request, UnknownCurrency(), std::move(responder));
+    filter.currency = *currency;
     if (auto invalid = ParsePage(request, &filter.size, &filter.before_txn_id)) {
         return Refuse(request, std::move(*invalid), std::move(responder));
     }
     ReadForUser(
+        request, *id,
+        [filter](projection::ReadModel& model) {
+            bool more = false;
+            auto rows = model.History(filter, &more);
+            if (!rows) return FromError(ErrorCode::kInternal);
+            return Json(200, WalletHistoryJson(*rows, more));
+        },
+        std::move(responder));
+}
+
+// GET /v1/merchants/{id}/history?currency=&cursor=&size= (the admin or the merchant): every
+// movement of the merchant's account in one currency with the balance after it, newest first.
+void PlatformApi::GetMerchantHistory(HttpRequest&& request, const PathParams& params,
+                                     Responder responder) {
+    std::optional<uint64_t> id = payments::ParseMerchantId(params.Get("id"));
+    if (!id) return Refuse(request, NotAnId("merchant", "id"), std::move(responder));
+    projection::HistoryFilter filter;
+    filter.merchant_id = *id;
+    std::optional<uint32_t> currency = QueryCurrency(request, options_.default_currency);
+    if (!currency) return Refuse(request, UnknownCurrency(), std::move(responder));
+    filter.currency = *currency;
+    if (auto invalid = ParsePage(request, &filter.size, &filter.before_txn_id)) {
+        return Refuse(request, std::move(*invalid), std::move(responder));
+    }
+    ReadForMerchant(
         request, *id,
         [filter](projection::ReadModel& model) {
             bool more = false;

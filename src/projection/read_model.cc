@@ -350,17 +350,28 @@ constexpr const char* kMovements = R"sql(
     FROM transactions
     WHERE (user_id = ?1 OR (to_user_id = ?1 AND to_user_id != 0)))sql";
 
+// A merchant's account movements: a payment's (or capture's) net adds to it, a refund's net (its
+// amount less the fee the platform returned) takes from it. ?1 is the merchant.
+constexpr const char* kMerchantMovements = R"sql(
+    SELECT txn_id, type, amount_minor, fee_minor, currency, user_id, merchant_id, to_user_id,
+           created_at_ns, payment_id,
+           CASE WHEN type = 2 THEN amount_minor - fee_minor
+                ELSE -(amount_minor - fee_minor) END AS change
+    FROM transactions
+    WHERE merchant_id = ?1 AND merchant_id != 0 AND type IN (2, 4))sql";
+
 }  // namespace
 
 Result<std::vector<HistoryRow>> ReadModel::History(const HistoryFilter& filter, bool* more) {
-    const std::string sql = std::string("WITH moves AS (") + kMovements +
+    const std::string sql = std::string("WITH moves AS (") +
+                            (filter.merchant_id != 0 ? kMerchantMovements : kMovements) +
                             " AND currency = ?2), running AS (SELECT *, SUM(change) OVER "
                             "(ORDER BY txn_id ROWS UNBOUNDED PRECEDING) AS balance FROM moves) "
                             "SELECT * FROM running WHERE txn_id < ?3 ORDER BY txn_id DESC "
                             "LIMIT ?4";
     Statement query(db_, sql.c_str());
     if (!query.ok()) return bursar::Error(Error("history"));
-    query.Int(1, filter.user_id);
+    query.Int(1, filter.merchant_id != 0 ? filter.merchant_id : filter.user_id);
     query.Int(2, filter.currency);
     query.Int(3, filter.before_txn_id.value_or(static_cast<uint64_t>(INT64_MAX)));
     query.Int(4, uint64_t{filter.size} + 1);

@@ -65,7 +65,8 @@ struct HistoryRow {
 };
 
 struct HistoryFilter {
-    uint64_t user_id = 0;
+    uint64_t user_id = 0;      // a wallet's history, or
+    uint64_t merchant_id = 0;  // a merchant's (when not 0)
     uint32_t currency = 0;
     uint32_t size = kListSizeDefault;
     std::optional<uint64_t> before_txn_id;  // the cursor

@@ -378,6 +378,29 @@ class RefundsTest(unittest.TestCase):
                          sorted([(f"{self.other}/{CURRENCY}", "debit", 1),
                                  (f"{self.dan}/wallet/{CURRENCY}", "credit", 1)]))
 
+    def test_the_merchant_history_shows_payments_and_refunds_with_the_balance_after(self):
+        r = self.admin.post("/v1/merchants", {"name": "History Shop", "tier": "business"})
+        shop, shop_client = r.json["merchant_id"], self.server.client(r.json["api_key"])
+        payment = self.pay(self.carol_client, self.carol, shop, 10_000)   # net 9 940
+        self.pay(self.dan_client, self.dan, shop, 1_000)                   # net 994
+        self.refunded(shop_client, payment, {"amount_minor": 3_333})      # gives back 3 314
+        r = shop_client.get(f"/v1/merchants/{shop}/history")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([(i["type"], i["change_minor"], i["balance_after_minor"])
+                          for i in r.json["items"]],
+                         [("REFUND", -3_314, 7_620), ("PAY", 994, 10_934), ("PAY", 9_940, 9_940)])
+        self.assertEqual(r.json["items"][0]["payment_id"], payment)
+        # Paging: one at a time, newest first.
+        r = shop_client.get(f"/v1/merchants/{shop}/history?size=1")
+        self.assertEqual(len(r.json["items"]), 1)
+        r = shop_client.get(f"/v1/merchants/{shop}/history?size=2&cursor={r.json['nextCursor']}")
+        self.assertEqual([i["balance_after_minor"] for i in r.json["items"]], [10_934, 9_940])
+        # The admin sees it; another merchant and a user do not.
+        self.assertEqual(self.admin.get(f"/v1/merchants/{shop}/history").status, 200)
+        self.assertEqual(self.other_client.get(f"/v1/merchants/{shop}/history").status, 403)
+        self.assertEqual(self.carol_client.get(f"/v1/merchants/{shop}/history").status, 403)
+        self.assertEqual(self.admin.get(f"/v1/merchants/{shop}/history?currency=XYZ").status, 400)
+
     def test_live_metrics_are_net_of_refunds(self):
         payment = self.pay(self.carol_client, self.carol, self.shop, 7_000)
         # The metrics endpoints include everything committed when the request arrived
