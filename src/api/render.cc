@@ -154,7 +154,8 @@ std::string SuccessBody(const payments::Command& c, const payments::Outcome& o,
             json.Key("merchant_id").String(payments::FormatMerchantId(o.object_id));
             json.Key("name").String(c.name);
             json.Key("tier").String(payments::GetTier(c.tier).name);
-            json.Key("currency").String(CurrencyCode(c.currency));
+            // No currency here: an answer stored before merchants had one is answered again as
+            // it was (GET /v1/merchants/{id} shows it).
             WriteSecret(json, "api_key", o, new_secret);
             json.EndObject();
             return json.Take();

@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Writes tests/compat/v1/: a data directory written by the journal-v1 binary (commit cd46059),
-and manifest.json: what it must still answer after every upgrade.
+and manifest.json: what it must still answer after every upgrade. With FIXTURE=v2 and
+WRITTEN_BY=a58a017 it wrote tests/compat/v2/ the same way with that journal-v2 binary (merchants
+section version 2, a refund: the refunds section), and a refund with a key.
 
-Kept to show how the fixture was made; it is not run by the tests (the fixture must stay what
-the old binary wrote). Usage, with a binary built from cd46059:
+Kept to show how the fixtures were made; it is not run by the tests (a fixture must stay what
+its old binary wrote). Usage, with a binary built from the commit:
 
     BURSAR_TEST_BINARY=/path/to/old/bursar python3 tests/compat/make_v1_fixture.py
+    FIXTURE=v2 WRITTEN_BY=a58a017 BURSAR_TEST_BINARY=/path/to/bursar-a58a017 \
+        python3 tests/compat/make_v1_fixture.py
 
 The session: users (one renamed), logins, a logout, merchants of two tiers, top-ups, payments
 and transfers with and without Idempotency-Keys, answered requests that failed (insufficient
@@ -24,7 +28,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 import harness  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-TARGET = os.path.join(HERE, "v1")
+FIXTURE = os.environ.get("FIXTURE", "v1")
+WRITTEN_BY = os.environ.get("WRITTEN_BY", "cd46059")
+TARGET = os.path.join(HERE, FIXTURE)
 
 
 def main():
@@ -104,6 +110,14 @@ def main():
                   "amount_minor": 500 + 10 * i}, key=f"xfer-{i}" if i % 2 == 0 else None)
         assert r.status == 200, r
 
+    if FIXTURE != "v1":
+        # A refund (journal v2 onwards), by the admin, of the first payment: stored for its key.
+        first = next(k for k in keyed if k["key"] == "pay-0")
+        payment = json.loads(first["response"])["txn_id"]
+        r = send(admin, "POST", f"/v1/payments/{payment}/refunds",
+                 {"amount_minor": 234, "reason": "requested_by_customer"}, key="refund-0")
+        assert r.status == 200, r
+
     # Failures whose answers are stored for their keys.
     r = send(clients["dave"], "POST", "/v1/payments",
              {"user_id": uid["dave"], "merchant_id": coffee, "amount_minor": 10 ** 9},
@@ -136,7 +150,7 @@ def main():
     server.log.close()
     os.remove(server.log.name)
     with open(os.path.join(TARGET, "manifest.json"), "w") as f:
-        json.dump({"written_by": "cd46059", "users": uid, "merchants": {"coffee": coffee,
+        json.dump({"written_by": WRITTEN_BY, "users": uid, "merchants": {"coffee": coffee,
                    "books": books}, "wallets": wallets, "keyed": keyed}, f, indent=1)
         f.write("\n")
 
