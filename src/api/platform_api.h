@@ -108,6 +108,9 @@ class PlatformApi {
     void GetUserLimits(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetWalletHistory(HttpRequest&& request, const PathParams& params, Responder responder);
     void GetMerchantHistory(HttpRequest&& request, const PathParams& params, Responder responder);
+    // A wallet's or a merchant's history (`filter` names which): ?currency=, the page, the read.
+    void ReadHistory(const HttpRequest& request, projection::HistoryFilter filter,
+                     Responder responder);
     // GET /v1/wallets/{userId}?at=: the balances at a time, from the read model.
     void GetWalletAt(const HttpRequest& request, uint64_t user_id, Responder responder);
     // Authenticates `request`, checks that its caller may act for `user_id`, then runs `read` on a

@@ -108,21 +108,7 @@ void PlatformApi::GetWalletHistory(HttpRequest&& request, const PathParams& para
     if (!id) return Refuse(request, NotAnId("user", "userId"), std::move(responder));
     projection::HistoryFilter filter;
     filter.user_id = *id;
-    std::optional<uint32_t> currency = QueryCurrency(request, options_.default_currency);
-    if (!currency) return Refuse(request, UnknownCurrency(), std::move(responder));
-    filter.currency = *currency;
-    if (auto invalid = ParsePage(request, &filter.size, &filter.before_txn_id)) {
-        return Refuse(request, std::move(*invalid), std::move(responder));
-    }
-    ReadForUser(
-        request, *id,
-        [filter](projection::ReadModel& model) {
-            bool more = false;
-            auto rows = model.History(filter, &more);
-            if (!rows) return FromError(ErrorCode::kInternal);
-            return Json(200, WalletHistoryJson(*rows, more));
-        },
-        std::move(responder));
+    ReadHistory(request, filter, std::move(responder));
 }
 
 // GET /v1/merchants/{id}/history?currency=&cursor=&size= (the admin or the merchant): every
@@ -133,21 +119,28 @@ void PlatformApi::GetMerchantHistory(HttpRequest&& request, const PathParams& pa
     if (!id) return Refuse(request, NotAnId("merchant", "id"), std::move(responder));
     projection::HistoryFilter filter;
     filter.merchant_id = *id;
+    ReadHistory(request, filter, std::move(responder));
+}
+
+void PlatformApi::ReadHistory(const HttpRequest& request, projection::HistoryFilter filter,
+                              Responder responder) {
     std::optional<uint32_t> currency = QueryCurrency(request, options_.default_currency);
     if (!currency) return Refuse(request, UnknownCurrency(), std::move(responder));
     filter.currency = *currency;
     if (auto invalid = ParsePage(request, &filter.size, &filter.before_txn_id)) {
         return Refuse(request, std::move(*invalid), std::move(responder));
     }
-    ReadForMerchant(
-        request, *id,
-        [filter](projection::ReadModel& model) {
-            bool more = false;
-            auto rows = model.History(filter, &more);
-            if (!rows) return FromError(ErrorCode::kInternal);
-            return Json(200, WalletHistoryJson(*rows, more));
-        },
-        std::move(responder));
+    ModelReadFn read = [filter](projection::ReadModel& model) {
+        bool more = false;
+        auto rows = model.History(filter, &more);
+        if (!rows) return FromError(ErrorCode::kInternal);
+        return Json(200, WalletHistoryJson(*rows, more));
+    };
+    if (filter.merchant_id != 0) {
+        ReadForMerchant(request, filter.merchant_id, std::move(read), std::move(responder));
+    } else {
+        ReadForUser(request, filter.user_id, std::move(read), std::move(responder));
+    }
 }
 
 }  // namespace bursar::api

@@ -258,3 +258,34 @@ def register_and_login(client, email, password="secret-password", name="Test Use
     r = client.post("/v1/users/login", {"email": email, "password": password})
     assert r.status == 200, r
     return user_id, r.json["token"]
+
+
+def wallet_figures(client, user, currency="JPY"):
+    """(balance, available, frozen) of the user's wallet in `currency`, or None without one."""
+    r = client.get(f"/v1/wallets/{user}")
+    assert r.status == 200, r
+    for b in r.json["balances"]:
+        if b["currency"] == currency:
+            return b["balance_minor"], b["available_minor"], b["frozen_minor"]
+    return None
+
+
+def merchant_history(client, merchant, currency="JPY"):
+    """Every movement of the merchant's account in `currency`, newest first (every page)."""
+    items, cursor = [], None
+    while True:
+        path = f"/v1/merchants/{merchant}/history?currency={currency}&size=100"
+        r = client.get(path + (f"&cursor={cursor}" if cursor else ""))
+        assert r.status == 200, r
+        items += r.json["items"]
+        cursor = r.json["nextCursor"]
+        if cursor is None:
+            return items
+
+
+def merchant_balance(client, merchant, currency="JPY"):
+    """The merchant's balance in `currency`: the balance after its last movement (0 without)."""
+    r = client.get(f"/v1/merchants/{merchant}/history?currency={currency}&size=1")
+    assert r.status == 200, r
+    return r.json["items"][0]["balance_after_minor"] if r.json["items"] else 0
+

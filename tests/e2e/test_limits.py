@@ -12,7 +12,7 @@ import time
 import unittest
 import uuid
 
-from harness import Server, register_and_login
+from harness import Server, merchant_balance, merchant_history, register_and_login, wallet_figures
 
 LIMIT_MAJOR_MAX = 10**15
 # The tiers' limits (single, daily, monthly) and the users' defaults (single, daily), major units.
@@ -127,30 +127,12 @@ class LimitsCase(unittest.TestCase):
         return self.limits(f"/v1/users/{user}", client, currency)[1]
 
     def wallet(self, user, currency="JPY"):
-        r = self.admin.get(f"/v1/wallets/{user}")
-        self.assertEqual(r.status, 200, r)
-        for b in r.json["balances"]:
-            if b["currency"] == currency:
-                return b["balance_minor"], b["available_minor"], b["frozen_minor"]
-        return None
+        return wallet_figures(self.admin, user, currency)
 
     def merchant_balance(self, merchant, currency="JPY"):
-        """Credits less debits of the merchant's account over its transactions (every page), and
-        how many transactions it has."""
-        account, total, count, cursor = f"{merchant}/{currency}", 0, 0, None
-        while True:
-            path = f"/v1/ledger/transactions?merchant_id={merchant}&size=100"
-            r = self.admin.get(path + (f"&cursor={cursor}" if cursor else ""))
-            self.assertEqual(r.status, 200, r)
-            for item in r.json["items"]:
-                count += 1
-                for posting in item["postings"]:
-                    if posting["account_id"] == account:
-                        sign = 1 if posting["direction"] == "credit" else -1
-                        total += sign * posting["amount_minor"]
-            cursor = r.json["nextCursor"]
-            if cursor is None:
-                return total, count
+        """The merchant's balance and how many movements its account had, in `currency`."""
+        return (merchant_balance(self.admin, merchant, currency),
+                len(merchant_history(self.admin, merchant, currency)))
 
     def assertError(self, r, status, code, param=None, message=None):
         self.assertEqual((r.status, r.error_code()), (status, code), r)

@@ -11,7 +11,7 @@ import time
 import unittest
 import uuid
 
-from harness import BINARY, Server, register_and_login
+from harness import BINARY, Server, merchant_balance, register_and_login, wallet_figures
 
 CURRENCY = "JPY"
 DEFAULT_EXPIRY_S = 7 * 86_400
@@ -96,29 +96,10 @@ class PreauthsTest(unittest.TestCase):
         return r.json
 
     def wallet(self, user):
-        """(balance, available, frozen) of the wallet in JPY; None without a wallet."""
-        r = self.admin.get(f"/v1/wallets/{user}")
-        self.assertEqual(r.status, 200, r)
-        for b in r.json["balances"]:
-            if b["currency"] == CURRENCY:
-                return b["balance_minor"], b["available_minor"], b["frozen_minor"]
-        return None
+        return wallet_figures(self.admin, user, CURRENCY)
 
     def merchant_balance(self, merchant):
-        """Credits less debits of the merchant's account over its transactions (every page)."""
-        account, total, cursor = f"{merchant}/{CURRENCY}", 0, None
-        while True:
-            path = f"/v1/ledger/transactions?merchant_id={merchant}&size=100"
-            r = self.admin.get(path + (f"&cursor={cursor}" if cursor else ""))
-            self.assertEqual(r.status, 200, r)
-            for item in r.json["items"]:
-                for posting in item["postings"]:
-                    if posting["account_id"] == account:
-                        sign = 1 if posting["direction"] == "credit" else -1
-                        total += sign * posting["amount_minor"]
-            cursor = r.json["nextCursor"]
-            if cursor is None:
-                return total
+        return merchant_balance(self.admin, merchant, CURRENCY)
 
     def list_ids(self, client, query=""):
         r = client.get("/v1/preauths" + query)

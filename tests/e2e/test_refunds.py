@@ -6,7 +6,7 @@ import time
 import unittest
 import uuid
 
-from harness import Server, register_and_login
+from harness import Server, merchant_balance, register_and_login
 
 CURRENCY = "JPY"
 REFUNDS_PER_PAYMENT_MAX = 100
@@ -64,25 +64,8 @@ class RefundsTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         return {b["currency"]: b for b in r.json["balances"]}[CURRENCY]["balance_minor"]
 
-    def account_balance(self, account, merchant):
-        """Credits less debits of a ledger account over the merchant's transactions (the admin's
-        list, every page): there is no endpoint for a merchant's balance yet."""
-        total, cursor = 0, None
-        while True:
-            path = f"/v1/ledger/transactions?merchant_id={merchant}&size=100"
-            r = self.admin.get(path + (f"&cursor={cursor}" if cursor else ""))
-            self.assertEqual(r.status, 200, r)
-            for item in r.json["items"]:
-                for posting in item["postings"]:
-                    if posting["account_id"] == account:
-                        sign = 1 if posting["direction"] == "credit" else -1
-                        total += sign * posting["amount_minor"]
-            cursor = r.json["nextCursor"]
-            if cursor is None:
-                return total
-
     def merchant_balance(self, merchant):
-        return self.account_balance(f"{merchant}/{CURRENCY}", merchant)
+        return merchant_balance(self.admin, merchant, CURRENCY)
 
     def payment(self, payment, client=None):
         r = (client or self.admin).get(f"/v1/payments/{payment}")

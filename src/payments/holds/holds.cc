@@ -104,19 +104,31 @@ Outcome Holds::Authorize(const Command& c, const Caller& caller, const users::Us
 // (kAmountInvalid) and at most what is left (kCaptureExceedsHold), fewer than
 // kCapturesPerHoldMax captures (kCapturesPerHoldExceeded), the limits as a payment's
 // (limits::CheckPayment), then the entry's (kBalanceOverflow).
-Outcome Holds::Capture(const Command& c, const Caller& caller,
-                       const merchants::Merchants& merchants, risk::Limits& limits,
-                       wallets::Books books, DeadlineQueue& deadlines) {
-    if (caller.kind == Caller::Kind::kAnonymous) return Refused(ResultCode::kNotSignedIn);
+// The checks Capture and Cancel start with, in order: signed in (kNotSignedIn), a merchant or the
+// admin (kHoldForbidden), the hold exists and is the calling merchant's (kHoldNotFound), it is open
+// (kHoldCaptured, kHoldCancelled, kHoldExpired). kOk and the hold in `*hold` when all pass.
+ResultCode Holds::OpenHoldFor(const Command& c, const Caller& caller, uint64_t timestamp,
+                              const Hold** hold) const {
+    if (caller.kind == Caller::Kind::kAnonymous) return ResultCode::kNotSignedIn;
     if (caller.kind != Caller::Kind::kAdmin && caller.kind != Caller::Kind::kMerchant) {
-        return Refused(ResultCode::kHoldForbidden);
+        return ResultCode::kHoldForbidden;
     }
     const Hold* found = Find(c.hold_id);
     if (found == nullptr ||
         (caller.kind == Caller::Kind::kMerchant && caller.id != found->merchant_id)) {
-        return Refused(ResultCode::kHoldNotFound);
+        return ResultCode::kHoldNotFound;
     }
-    if (ResultCode code = ClosedCode(*found, books.timestamp); code != ResultCode::kOk) {
+    if (ResultCode code = ClosedCode(*found, timestamp); code != ResultCode::kOk) return code;
+    *hold = found;
+    return ResultCode::kOk;
+}
+
+Outcome Holds::Capture(const Command& c, const Caller& caller,
+                       const merchants::Merchants& merchants, risk::Limits& limits,
+                       wallets::Books books, DeadlineQueue& deadlines) {
+    const Hold* found = nullptr;
+    if (ResultCode code = OpenHoldFor(c, caller, books.timestamp, &found);
+        code != ResultCode::kOk) {
         return Refused(code);
     }
     const u128 remaining = found->remaining();
@@ -193,16 +205,9 @@ Outcome Holds::Capture(const Command& c, const Caller& caller,
 // kHoldCancelled, kHoldExpired). The release cannot fail: the reserve is there.
 Outcome Holds::Cancel(const Command& c, const Caller& caller, wallets::Books books,
                       DeadlineQueue& deadlines) {
-    if (caller.kind == Caller::Kind::kAnonymous) return Refused(ResultCode::kNotSignedIn);
-    if (caller.kind != Caller::Kind::kAdmin && caller.kind != Caller::Kind::kMerchant) {
-        return Refused(ResultCode::kHoldForbidden);
-    }
-    const Hold* found = Find(c.hold_id);
-    if (found == nullptr ||
-        (caller.kind == Caller::Kind::kMerchant && caller.id != found->merchant_id)) {
-        return Refused(ResultCode::kHoldNotFound);
-    }
-    if (ResultCode code = ClosedCode(*found, books.timestamp); code != ResultCode::kOk) {
+    const Hold* found = nullptr;
+    if (ResultCode code = OpenHoldFor(c, caller, books.timestamp, &found);
+        code != ResultCode::kOk) {
         return Refused(code);
     }
     Hold& hold = holds_[found->id - 1];

@@ -72,6 +72,8 @@ class Holds {
     uint64_t MemoryBytes() const;
 
   private:
+    ResultCode OpenHoldFor(const Command& c, const Caller& caller, uint64_t timestamp,
+                           const Hold** hold) const;
     // Voids the open reserve of `hold` in `entry`'s terms and releases what is left.
     void Release(Hold& hold, HoldStatus status, wallets::Books books);
 
