@@ -360,6 +360,10 @@ describe('merchant view, wallet history and tiers', { timeout: 120_000 }, () => 
       assert.match(await card.getByTestId(testId).textContent(), new RegExp(detail.limits[key].toLocaleString('en-US')));
     }
     assert.match(await card.getByTestId('tier-history-empty').textContent(), /On Starter since/);
+    // A starter merchant is told why it has no pre-authorizations (the tiers' pre_authorization).
+    await page.getByTestId('preauth-tier-note').waitFor({ timeout: 5000 });
+    assert.match(await page.getByTestId('preauth-tier-note').textContent(), /Starter takes no new pre-authorizations: they need Enterprise or Premium/);
+    assert.match(await page.getByTestId('preauths-empty').textContent(), /No pre-authorizations yet/);
 
     // The recommendation follows the payments (refreshed by the live events).
     const box = page.getByTestId('recommendation');

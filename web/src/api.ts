@@ -88,11 +88,85 @@ export interface MerchantDetail {
   merchant_id: string;
   name: string;
   tier: string;
+  currency?: string | null; // the merchant's own; null for one created before merchants had one
   fee_rate_basis_points: number;
   limits: TierLimits;
+  usage?: { currency: string; daily_used_minor: number; monthly_used_minor: number };
   created_at: number;
   tier_history: TierChangeRecord[];
 }
+
+// One limit window in minor units of a currency (docs/api.md "Limits").
+export interface LimitWindow {
+  window: 'single' | 'daily' | 'monthly';
+  limit_minor: number;
+  used_minor: number; // always 0 for single
+  remaining_minor: number;
+}
+
+export interface MerchantLimits {
+  merchant_id: string;
+  currency: string;
+  limits: LimitWindow[]; // single, daily, monthly
+  overrides: { single_payment: number | null; daily: number | null; monthly: number | null };
+}
+
+export interface UserLimits {
+  user_id: string;
+  currency: string;
+  limits: LimitWindow[]; // single, daily
+  overrides: { single_payment: number | null; daily: number | null };
+}
+
+export type PreauthStatus = 'authorized' | 'partially_captured' | 'captured' | 'cancelled' | 'expired';
+
+export const PREAUTH_STATUSES: PreauthStatus[] = ['authorized', 'partially_captured', 'captured', 'cancelled', 'expired'];
+
+// A pre-authorization (docs/api.md "Pre-authorizations"): an amount of a wallet reserved for a
+// merchant, which captures it in parts or lets it go.
+export interface Preauth {
+  preauth_id: string;
+  status: PreauthStatus;
+  user_id: string;
+  merchant_id: string;
+  amount_minor: number;
+  captured_minor: number;
+  released_minor: number;
+  remaining_minor: number; // 0 once closed
+  currency: string;
+  reference: string | null;
+  created_at: number;
+  expires_at: number;
+  closed_at: number | null;
+  captures: string[]; // the capture payments' txn ids, oldest first
+}
+
+export interface PreauthPage {
+  items: Preauth[];
+  nextCursor: string | null;
+}
+
+export interface PreauthQuery {
+  status?: PreauthStatus | null;
+  userId?: string;
+  merchantId?: string;
+  size?: number;
+  cursor?: string | null;
+}
+
+// A capture's answer: the pre-authorization after it and the payment it made.
+export interface PreauthCapture {
+  preauth: Preauth;
+  capture: { txn_id: string; amount_minor: number; fee_minor: number; net_minor: number; currency: string; created_at: number };
+}
+
+// What a capture asks for: all that is left when `amountMinor` is absent; `final` releases the rest.
+export interface CaptureRequest {
+  amountMinor?: bigint;
+  final?: boolean;
+}
+
+export const isOpenPreauth = (p: Preauth): boolean => p.status === 'authorized' || p.status === 'partially_captured';
 
 export interface TierRecommendation {
   merchant_id: string;
@@ -220,6 +294,29 @@ export class ApiError extends Error {
 }
 
 const TIMEOUT_MS = 10_000;
+
+// The Idempotency-Key of a write whose outcome may be unknown. The same request again (a retry
+// after a network failure, a timeout, a 5xx or a key still in use) reuses the key, so it cannot
+// happen twice; another request, a success or any other answer ends it.
+export class RetryKey {
+  private pending: { fingerprint: string; key: string } | null = null;
+
+  // The key for the request `fingerprint` names (its target and parameters).
+  for(fingerprint: string): string {
+    if (!this.pending || this.pending.fingerprint !== fingerprint) {
+      this.pending = { fingerprint, key: newIdempotencyKey() };
+    }
+    return this.pending.key;
+  }
+
+  // After the answer: `error` undefined for a success.
+  settle(error?: unknown): void {
+    const unknown =
+      error !== undefined &&
+      (!(error instanceof ApiError) || error.status === 0 || error.status >= 500 || error.code === 'IDEMPOTENCY_KEY_IN_USE');
+    if (!unknown) this.pending = null;
+  }
+}
 
 // JSON text of `value`; a bigint is written as a bare number, with all its digits (amounts of
 // currencies with many minor digits go beyond 2^53).
@@ -395,6 +492,48 @@ export class Api {
     if (request.amountMinor !== undefined) body.amount_minor = request.amountMinor;
     if (request.reason) body.reason = request.reason;
     return this.request('POST', `/v1/payments/${encodeURIComponent(paymentId)}/refunds`, body, {
+      'Idempotency-Key': idempotencyKey,
+    });
+  }
+
+  merchantLimits(merchantId: string, currency?: string | null): Promise<MerchantLimits> {
+    const query = currency ? `?currency=${encodeURIComponent(currency)}` : '';
+    return this.request('GET', `/v1/merchants/${encodeURIComponent(merchantId)}/limits${query}`);
+  }
+
+  userLimits(userId: string, currency?: string | null): Promise<UserLimits> {
+    const query = currency ? `?currency=${encodeURIComponent(currency)}` : '';
+    return this.request('GET', `/v1/users/${encodeURIComponent(userId)}/limits${query}`);
+  }
+
+  // A merchant's key lists its own, a user's token theirs, newest first.
+  preauths(q: PreauthQuery): Promise<PreauthPage> {
+    const params = new URLSearchParams();
+    if (q.status) params.set('status', q.status);
+    if (q.userId) params.set('user_id', q.userId);
+    if (q.merchantId) params.set('merchant_id', q.merchantId);
+    if (q.size) params.set('size', String(q.size));
+    if (q.cursor) params.set('cursor', q.cursor);
+    const query = params.toString();
+    return this.request('GET', `/v1/preauths${query ? `?${query}` : ''}`);
+  }
+
+  // `{}` captures all that is left; `idempotencyKey` makes a retry (or a double click) capture once.
+  capturePreauth(preauthId: string, request: CaptureRequest, idempotencyKey: string): Promise<PreauthCapture> {
+    const body: Record<string, unknown> = {};
+    if (request.amountMinor !== undefined) {
+      body.amount_minor = request.amountMinor;
+      body.final = request.final === true;
+    } else if (request.final) {
+      body.final = true;
+    }
+    return this.request('POST', `/v1/preauths/${encodeURIComponent(preauthId)}/capture`, body, {
+      'Idempotency-Key': idempotencyKey,
+    });
+  }
+
+  cancelPreauth(preauthId: string, idempotencyKey: string): Promise<Preauth> {
+    return this.request('POST', `/v1/preauths/${encodeURIComponent(preauthId)}/cancel`, {}, {
       'Idempotency-Key': idempotencyKey,
     });
   }

@@ -1,13 +1,15 @@
-// A merchant's view, signed in with its API key: today's figures, its tier (fee rate, limits,
-// history) with the tier recommendation, and its payments with their refunds.
+// A merchant's view, signed in with its API key: today's figures, its tier (fee rate, limits and
+// what the day and month used of them, history) with the tier recommendation, its
+// pre-authorizations, and its payments with their refunds.
 
-import { Api, ApiError, MerchantDetail, MetricsToday, TierRecommendation, describeError } from './api';
+import { Api, ApiError, MerchantDetail, MerchantLimits, MetricsToday, TierRecommendation, describeError } from './api';
 import { PAGE_SIZE } from './admin';
 import { StatCard } from './card';
 import { h, replace, uid } from './dom';
 import { formatBasisPoints, formatCount, formatDateTime, formatDay, formatMajor, formatMoney, tierLabel } from './format';
 import type { BursarEvent } from './live';
 import { MerchantPayments } from './payments';
+import { MerchantPreauths } from './preauths';
 import type { View } from './view';
 
 const ACTION_TEXT: Record<TierRecommendation['action'], string> = {
@@ -16,14 +18,15 @@ const ACTION_TEXT: Record<TierRecommendation['action'], string> = {
   none: 'Keep',
 };
 
-// A usage bar: `percent` of a limit, with the figures under it.
-function usage(label: string, percent: number, detail: string, testId: string): HTMLElement {
+// A usage bar: `percent` of a limit, with the figures under it. `data` replaces the default
+// data-value (the percent) or adds raw figures.
+function usage(label: string, percent: number, detail: string, testId: string, data: Record<string, number> = {}): HTMLElement {
   const labelId = uid('usage');
   const width = Math.max(0, Math.min(100, percent));
   const tone = percent >= 80 ? 'meter-high' : percent >= 50 ? 'meter-mid' : '';
   return h(
     'div',
-    { class: `usage ${tone}`.trim(), 'data-testid': testId, 'data-value': percent },
+    { class: `usage ${tone}`.trim(), 'data-testid': testId, 'data-value': percent, ...data },
     h('div', { class: 'usage-line' }, h('span', { id: labelId }, label), h('strong', null, `${formatCount(percent)} %`)),
     h(
       'div',
@@ -52,7 +55,11 @@ export class MerchantView implements View {
   private readonly tierBadge: HTMLElement;
   private readonly recBody: HTMLElement;
   private readonly payments: MerchantPayments;
+  private readonly preauths: MerchantPreauths;
   private detail: MerchantDetail | null = null;
+  private limits: MerchantLimits | null = null;
+  private preauthTiers: string[] | null = null; // the tiers that take pre-authorizations
+  private limitsError: unknown = null;
   private currency: string | null = null; // the platform's, from the recommendation or metrics
 
   constructor(
@@ -65,6 +72,13 @@ export class MerchantView implements View {
     this.tierBody = h('div', null, h('div', { class: 'skeleton skeleton-block' }));
     this.recBody = h('div', null, h('div', { class: 'skeleton skeleton-block' }));
     this.payments = new MerchantPayments(api, merchantId, PAGE_SIZE);
+    this.preauths = new MerchantPreauths({
+      api,
+      pageSize: PAGE_SIZE,
+      payerName: (userId) => this.payments.userName(userId),
+      // A capture is a payment: the list and the limits' usage are read again at once.
+      onChange: () => void Promise.all([this.payments.refreshLive(), this.loadTier()]),
+    });
     this.el = h(
       'div',
       { class: 'view' },
@@ -95,16 +109,17 @@ export class MerchantView implements View {
           this.recBody,
         ),
       ),
+      this.preauths.el,
       this.payments.el,
     );
   }
 
   async load(): Promise<void> {
-    await Promise.all([this.loadToday(), this.loadTier(), this.payments.load()]);
+    await Promise.all([this.loadToday(), this.loadTier(), this.payments.load(), this.preauths.load()]);
   }
 
   async refresh(): Promise<void> {
-    await Promise.all([this.loadToday(), this.loadTier(), this.payments.refreshLive()]);
+    await Promise.all([this.loadToday(), this.loadTier(), this.payments.refreshLive(), this.preauths.refreshLive()]);
   }
 
   // Polling: the merchant's own figures of today tell whether anything moved.
@@ -118,7 +133,9 @@ export class MerchantView implements View {
     return !event.merchant_id || event.merchant_id === this.merchantId;
   }
 
-  destroy(): void {}
+  destroy(): void {
+    this.preauths.destroy();
+  }
 
   private async loadToday(): Promise<void> {
     try {
@@ -140,6 +157,14 @@ export class MerchantView implements View {
     if (rec.status === 'fulfilled') this.currency = rec.value.currency;
     if (detail.status === 'fulfilled') {
       this.detail = detail.value;
+      // The limits in force and what the day and month used, in the merchant's own currency.
+      try {
+        this.limits = await this.api.merchantLimits(this.merchantId, detail.value.currency);
+        this.limitsError = null;
+      } catch (e) {
+        if (isUnauthorized(e)) return;
+        this.limitsError = e;
+      }
       this.subtitle.textContent = `${detail.value.name} · ${detail.value.merchant_id}`;
       this.renderTier(detail.value);
     } else if (!isUnauthorized(detail.reason)) {
@@ -152,8 +177,19 @@ export class MerchantView implements View {
     }
   }
 
+  private async loadPreauthTiers(): Promise<string[]> {
+    if (this.preauthTiers) return this.preauthTiers;
+    try {
+      this.preauthTiers = (await this.api.tiers()).filter((t) => t.pre_authorization).map((t) => t.name);
+    } catch {
+      return []; // unknown: nothing is said
+    }
+    return this.preauthTiers;
+  }
+
   private renderTier(d: MerchantDetail): void {
-    const c = this.currency ?? 'JPY';
+    void this.loadPreauthTiers().then((tiers) => this.preauths.setTier(d.tier, tiers));
+    const c = this.limits?.currency ?? d.currency ?? this.currency ?? 'JPY';
     this.tierBadge.textContent = tierLabel(d.tier);
     this.tierBadge.dataset.tier = d.tier;
     const fact = (label: string, value: string, testId: string, raw: number) =>
@@ -169,6 +205,8 @@ export class MerchantView implements View {
         fact('Monthly limit', formatMajor(d.limits.monthly, c), 'limit-monthly', d.limits.monthly),
         fact('Single payment', formatMajor(d.limits.single_payment, c), 'limit-single', d.limits.single_payment),
       ),
+      h('h3', { class: 'subhead' }, `Used of the limits · ${c}`),
+      this.limitBars(),
       h('h3', { class: 'subhead' }, 'Tier history'),
       history.length === 0
         ? h('p', { class: 'muted small', 'data-testid': 'tier-history-empty' }, `On ${tierLabel(d.tier)} since the start (${formatDateTime(d.created_at)}).`)
@@ -189,6 +227,30 @@ export class MerchantView implements View {
               ),
           ),
     );
+  }
+
+  // Today's and this month's usage (GET /v1/merchants/{id}/limits) as bars: data-value is what
+  // the window used, data-limit the limit, both in minor units.
+  private limitBars(): HTMLElement {
+    if (!this.limits) {
+      return this.limitsError
+        ? h('div', { class: 'alert', role: 'alert', 'data-testid': 'limit-usage-error' }, `Could not load the limit usage. ${describeError(this.limitsError)}`)
+        : h('p', { class: 'muted small' }, '—');
+    }
+    const c = this.limits.currency;
+    const bars = (['daily', 'monthly'] as const).map((name) => {
+      const w = this.limits!.limits.find((x) => x.window === name);
+      if (!w) return null;
+      const percent = w.limit_minor > 0 ? Math.round((w.used_minor * 1000) / w.limit_minor) / 10 : 0;
+      return usage(
+        name === 'daily' ? 'Today' : 'This month',
+        percent,
+        `${formatMoney(w.used_minor, c)} of ${formatMoney(w.limit_minor, c)} used · ${formatMoney(w.remaining_minor, c)} left`,
+        `limit-usage-${name}`,
+        { 'data-value': w.used_minor, 'data-limit': w.limit_minor, 'data-remaining': w.remaining_minor, 'data-percent': percent },
+      );
+    });
+    return h('div', { class: 'limit-usage', 'data-currency': c }, bars);
   }
 
   private renderRecommendation(r: TierRecommendation): void {

@@ -2,17 +2,7 @@
 // each payment has had refunded (GET /v1/payments?ids=), and a refund form per payment
 // (POST /v1/payments/{id}/refunds with an Idempotency-Key).
 
-import {
-  Api,
-  ApiError,
-  Payment,
-  Refund,
-  RefundReason,
-  Txn,
-  TxnPage,
-  describeError,
-  newIdempotencyKey,
-} from './api';
+import { Api, ApiError, Payment, Refund, RefundReason, RetryKey, Txn, TxnPage, describeError } from './api';
 import { h, replace, uid } from './dom';
 import { decimalToMinor, exponentOf, formatDateTime, formatMoney, formatShortDateTime, minorToDecimal } from './format';
 import { CursorPager } from './pager';
@@ -57,7 +47,7 @@ class RefundForm {
   private busy = false;
   // The key of the refund being asked for: kept for a retry of the same request whose outcome is
   // unknown (network failure, timeout, 5xx), so it cannot refund twice; new for anything else.
-  private pending: { fingerprint: string; key: string } | null = null;
+  private readonly key = new RetryKey();
 
   constructor(
     private payment: Payment,
@@ -159,21 +149,17 @@ class RefundForm {
       amountMinor = value;
     }
     const reason = (this.reason.value || undefined) as RefundReason | undefined;
-    const fingerprint = `${this.payment.txn_id}|${amountMinor ?? 'all'}|${reason ?? ''}`;
-    if (!this.pending || this.pending.fingerprint !== fingerprint) {
-      this.pending = { fingerprint, key: newIdempotencyKey() };
-    }
+    const key = this.key.for(`${this.payment.txn_id}|${amountMinor ?? 'all'}|${reason ?? ''}`);
     this.busy = true;
     this.submit.disabled = true;
     this.submit.textContent = 'Refunding…';
     this.error.hidden = true;
     try {
-      const refund = await this.api.refund(this.payment.txn_id, { amountMinor, reason }, this.pending.key);
-      this.pending = null;
+      const refund = await this.api.refund(this.payment.txn_id, { amountMinor, reason }, key);
+      this.key.settle();
       this.onDone(refund);
     } catch (e) {
-      const unknown = !(e instanceof ApiError) || e.status === 0 || e.status >= 500 || e.code === 'IDEMPOTENCY_KEY_IN_USE';
-      if (!unknown) this.pending = null;
+      this.key.settle(e);
       if (e instanceof ApiError && e.status === 401) return; // back to login
       const known = e instanceof ApiError && e.status >= 400 && e.status < 500;
       this.showError(known ? (e as ApiError).message : describeError(e), e instanceof ApiError ? e.param : null);
@@ -196,6 +182,7 @@ export class MerchantPayments {
   private page: PaymentsPage | null = null;
   private forms = new Map<string, RefundForm>(); // open refund forms, by payment id
   private shown = new Set<string>();
+  private readonly userNames = new Map<string, string>(); // payers' names seen on the pages read
 
   constructor(
     private readonly api: Api,
@@ -272,6 +259,11 @@ export class MerchantPayments {
     return this.pager.reload();
   }
 
+  // A payer's name as the payments read so far have it (a pre-authorization carries only the id).
+  userName(userId: string): string | null {
+    return this.userNames.get(userId) ?? null;
+  }
+
   // After a change: the newest page is reloaded when shown; elsewhere a pill offers to go back.
   async refreshLive(): Promise<void> {
     if (this.pager.onFirstPage) await this.pager.reload(true);
@@ -280,6 +272,7 @@ export class MerchantPayments {
 
   private async fetch(cursor: string | null, size: number): Promise<PaymentsPage> {
     const page = await this.api.transactions({ merchantId: this.merchantId, size, cursor });
+    for (const t of page.items) if (t.user_name) this.userNames.set(t.user_id, t.user_name);
     const ids = page.items.filter((t) => t.type === 'PAY').map((t) => t.txn_id);
     const details = new Map<string, Payment>();
     let detailsError: unknown = null;

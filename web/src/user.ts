@@ -1,7 +1,8 @@
-// A user's view of their own wallet: a balance card per currency, the balance over time
-// (computed from their transactions' postings to their wallet) and their transactions.
+// A user's view of their own wallet: a balance card per currency (available and frozen), their
+// limits, the balance over time (computed from their transactions' postings to their wallet),
+// their open pre-authorizations, their transactions and the wallet's history.
 
-import { Api, ApiError, Txn, Wallet, describeError } from './api';
+import { Api, ApiError, Txn, UserLimits, Wallet, describeError } from './api';
 import { StatCard } from './card';
 import { LineChart } from './chart';
 import { h, replace } from './dom';
@@ -11,6 +12,7 @@ import { WalletHistory } from './history';
 import { TxnTable, typeLabel, walletDelta } from './transactions';
 import type { View } from './view';
 import { PAGE_SIZE } from './admin';
+import { PREAUTH_POLL_MS, UserOpenPreauths } from './preauths';
 
 const HISTORY_PAGES_MAX = 5; // the chart covers up to the last 500 transactions
 const HISTORY_PAGE_SIZE = 100;
@@ -65,6 +67,11 @@ export class UserView implements View {
   private readonly currencyPicker: HTMLElement;
   private readonly table: TxnTable;
   private readonly walletHistory: WalletHistory;
+  private readonly openPreauths: UserOpenPreauths;
+  private readonly limitsLine: HTMLElement;
+  private limitsSeq = 0;
+  private walletKey: string | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
   private wallet: Wallet | null = null;
   private history: History | null = null;
   private currency: string | null = null;
@@ -94,6 +101,8 @@ export class UserView implements View {
     this.currencyPicker = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Currency' });
     this.table = new TxnTable({ api, pageSize: PAGE_SIZE, ownUserId: userId, title: 'Your transactions' });
     this.walletHistory = new WalletHistory(api, userId, PAGE_SIZE);
+    this.openPreauths = new UserOpenPreauths(api, (merchantId) => this.merchantName(merchantId));
+    this.limitsLine = h('p', { class: 'limits-line', 'data-testid': 'user-limits', 'aria-live': 'polite' });
     this.el = h(
       'div',
       { class: 'view' },
@@ -103,7 +112,7 @@ export class UserView implements View {
         h('h1', null, this.title),
         h('p', { class: 'page-subtitle' }, `${email} · ${userId}`),
       ),
-      this.balances,
+      h('div', { class: 'balances-block' }, this.balances, this.limitsLine),
       h(
         'section',
         { class: 'card chart-card', 'aria-labelledby': 'balance-title' },
@@ -116,16 +125,18 @@ export class UserView implements View {
         this.chartError,
         this.chart.el,
       ),
+      this.openPreauths.el,
       this.table.el,
       this.walletHistory.el,
     );
   }
 
   async load(): Promise<void> {
+    this.startPolling();
     await Promise.all([
       this.loadWalletAndHistory().then(() => {
         this.walletHistory.setCurrency(this.currency);
-        return this.walletHistory.load();
+        return Promise.all([this.walletHistory.load(), this.loadLimits(), this.openPreauths.load()]);
       }),
       this.table.load(),
     ]);
@@ -134,7 +145,11 @@ export class UserView implements View {
   async refresh(): Promise<void> {
     await Promise.all([
       this.loadWalletAndHistory().then(() =>
-        this.walletHistory.setCurrency(this.currency) ? this.walletHistory.first() : this.walletHistory.refreshLive(),
+        Promise.all([
+          this.walletHistory.setCurrency(this.currency) ? this.walletHistory.first() : this.walletHistory.refreshLive(),
+          this.loadLimits(),
+          this.openPreauths.load(),
+        ]),
       ),
       this.table.refreshLive(),
     ]);
@@ -146,12 +161,69 @@ export class UserView implements View {
     return JSON.stringify(wallet.balances);
   }
 
+  // Authorizing, cancelling and the expiry of a pre-authorization move no money and give no
+  // event: they change the wallet's frozen amount, which is read every PREAUTH_POLL_MS while the
+  // page is visible; a change reads the open pre-authorizations again.
+  private startPolling(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (document.visibilityState !== 'visible') return;
+      void this.api
+        .wallet(this.userId)
+        .then((wallet) => {
+          const before = this.walletKey;
+          this.applyWallet(wallet);
+          if (before !== null && before !== this.walletKey) void this.openPreauths.load();
+        })
+        .catch(() => undefined); // the live indicator tells about a server away
+    }, PREAUTH_POLL_MS);
+  }
+
+  // A merchant's name as the user's transactions have it (a pre-authorization carries the id).
+  private merchantName(merchantId: string): string | null {
+    return this.history?.items.find((t) => t.merchant_id === merchantId && t.merchant_name)?.merchant_name ?? null;
+  }
+
+  // The limits in the currency shown (GET /v1/users/{id}/limits): what today used of the daily limit.
+  private async loadLimits(): Promise<void> {
+    const seq = ++this.limitsSeq;
+    try {
+      const limits = await this.api.userLimits(this.userId, this.currency);
+      if (seq === this.limitsSeq) this.renderLimits(limits);
+    } catch (e) {
+      if (seq !== this.limitsSeq || (e instanceof ApiError && e.status === 401)) return;
+      replace(this.limitsLine, h('strong', null, 'Limits'), ' ', h('span', { class: 'error-text' }, `could not be read. ${describeError(e)}`));
+    }
+  }
+
+  private renderLimits(l: UserLimits): void {
+    const c = l.currency;
+    const daily = l.limits.find((w) => w.window === 'daily');
+    const single = l.limits.find((w) => w.window === 'single');
+    this.limitsLine.dataset.currency = c;
+    replace(
+      this.limitsLine,
+      h('strong', null, 'Limits'),
+      ` · ${c} · `,
+      daily
+        ? h(
+            'span',
+            { 'data-testid': 'user-limits-daily', 'data-value': daily.used_minor, 'data-limit': daily.limit_minor },
+            `today ${formatMoney(daily.used_minor, c)} used of ${formatMoney(daily.limit_minor, c)}`,
+          )
+        : null,
+      single ? ` · at most ${formatMoney(single.limit_minor, c)} a payment` : null,
+    );
+  }
+
   wants(event: BursarEvent): boolean {
     if (!event.user_id && !event.to_user_id) return true;
     return event.user_id === this.userId || event.to_user_id === this.userId;
   }
 
   destroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
     this.chart.destroy();
   }
 
@@ -179,6 +251,7 @@ export class UserView implements View {
 
   private applyWallet(wallet: Wallet): void {
     this.wallet = wallet;
+    this.walletKey = JSON.stringify(wallet.balances);
     const balances = wallet.balances ?? [];
     if (balances.length === 0) {
       this.cards.clear();
@@ -198,9 +271,25 @@ export class UserView implements View {
         card.el.dataset.currency = b.currency;
         this.cards.set(b.currency, card);
       }
-      const parts = [`Available ${formatMoney(b.available_minor, b.currency)}`];
-      if (b.frozen_minor) parts.push(`on hold ${formatMoney(b.frozen_minor, b.currency)}`);
-      card.set(formatMoney(b.balance_minor, b.currency), b.balance_minor, parts.join(' · '));
+      const available = b.available_minor ?? b.balance_minor;
+      const frozen = b.frozen_minor ?? 0;
+      card.el.dataset.available = String(available);
+      card.el.dataset.frozen = String(frozen);
+      card.set(
+        formatMoney(b.balance_minor, b.currency),
+        b.balance_minor,
+        h(
+          'span',
+          { class: 'balance-split' },
+          h('span', { 'data-testid': 'balance-available', 'data-value': available }, `Available ${formatMoney(available, b.currency)}`),
+          ' · ',
+          h(
+            'span',
+            { class: frozen ? 'frozen' : null, 'data-testid': 'balance-frozen', 'data-value': frozen, title: 'Reserved by open pre-authorizations' },
+            `Frozen ${formatMoney(frozen, b.currency)}`,
+          ),
+        ),
+      );
       ordered.push(card.el);
     }
     for (const currency of [...this.cards.keys()]) if (!seen.has(currency)) this.cards.delete(currency);
@@ -264,6 +353,7 @@ export class UserView implements View {
               this.currency = c;
               this.renderCurrencyPicker(currencies);
               this.renderChart();
+              void this.loadLimits();
               if (this.walletHistory.setCurrency(c)) void this.walletHistory.first();
             },
           },
