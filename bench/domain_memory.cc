@@ -1,7 +1,9 @@
 // Bytes in memory per open pre-authorization and per refund (issue 9): the platform's own
 // accounting (Platform::MemoryBytes: the ledger's tables exactly, the modules' estimated), before
-// and after N of each, by part. Fixed work, deterministic. Usage: bursar_domain_memory [N].
+// and after N of each, by part; and how long a snapshot's freeze takes with N open
+// pre-authorizations (the engine thread waits for it). Usage: bursar_domain_memory [N].
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -93,6 +95,14 @@ int main(int argc, char** argv) {
         d.Run(c);
     }
     Print("open pre-authorization", before, PartsOf(d.platform()), n);
+    // A snapshot's freeze runs on the engine thread between batches: with this many holds, how
+    // long does it hold the engine (the holds section is serialized there)?
+    const auto started = std::chrono::steady_clock::now();
+    auto frozen = d.platform().Freeze();
+    const auto took = std::chrono::steady_clock::now() - started;
+    std::printf("freeze with %llu open pre-authorizations: %.1f ms\n",
+                static_cast<unsigned long long>(n),
+                std::chrono::duration<double, std::milli>(took).count());
 
     // Payments, then a refund of each.
     std::vector<uint64_t> paid;

@@ -17,7 +17,8 @@ server="" nats="" clients=""
 
 run() {  # $1: live (JetStream + WebSocket clients) or plain
     local dir=$work/$1 port=$((20000 + RANDOM % 20000)) env=()
-    "$bursar" seed "$dir" --users=10000 --merchants=100 --balance=100000000 >/dev/null 2>&1
+    "$bursar" seed "$dir" --users=10000 --merchants=100 --balance=100000000 \
+        --merchant-limits=1000000000000000 >/dev/null 2>&1
     if [ "$1" = live ]; then
         local nats_port=$((40000 + RANDOM % 10000))
         mkdir -p "$work/nats"

@@ -12,6 +12,7 @@
 #include "app/data_dir.h"
 #include "app/flags.h"
 #include "base/clock.h"
+#include "risk/limits.h"
 
 namespace bursar::app {
 namespace {
@@ -28,6 +29,9 @@ int SeedCommand(const Args& args) {
         {"tier", "business",
          "the merchants' tier (enterprise or premium allow pre-authorizations)"},
         {"balance", "100000000", "minor units (JPY) to top each wallet up with"},
+        {"merchant-limits", "0",
+         "each merchant's single, daily and monthly limits in major units (0: its tier's); a load "
+         "test passes a tier's daily limit within seconds"},
     };
     auto flags = Flags::Parse(args, specs);
     if (!flags || flags->positional().size() != 1) {
@@ -38,7 +42,8 @@ int SeedCommand(const Args& args) {
     auto users = flags->Number("users", 0, 10'000'000);
     auto merchants = flags->Number("merchants", 0, 1'000'000);
     auto balance = flags->Number("balance", 1, 1'000'000'000'000'000ull);
-    for (const auto* number : {&users, &merchants, &balance}) {
+    auto merchant_limits = flags->Number("merchant-limits", 0, risk::kLimitMajorMax);
+    for (const auto* number : {&users, &merchants, &balance, &merchant_limits}) {
         if (!*number) {
             LogLine(number->error().message());
             return 2;
@@ -120,6 +125,15 @@ int SeedCommand(const Args& args) {
         c.name = "Merchant " + std::to_string(i);
         c.tier = tier->tier;
         c.secret_hash = api::HashSecret(api::RandomSecret("sk_"));
+        submit(std::move(c));
+    }
+    drain();
+    for (uint64_t i = 1; *merchant_limits != 0 && i <= *merchants; ++i) {
+        payments::Command c;
+        c.type = payments::CommandType::kSetMerchantLimits;
+        c.principal.kind = payments::PrincipalKind::kAdmin;
+        c.merchant_id = i;
+        c.limit_single = c.limit_daily = c.limit_monthly = *merchant_limits;
         submit(std::move(c));
     }
     drain();

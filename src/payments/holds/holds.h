@@ -80,6 +80,7 @@ class Holds {
     std::vector<Hold> holds_;                                          // hold id = index + 1
     std::map<std::pair<uint64_t, std::string>, uint64_t> references_;  // (merchant, ref) → id
     uint64_t open_ = 0;
+    uint64_t heap_bytes_ = 0;  // the holds' captures and long references (HeapBytes)
 };
 
 }  // namespace bursar::payments::holds
