@@ -145,12 +145,21 @@ void Entry::CreateAccounts() {
     }
 }
 
-void Entry::Commit(uint64_t txn_id) {
+uint64_t Entry::Commit(uint64_t txn_id) {
     CreateAccounts();
     std::vector<ledger::EventResult> results;
-    ledger_.CreateTransfers(Transfers(txn_id), &results);
+    const std::vector<ledger::Transfer> transfers = Transfers(txn_id);
+    ledger_.CreateTransfers(transfers, &results);
     // Check() decided: ids are fresh, the accounts exist, the balances hold.
     BURSAR_ASSERT(results.empty());
+    // Each transfer took the next timestamp of the batch, in order: the last is the ledger's last.
+    for (size_t i = 0; i < legs_.size(); ++i) {
+        if (legs_[i].id != 0) continue;
+        const uint64_t at = ledger_.last_timestamp() - (transfers.size() - 1 - i);
+        BURSAR_DASSERT(ledger_.FindTransfer(transfers[i].id)->timestamp == at);
+        return at;
+    }
+    return 0;
 }
 
 ResultCode Entry::CommitV1(uint64_t txn_id, u128 payer_wallet) {

@@ -41,8 +41,9 @@ class Entry {
     // kBalanceOverflow (a balance would pass 2^128 - 1), for the legs in order.
     ResultCode Check() const;
     // Creates the needed accounts and the legs, numbered from `txn_id`. Only after Check() gave
-    // kOk: any failure is a bug (asserted).
-    void Commit(uint64_t txn_id);
+    // kOk: any failure is a bug (asserted). Returns the timestamp the ledger gave the first
+    // numbered leg (the transaction's time as FindTxn reports it; 0 when it has none).
+    uint64_t Commit(uint64_t txn_id);
 
     // Journal v1's order, for replaying its records exactly: the accounts first, then (when
     // `payer_wallet` is not zero) kInsufficientFunds if that wallet does not exist, then the legs,

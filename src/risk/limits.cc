@@ -1,5 +1,8 @@
 #include "risk/limits.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "base/binary_codec.h"
 #include "ledger/currency.h"
 
@@ -32,8 +35,7 @@ u128 Used(const Limits::Counter* counter, bool daily, int64_t window) {
     return counter->month == window ? counter->month_used : 0;
 }
 
-const Limits::Counter* Find(const std::map<Limits::Key, Limits::Counter>& counters,
-                            const Limits::Key& key) {
+const Limits::Counter* Find(const Limits::Counters& counters, const Limits::Key& key) {
     auto it = counters.find(key);
     return it == counters.end() ? nullptr : &it->second;
 }
@@ -56,9 +58,16 @@ void Subtract(Limits::Counter& counter, int64_t paid_day, int64_t paid_month, u1
     if (counter.month == paid_month) counter.month_used -= std::min(counter.month_used, amount);
 }
 
-void WriteCounters(BinaryWriter& w, const std::map<Limits::Key, Limits::Counter>& counters) {
+void WriteCounters(BinaryWriter& w, const Limits::Counters& counters) {
+    // In key order: the section's bytes do not depend on the hash table's.
+    std::vector<std::pair<Limits::Key, const Limits::Counter*>> sorted;
+    sorted.reserve(counters.size());
+    for (const auto& [key, counter] : counters) sorted.emplace_back(key, &counter);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     w.U64(counters.size());
-    for (const auto& [key, counter] : counters) {
+    for (const auto& [key, counter_ptr] : sorted) {
+        const Limits::Counter& counter = *counter_ptr;
         w.U64(key.first);
         w.U32(key.second);
         w.U64(static_cast<uint64_t>(counter.day));
@@ -68,7 +77,7 @@ void WriteCounters(BinaryWriter& w, const std::map<Limits::Key, Limits::Counter>
     }
 }
 
-bool ReadCounters(BinaryReader& r, std::map<Limits::Key, Limits::Counter>* counters) {
+bool ReadCounters(BinaryReader& r, Limits::Counters* counters) {
     uint64_t count = 0;
     if (!r.U64(&count) || count > kEntriesMax) return false;
     for (uint64_t i = 0; i < count; ++i) {
@@ -210,7 +219,7 @@ void Limits::GiveBack(uint64_t user, uint64_t merchant, uint32_t currency, u128 
     // The windows of the payment, when they are still the current ones.
     const int64_t today = DayOf(timestamp);
     const int64_t this_month = MonthOf(timestamp);
-    auto give_back = [&](std::map<Key, Counter>& counters, const Key& key) {
+    auto give_back = [&](Counters& counters, const Key& key) {
         auto it = counters.find(key);
         if (it == counters.end()) return;
         Subtract(it->second, day == today ? day : INT64_MIN + 1,
@@ -313,10 +322,11 @@ Status Limits::CheckInvariants() const {
 }
 
 uint64_t Limits::MemoryBytes() const {
-    // A std::map node: 32 bytes of links and color, then the key and the value.
+    // A std::map node: 32 bytes of links and color, then the key and the value; a hash node: its
+    // link, its cached hash and a bucket's pointer (24), then the key and the value.
     constexpr uint64_t kLinks = 32;
-    return merchants_.size() * (kLinks + sizeof(Key) + sizeof(Counter)) +
-           users_.size() * (kLinks + sizeof(Key) + sizeof(Counter)) +
+    constexpr uint64_t kHashLinks = 24;
+    return (merchants_.size() + users_.size()) * (kHashLinks + sizeof(Key) + sizeof(Counter)) +
            merchant_overrides_.size() * (kLinks + 8 + sizeof(MerchantLimits)) +
            user_overrides_.size() * (kLinks + 8 + sizeof(UserLimits));
 }

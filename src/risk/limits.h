@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -131,8 +132,15 @@ class Limits {
         bool operator==(const Counter&) const = default;
     };
     using Key = std::pair<uint64_t, uint32_t>;
-    const std::map<Key, Counter>& merchant_counters() const { return merchants_; }
-    const std::map<Key, Counter>& user_counters() const { return users_; }
+    struct KeyHash {
+        size_t operator()(const Key& key) const {
+            return std::hash<uint64_t>()(key.first * 0x9E3779B97F4A7C15ull ^ key.second);
+        }
+    };
+    // Hashed: a payment looks two up and counts in them (saved in key order).
+    using Counters = std::unordered_map<Key, Counter, KeyHash>;
+    const Counters& merchant_counters() const { return merchants_; }
+    const Counters& user_counters() const { return users_; }
 
   private:
     bool configured_ = false;
@@ -140,8 +148,8 @@ class Limits {
     Settings settings_;
     std::map<uint64_t, MerchantLimits> merchant_overrides_;
     std::map<uint64_t, UserLimits> user_overrides_;
-    std::map<Key, Counter> merchants_;
-    std::map<Key, Counter> users_;
+    Counters merchants_;
+    Counters users_;
 };
 
 // `major` major units of `currency` in minor units (0 for an unknown currency).

@@ -60,9 +60,8 @@ Outcome Pay(const Command& c, const Caller& caller, const users::Users& users,
         }
         if (ResultCode code = entry.Check(); code != ResultCode::kOk) return Refused(code);
         id = books.next_txn_id++;
-        entry.Commit(id);
-        limits::RecordPayment(limits, books.ledger, id, c.user_id, c.merchant_id, c.currency,
-                              c.amount);
+        const uint64_t paid_at = entry.Commit(id);
+        limits::RecordPayment(limits, paid_at, c.user_id, c.merchant_id, c.currency, c.amount);
     }
     txn.id = id;
     Outcome outcome;

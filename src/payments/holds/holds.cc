@@ -184,9 +184,8 @@ Outcome Holds::Capture(const Command& c, const Caller& caller,
     }
     if (ResultCode code = entry.Check(); code != ResultCode::kOk) return Refused(code);
     txn.id = books.next_txn_id++;
-    entry.Commit(txn.id);
-    limits::RecordPayment(limits, books.ledger, txn.id, txn.user_id, txn.merchant_id, txn.currency,
-                          amount);
+    const uint64_t paid_at = entry.Commit(txn.id);
+    limits::RecordPayment(limits, paid_at, txn.user_id, txn.merchant_id, txn.currency, amount);
 
     Hold& hold = holds_[found->id - 1];
     hold.captured += amount;

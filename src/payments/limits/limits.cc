@@ -48,12 +48,9 @@ ResultCode CheckPayment(const risk::Limits& limits, const merchants::Merchants& 
     return ResultCode::kOk;
 }
 
-void RecordPayment(risk::Limits& limits, const ledger::StateMachine& ledger, uint64_t txn_id,
-                   uint64_t user, uint64_t merchant, uint32_t currency, u128 amount) {
-    if (!limits.configured()) return;
-    const ledger::Transfer* first = ledger.FindTransfer(TxnTransferId(txn_id, 0));
-    if (first == nullptr) return;
-    limits.Record(user, merchant, currency, amount, first->timestamp);
+void RecordPayment(risk::Limits& limits, uint64_t paid_at, uint64_t user, uint64_t merchant,
+                   uint32_t currency, u128 amount) {
+    limits.Record(user, merchant, currency, amount, paid_at);
 }
 
 // Checks, in order: signed in and the admin (kUnauthenticated, kForbidden), the limits within

@@ -25,10 +25,10 @@ risk::MerchantLimits TierLimits(Tier tier);
 ResultCode CheckPayment(const risk::Limits& limits, const merchants::Merchants& merchants,
                         uint64_t user, uint64_t merchant, uint32_t currency, u128 amount,
                         uint64_t timestamp);
-// Counts the payment `txn_id` once committed, at its first leg's time (the time the ledger,
-// FindTxn and a later refund see).
-void RecordPayment(risk::Limits& limits, const ledger::StateMachine& ledger, uint64_t txn_id,
-                   uint64_t user, uint64_t merchant, uint32_t currency, u128 amount);
+// Counts a payment once committed, at `paid_at`: its first leg's time (Entry::Commit's answer: the
+// time the ledger, FindTxn and a later refund see).
+void RecordPayment(risk::Limits& limits, uint64_t paid_at, uint64_t user, uint64_t merchant,
+                   uint32_t currency, u128 amount);
 
 Outcome ConfigureRisk(const Command& c, const Caller& caller, risk::Limits& limits,
                       uint64_t timestamp);
