@@ -10,17 +10,20 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  ARTIFACTS,
+  BINARY,
+  CHROMIUM,
+  WEB_DIR,
+  freePort,
+  launchBrowser,
+  sleep,
+  stopServer,
+  waitForHealth,
+} from './harness.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BINARY = process.env.BURSAR_TEST_BINARY || path.join(ROOT, 'build', 'release', 'bursar');
-const WEB_DIR = process.env.BURSAR_WEB_DIR || path.join(ROOT, 'web', 'dist');
-const CHROMIUM = process.env.BURSAR_TEST_CHROMIUM || '/usr/bin/chromium';
-const ARTIFACTS = path.join(ROOT, 'build', 'artifacts');
 
 const PAGE_SIZE = 10; // the dashboard's (web/src/admin.ts)
 const LIVE_DEADLINE_MS = 3000; // a change shows within this over the WebSocket
@@ -40,37 +43,6 @@ let merchantContext = null;
 let page = null; // the merchant's page, kept across the tests below
 const pageErrors = [];
 const paid = {}; // name → the payment's answer
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitForHealth(deadlineMs) {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) {
-      throw new Error(`bursar exited with ${server.exitCode} before /healthz answered:\n${serverLog}`);
-    }
-    try {
-      const response = await fetch(`${base}/healthz`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
-  throw new Error(`/healthz did not answer within ${deadlineMs} ms:\n${serverLog}`);
-}
 
 // One API call with `token`; answers {status, body}. `expect` checks the status.
 async function call(method, urlPath, { token = adminToken, body, expect = 200, headers = {} } = {}) {
@@ -96,15 +68,6 @@ function pay(amount) {
     token: user.token,
     body: { user_id: user.user_id, merchant_id: merchant.merchant_id, amount_minor: amount },
   });
-}
-
-async function stopServer() {
-  if (!server || server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise((resolve) => server.once('exit', resolve));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 const row = (p, txnId) => p.locator(`[data-testid="payment-row"][data-txn-id="${txnId}"]`);
@@ -154,7 +117,7 @@ describe('merchant view, wallet history and tiers', { timeout: 120_000 }, () => 
     });
     server.stdout.on('data', (chunk) => (serverLog += chunk));
     server.stderr.on('data', (chunk) => (serverLog += chunk));
-    await waitForHealth(20_000);
+    await waitForHealth(base, server, () => serverLog, 20_000);
     adminToken = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
     assert.ok(adminToken, 'empty admin token');
 
@@ -174,19 +137,7 @@ describe('merchant view, wallet history and tiers', { timeout: 120_000 }, () => 
       await api('POST', `/v1/wallets/${user.user_id}/topup`, { token: user.token, body: { amount_minor: 100 * i } });
     }
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless=new',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchBrowser();
     merchantContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await merchantContext.newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
@@ -194,7 +145,7 @@ describe('merchant view, wallet history and tiers', { timeout: 120_000 }, () => 
 
   after(async () => {
     await browser?.close().catch(() => {});
-    await stopServer();
+    await stopServer(server);
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
